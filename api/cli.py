@@ -1,0 +1,203 @@
+"""The ``remise`` command line.
+
+Exit codes: 0 success; 1 the rules have located errors (``check``, ``fmt``);
+2 the input could not be used (bad basket, bad rules given to ``evaluate``,
+unreadable file). Errors go to stderr as plain sentences, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+import dsl
+import engine
+
+app = typer.Typer(
+    name="remise",
+    help="remise: promotion and pricing rules, exact to the cent, on every channel.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+EXIT_RULE_ERRORS = 1
+EXIT_BAD_INPUT = 2
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _print_diagnostics(diagnostics: list[dsl.Diagnostic]) -> None:
+    for diagnostic in diagnostics:
+        typer.echo(diagnostic.render(), err=True)
+    noun = "error" if len(diagnostics) == 1 else "errors"
+    typer.echo(f"{len(diagnostics)} {noun}", err=True)
+
+
+def _parse_instant(text: str, option: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        _fail(f"{option} {text!r} is not an ISO-8601 instant, e.g. 2026-11-23T14:10:00+01:00")
+    if instant.tzinfo is None:
+        _fail(f"{option} {text!r} has no UTC offset: add one, e.g. +01:00 or Z")
+    return instant
+
+
+def _rule_files(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.glob("*.rules")))
+        else:
+            files.append(path)
+    return files
+
+
+@app.command()
+def check(
+    paths: Annotated[list[Path], typer.Argument(help="`.rules` files or folders of them.")],
+) -> None:
+    """Check rule sources; print every located error. Exit 0 when clean, 1 otherwise."""
+    diagnostics = dsl.check_paths(paths)
+    if diagnostics:
+        _print_diagnostics(diagnostics)
+        raise typer.Exit(EXIT_RULE_ERRORS)
+    ruleset = dsl.compile_paths(paths, publish_at=datetime.now(UTC))
+    typer.echo(f"ok: {len(ruleset.rules)} rules, currency {ruleset.currency}")
+
+
+@app.command()
+def fmt(
+    paths: Annotated[list[Path], typer.Argument(help="`.rules` files or folders of them.")],
+    check_only: Annotated[
+        bool, typer.Option("--check", help="Change nothing; exit 1 if a file is not formatted.")
+    ] = False,
+) -> None:
+    """Rewrite rule files in the canonical form."""
+    unformatted: list[Path] = []
+    diagnostics: list[dsl.Diagnostic] = []
+    for file in _rule_files(paths):
+        try:
+            source = file.read_text(encoding="utf-8")
+        except OSError as error:
+            _fail(f"cannot read {file}: {error.strerror}")
+        try:
+            formatted = dsl.format_source(source, str(file))
+        except dsl.DslError as error:
+            diagnostics.extend(error.diagnostics)
+            continue
+        if formatted != source:
+            unformatted.append(file)
+            if not check_only:
+                file.write_text(formatted, encoding="utf-8")
+    if diagnostics:
+        _print_diagnostics(diagnostics)
+        raise typer.Exit(EXIT_RULE_ERRORS)
+    verb = "would reformat" if check_only else "reformatted"
+    for file in unformatted:
+        typer.echo(f"{verb} {file}")
+    if check_only and unformatted:
+        raise typer.Exit(EXIT_RULE_ERRORS)
+
+
+def _read_basket(basket: Path) -> dict[str, Any]:
+    try:
+        text = sys.stdin.read() if str(basket) == "-" else basket.read_text(encoding="utf-8")
+    except OSError as error:
+        _fail(f"cannot read basket {basket}: {error.strerror}")
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        _fail(f"basket {basket}: not valid JSON at line {error.lineno}, column {error.colno}: "
+              f"{error.msg}")
+    if not isinstance(data, dict):
+        _fail(f"basket {basket}: expected a JSON object with channel, currency and lines")
+    return data
+
+
+@app.command()
+def evaluate(
+    rules: Annotated[list[Path], typer.Option("--rules", help="A `.rules` file or a folder.")],
+    basket: Annotated[Path, typer.Option("--basket", help="Basket JSON file, or - for stdin.")],
+    at: Annotated[
+        str | None, typer.Option("--at", help="Instant to price at (ISO-8601 with offset).")
+    ] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Say for every rule why it applied or not.")
+    ] = False,
+    publish_at: Annotated[
+        str | None,
+        typer.Option("--publish-at", help="Start of `from publish` windows (default: now)."),
+    ] = None,
+) -> None:
+    """Price a basket with rule files and print the response JSON."""
+    now = datetime.now(UTC)
+    published = _parse_instant(publish_at, "--publish-at") if publish_at else now
+    try:
+        ruleset = dsl.compile_paths(rules, publish_at=published)
+    except dsl.DslError as error:
+        _print_diagnostics(error.diagnostics)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    data = _read_basket(basket)
+    if at is not None:
+        data["at"] = _parse_instant(at, "--at").isoformat()
+    explain = explain or data.get("explain") is True
+    try:
+        request = engine.parse_request(data, now=now)
+        response = engine.Evaluator(ruleset).evaluate(request, explain=explain)
+    except engine.BasketError as error:
+        _fail(f"basket {basket}: {error}")
+    typer.echo(engine.dumps(response))
+
+
+DEMO_PUBLISH_AT = "2026-11-23T13:00:00+00:00"  # the demo's convention, examples/README.md
+
+
+@app.command()
+def demo(
+    folder: Annotated[
+        Path, typer.Option("--examples", help="Folder with rules/ and baskets/.")
+    ] = Path("examples"),
+) -> None:
+    """Price every demo basket with the demo rules and print a summary."""
+    try:
+        ruleset = dsl.compile_paths(
+            [folder / "rules"], publish_at=datetime.fromisoformat(DEMO_PUBLISH_AT)
+        )
+    except dsl.DslError as error:
+        _print_diagnostics(error.diagnostics)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    evaluator = engine.Evaluator(ruleset)
+    baskets = sorted((folder / "baskets").glob("*.json"))
+    if not baskets:
+        _fail(f"no baskets in {folder / 'baskets'}")
+    typer.echo(f"{len(ruleset.rules)} rules, {len(baskets)} baskets ({ruleset.currency})\n")
+    for path in baskets:
+        try:
+            response = evaluator.evaluate(engine.parse_request(_read_basket(path)))
+        except engine.BasketError as error:
+            _fail(f"basket {path}: {error}")
+        rules_applied = ", ".join(item["rule"] for item in response["applied"]) or "-"
+        typer.echo(
+            f"{path.stem:<40} subtotal {response['subtotal']:>8}  discount "
+            f"{response['discount']:>7}  total {response['total']:>8}  "
+            f"points {response['points']['total']:>4}  {rules_applied}"
+        )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
