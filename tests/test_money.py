@@ -1,0 +1,94 @@
+"""Money: minor units, half-up rounding and exact allocation (docs/semantics.md §5, §7)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from engine.money import (
+    UnknownCurrency,
+    allocate,
+    format_money,
+    has_valid_precision,
+    minor_units,
+    round_money,
+    to_minor,
+)
+
+
+def test_minor_units_follow_iso_4217() -> None:
+    assert (minor_units("EUR"), minor_units("JPY"), minor_units("KWD")) == (2, 0, 3)
+
+
+def test_an_unknown_currency_is_refused_by_name() -> None:
+    with pytest.raises(UnknownCurrency, match="unknown currency 'EUX'"):
+        minor_units("EUX")
+
+
+def test_half_a_cent_rounds_up() -> None:
+    # 89.90 x 15% = 13.485 -> 13.49
+    assert round_money(Decimal("13.485"), "EUR") == Decimal("13.49")
+
+
+def test_yen_rounds_to_whole_yen() -> None:
+    # 999 x 15% = 149.85 -> 150
+    assert round_money(Decimal("149.85"), "JPY") == Decimal("150")
+
+
+def test_dinar_rounds_to_the_fils() -> None:
+    # 1.235 x 15% = 0.18525 -> 0.185
+    assert round_money(Decimal("0.18525"), "KWD") == Decimal("0.185")
+
+
+def test_amounts_print_with_exactly_the_minor_unit_digits() -> None:
+    assert format_money(Decimal("89.9"), "EUR") == "89.90"
+    assert format_money(Decimal("1200"), "JPY") == "1200"
+    assert format_money(Decimal("1.25"), "KWD") == "1.250"
+
+
+def test_precision_check_refuses_sub_cent_amounts() -> None:
+    assert has_valid_precision(Decimal("19.99"), "EUR")
+    assert has_valid_precision(Decimal("20.00"), "JPY")  # trailing zeros are harmless
+    assert not has_valid_precision(Decimal("19.999"), "EUR")
+    assert not has_valid_precision(Decimal("10.5"), "JPY")
+
+
+def test_ten_euros_over_three_equal_lines_gives_the_spare_cent_to_the_first() -> None:
+    # 10.00 / 3 = 3.333...: floors 3.33 x 3 = 9.99, one cent left, equal remainders.
+    shares = allocate(Decimal("10.00"), [Decimal("10.00")] * 3, "EUR")
+    assert shares == [Decimal("3.34"), Decimal("3.33"), Decimal("3.33")]
+
+
+def test_largest_remainder_wins_the_spare_cent() -> None:
+    # 1.00 over 20.00 / 10.00 / 10.00 -> exact 0.50 / 0.25 / 0.25, no spare cent.
+    assert allocate(Decimal("1.00"), [Decimal(20), Decimal(10), Decimal(10)], "EUR") == [
+        Decimal("0.50"), Decimal("0.25"), Decimal("0.25"),
+    ]
+    # 5 cents over 1.00 / 2.00 / 3.00: exact 0.833 / 1.667 / 2.5 cents;
+    # floors 0 / 1 / 2 (3 cents), two cents left for the largest remainders,
+    # 0.833 (line 1) and 0.667 (line 2): 1 / 2 / 2 cents.
+    assert allocate(Decimal("0.05"), [Decimal(1), Decimal(2), Decimal(3)], "EUR") == [
+        Decimal("0.01"), Decimal("0.02"), Decimal("0.02"),
+    ]
+
+
+def test_nothing_to_allocate_over_nothing() -> None:
+    assert allocate(Decimal("0.00"), [Decimal(0), Decimal(0)], "EUR") == [Decimal("0.00")] * 2
+
+
+amounts = st.integers(min_value=0, max_value=10**7).map(lambda cents: Decimal(cents) / 100)
+
+
+@given(
+    weights=st.lists(amounts, min_size=1, max_size=30).filter(lambda w: sum(w) > 0),
+    fraction=st.fractions(min_value=0, max_value=1),
+)
+def test_allocation_sums_exactly_and_never_exceeds_a_weight(weights, fraction) -> None:  # type: ignore[no-untyped-def]
+    total = round_money(sum(weights) * Decimal(fraction.numerator) / fraction.denominator, "EUR")
+    shares = allocate(total, weights, "EUR")
+    assert sum(shares) == total
+    assert all(Decimal(0) <= share <= weight for share, weight in zip(shares, weights, strict=True))
+    assert all(to_minor(share, "EUR") == share * 100 for share in shares)
