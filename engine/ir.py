@@ -346,7 +346,7 @@ class Rule(_Node):
 
 
 class RuleSet(_Node):
-    schema_: Literal["remise.ir/1"] = Field(default=IR_SCHEMA, alias="schema")
+    schema_: Literal["remise.ir/1"] = Field(default="remise.ir/1", alias="schema")
     currency: str
     timezone: str
     version: int | None = None  # the store's version number; None from files

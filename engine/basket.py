@@ -1,0 +1,259 @@
+"""The evaluation request (DESIGN.md "The evaluation contract"), parsed and checked.
+
+Every refusal is a ``BasketError`` whose path names the field
+(``lines[0].unit_price``) and whose message says what to send instead.
+Amounts are checked against the currency's minor unit here, so the evaluator
+only ever sees exact amounts.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from .errors import BasketError
+from .ir import CHANNELS
+from .money import MINOR_UNITS, has_valid_precision
+
+MAX_QUANTITY = 1_000_000
+
+REQUEST_FIELDS = frozenset(
+    {"channel", "store", "currency", "at", "customer", "coupons", "lines",
+     "explain", "version", "ruleset"}
+)  # fmt: skip
+CUSTOMER_FIELDS = frozenset({"id", "cardholder", "tier", "segments", "attributes"})
+LINE_FIELDS = frozenset(
+    {"id", "sku", "quantity", "unit_price", "category", "brand", "attributes"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    id: str | None = None
+    cardholder: bool = False
+    tier: str | None = None
+    segments: frozenset[str] = frozenset()
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    id: str
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    category: str | None = None
+    brand: str | None = None
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BasketRequest:
+    channel: str
+    currency: str
+    at: datetime
+    lines: tuple[Line, ...]
+    store: str | None = None
+    customer: Customer | None = None
+    coupons: tuple[str, ...] = ()
+    explain: bool = False
+    version: int | None = None
+    ruleset: str | None = None
+
+
+def _did_you_mean(word: str, choices: frozenset[str] | tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(word, sorted(choices), n=1)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def _refuse_unknown_fields(data: Mapping[str, Any], allowed: frozenset[str], path: str) -> None:
+    for name in sorted(set(data) - allowed):
+        where = f"{path}.{name}" if path else name
+        raise BasketError(where, f"unknown field{_did_you_mean(name, allowed)}")
+
+
+def _object(value: Any, path: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise BasketError(path, "expected a JSON object")
+    return value
+
+
+def _text(value: Any, path: str, *, required: bool = True) -> str | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise BasketError(path, "expected a non-empty string")
+    return value
+
+
+def _required_text(value: Any, path: str) -> str:
+    text = _text(value, path)
+    assert text is not None
+    return text
+
+
+def _text_map(value: Any, path: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    mapping = _object(value, path)
+    for key, item in mapping.items():
+        if not isinstance(item, str):
+            raise BasketError(f"{path}.{key}", 'expected a string value, e.g. "yes"')
+    return dict(mapping)
+
+
+def _money(value: Any, path: str, currency: str) -> Decimal:
+    if isinstance(value, float):
+        raise BasketError(path, 'send amounts as strings, e.g. "89.90", never as floats')
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise BasketError(path, 'expected an amount as a string, e.g. "89.90"')
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise BasketError(path, f'{value!r} is not an amount, e.g. "89.90"') from None
+    if not amount.is_finite() or amount < 0:
+        raise BasketError(path, "expected an amount of zero or more")
+    if amount >= Decimal("1e12"):
+        raise BasketError(path, "amount is too large")
+    if not has_valid_precision(amount, currency):
+        digits = MINOR_UNITS[currency]
+        raise BasketError(path, f"{value} has more than {digits} decimals, the minor unit of "
+                                f"{currency}")
+    return amount
+
+
+def _quantity(value: Any, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BasketError(path, "expected a whole number of units, e.g. 2")
+    if not 1 <= value <= MAX_QUANTITY:
+        raise BasketError(path, f"expected a quantity from 1 to {MAX_QUANTITY:,}")
+    return value
+
+
+def _instant(value: Any, now: datetime | None) -> datetime:
+    if value is None:
+        if now is None:
+            raise BasketError("at", "required: the instant to price at, e.g. "
+                                    "2026-11-23T14:10:00+01:00")
+        return now
+    if not isinstance(value, str):
+        raise BasketError("at", "expected an ISO-8601 instant, e.g. 2026-11-23T14:10:00+01:00")
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise BasketError("at", f"{value!r} is not an ISO-8601 instant, "
+                                "e.g. 2026-11-23T14:10:00+01:00") from None
+    if instant.tzinfo is None:
+        raise BasketError("at", f"{value!r} has no UTC offset: add one, e.g. +01:00 or Z")
+    return instant
+
+
+def _customer(value: Any) -> Customer | None:
+    if value is None:
+        return None
+    data = _object(value, "customer")
+    _refuse_unknown_fields(data, CUSTOMER_FIELDS, "customer")
+    cardholder = data.get("cardholder", False)
+    if not isinstance(cardholder, bool):
+        raise BasketError("customer.cardholder", "expected true or false")
+    segments = data.get("segments", [])
+    if not isinstance(segments, list) or not all(isinstance(s, str) for s in segments):
+        raise BasketError("customer.segments", 'expected a list of strings, e.g. ["students"]')
+    return Customer(
+        id=_text(data.get("id"), "customer.id", required=False),
+        cardholder=cardholder,
+        tier=_text(data.get("tier"), "customer.tier", required=False),
+        segments=frozenset(segments),
+        attributes=_text_map(data.get("attributes"), "customer.attributes"),
+    )
+
+
+def _line(value: Any, path: str, currency: str) -> Line:
+    data = _object(value, path)
+    _refuse_unknown_fields(data, LINE_FIELDS, path)
+    for name in ("id", "sku", "quantity", "unit_price"):
+        if name not in data:
+            raise BasketError(f"{path}.{name}", "required")
+    return Line(
+        id=_required_text(data["id"], f"{path}.id"),
+        sku=_required_text(data["sku"], f"{path}.sku"),
+        quantity=_quantity(data["quantity"], f"{path}.quantity"),
+        unit_price=_money(data["unit_price"], f"{path}.unit_price", currency),
+        category=_text(data.get("category"), f"{path}.category", required=False),
+        brand=_text(data.get("brand"), f"{path}.brand", required=False),
+        attributes=_text_map(data.get("attributes"), f"{path}.attributes"),
+    )
+
+
+def _lines(value: Any, currency: str) -> tuple[Line, ...]:
+    if not isinstance(value, list) or not value:
+        raise BasketError("lines", "expected a non-empty list of lines")
+    lines = tuple(_line(item, f"lines[{index}]", currency) for index, item in enumerate(value))
+    seen: set[str] = set()
+    for index, line in enumerate(lines):
+        if line.id in seen:
+            raise BasketError(f"lines[{index}].id", f'line id "{line.id}" is used twice')
+        seen.add(line.id)
+    return lines
+
+
+def _coupons(value: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list):
+        raise BasketError("coupons", 'expected a list of codes, e.g. ["WELCOME10"]')
+    return tuple(_required_text(code, f"coupons[{i}]").upper() for i, code in enumerate(value))
+
+
+def _channel(value: Any) -> str:
+    channel = _required_text(value, "channel")
+    if channel not in CHANNELS:
+        hint = _did_you_mean(channel, CHANNELS)
+        raise BasketError("channel", f'unknown channel "{channel}"{hint}; '
+                                     f"expected one of {', '.join(CHANNELS)}")
+    return channel
+
+
+def _currency(value: Any) -> str:
+    currency = _required_text(value, "currency")
+    if currency not in MINOR_UNITS:
+        raise BasketError("currency", f'unknown currency "{currency}": expected an ISO 4217 '
+                                      "code such as EUR")
+    return currency
+
+
+def parse_request(data: Mapping[str, Any], *, now: datetime | None = None) -> BasketRequest:
+    """Check a request dict (JSON already decoded) and return the basket to price.
+
+    ``now`` is the caller's clock, used when the request has no ``at``: the
+    evaluator itself never reads the clock.
+    """
+    data = _object(data, "")
+    _refuse_unknown_fields(data, REQUEST_FIELDS, "")
+    currency = _currency(data.get("currency"))
+    explain = data.get("explain", False)
+    if not isinstance(explain, bool):
+        raise BasketError("explain", "expected true or false")
+    version = data.get("version")
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)
+                                or version < 1):
+        raise BasketError("version", "expected a version number, e.g. 12")
+    return BasketRequest(
+        channel=_channel(data.get("channel")),
+        currency=currency,
+        at=_instant(data.get("at"), now),
+        lines=_lines(data.get("lines"), currency),
+        store=_text(data.get("store"), "store", required=False),
+        customer=_customer(data.get("customer")),
+        coupons=_coupons(data.get("coupons")),
+        explain=explain,
+        version=version,
+        ruleset=_text(data.get("ruleset"), "ruleset", required=False),
+    )
+
+
+__all__ = ["BasketRequest", "Customer", "Line", "parse_request"]

@@ -1,0 +1,195 @@
+"""IR rules turned into what the evaluator runs: closures and whole minor units.
+
+Everything that does not depend on the basket is done here, once per rule
+set: predicates compiled, amounts converted to integers of minor units,
+percentages to exact integer ratios, windows to epoch bounds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Literal
+
+from .ir import (
+    AmountOffBasket,
+    AmountOffEach,
+    BundlePrice,
+    BuyPay,
+    Condition,
+    PercentOff,
+    Points,
+    PriceOverride,
+    QuantityCondition,
+    Rule,
+    TieredBasket,
+)
+from .money import format_money, to_minor
+from .predicates import (
+    COMPARE,
+    AudienceMatch,
+    ItemMatch,
+    ItemView,
+    compile_audience,
+    compile_items,
+    index_keys,
+)
+from .windows import LiveCheck, envelope, live_check
+
+Level = Literal["price", "item", "multi", "basket", "points"]
+Ratio = tuple[int, int]
+
+
+def percent_of(base: int, ratio: Ratio) -> int:
+    """``base`` x percent / 100, rounded half-up to a whole minor unit (base >= 0)."""
+    numerator, denominator = ratio
+    return (2 * base * numerator + 100 * denominator) // (200 * denominator)
+
+
+def _ratio(value: Decimal) -> Ratio:
+    return value.as_integer_ratio()
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledCondition:
+    kind: Literal["subtotal", "quantity"]
+    op: str
+    bound: int
+    items: ItemMatch
+    text: str  # as the marketer reads it: "subtotal >= 50.00 EUR"
+
+    def value(self, subtotal: int, items: Sequence[ItemView]) -> int:
+        """The subtotal (minor units) or the units of the matching lines."""
+        if self.kind == "subtotal":
+            return subtotal
+        return sum(item.quantity for item in items if self.items(item))
+
+    def holds(self, value: int) -> bool:
+        return COMPARE[self.op](value, self.bound)
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledTier:
+    threshold: int
+    percent: Ratio | None
+    amount: int
+
+
+@dataclass(eq=False, slots=True)
+class CompiledRule:
+    rule: Rule
+    level: Level
+    items: ItemMatch
+    audience: AudienceMatch
+    live: LiveCheck | None
+    stores: frozenset[str] | None
+    channels: frozenset[str] | None
+    coupons: frozenset[str]
+    conditions: tuple[CompiledCondition, ...]
+    envelope: tuple[float, float]
+    keys: frozenset[tuple[str, str]] | None
+    percent: Ratio | None = None
+    amount: int = 0
+    group: int = 0  # buy N / bundle N
+    pay: int = 0
+    tiers: tuple[CompiledTier, ...] = ()
+    points: int = 0
+    per: int = 0
+    sort_key: tuple[int, str] = field(default=(0, ""))  # priority desc, then id
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+    @property
+    def title(self) -> str:
+        return self.rule.title
+
+    @property
+    def priority(self) -> int:
+        return self.rule.priority
+
+    @property
+    def stacking(self) -> str:
+        return self.rule.stacking
+
+    def item_discount(self, item: ItemView, units: int) -> int:
+        """What an item rule takes off ``units`` units of ``item``, before any cap."""
+        if self.percent is not None:
+            return percent_of(item.unit * units, self.percent)
+        return min(self.amount, item.unit) * units
+
+
+def _condition(condition: Condition, currency: str) -> CompiledCondition:
+    if isinstance(condition, QuantityCondition):
+        text = f"quantity of matching items {condition.op} {condition.count}"
+        return CompiledCondition("quantity", condition.op, condition.count,
+                                 compile_items(condition.items, currency), text)
+    text = f"subtotal {condition.op} {format_money(condition.amount, currency)} {currency}"
+    return CompiledCondition("subtotal", condition.op, to_minor(condition.amount, currency),
+                             lambda item: True, text)
+
+
+def _level(rule: Rule) -> Level:
+    effect = rule.effect
+    if isinstance(effect, PriceOverride):
+        return "price"
+    if isinstance(effect, BuyPay | BundlePrice):
+        return "multi"
+    if isinstance(effect, Points):
+        return "points"
+    if isinstance(effect, AmountOffEach):
+        return "item"
+    if isinstance(effect, PercentOff) and effect.target == "items":
+        return "item"
+    return "basket"
+
+
+def _effect_fields(rule: Rule, currency: str) -> dict[str, object]:
+    effect = rule.effect
+    if isinstance(effect, PercentOff):
+        return {"percent": _ratio(effect.percent)}
+    if isinstance(effect, AmountOffEach | AmountOffBasket | PriceOverride):
+        return {"amount": to_minor(effect.amount, currency)}
+    if isinstance(effect, BuyPay):
+        return {"group": effect.buy, "pay": effect.pay}
+    if isinstance(effect, BundlePrice):
+        return {"group": effect.size, "amount": to_minor(effect.amount, currency)}
+    if isinstance(effect, TieredBasket):
+        tiers = tuple(
+            CompiledTier(
+                to_minor(tier.threshold, currency),
+                _ratio(tier.percent) if tier.percent is not None else None,
+                to_minor(tier.amount, currency) if tier.amount is not None else 0,
+            )
+            for tier in sorted(effect.tiers, key=lambda t: t.threshold)
+        )
+        return {"tiers": tiers}
+    assert isinstance(effect, Points)
+    return {"points": effect.points, "per": to_minor(effect.per, currency)}
+
+
+def compile_rule(rule: Rule, currency: str) -> CompiledRule:
+    items_predicate = getattr(rule.effect, "items", None)
+    level = _level(rule)
+    return CompiledRule(
+        rule=rule,
+        level=level,
+        items=compile_items(items_predicate, currency),
+        audience=compile_audience(rule.audience),
+        live=live_check(rule.windows),
+        stores=frozenset(rule.stores) if rule.stores is not None else None,
+        channels=frozenset(rule.channels) if rule.channels is not None else None,
+        coupons=frozenset(code.upper() for code in rule.coupons),
+        conditions=tuple(_condition(c, currency) for c in rule.conditions),
+        envelope=envelope(rule.windows),
+        keys=index_keys(items_predicate) if level != "basket" else None,
+        sort_key=(-rule.priority, rule.id),
+        **_effect_fields(rule, currency),  # type: ignore[arg-type]
+    )
+
+
+RuleFilter = Callable[[CompiledRule], bool]
+
+__all__ = ["CompiledCondition", "CompiledRule", "CompiledTier", "compile_rule", "percent_of"]

@@ -1,0 +1,587 @@
+"""The evaluator: applies a compiled rule set to a basket (docs/semantics.md).
+
+Cost follows the rules relevant to the basket, not the size of the rule set:
+rules are indexed per channel and per hour of time (``_TimeIndex``), and
+within that by the SKU, category and brand their items require. The basket's
+lines look up their own keys; only those rules, plus the few that cannot be
+keyed, are examined. Work that does not depend on the line (store, time,
+audience, coupon) is done once per rule, not once per line. Money is counted
+in whole minor units (int) and turned back into strings only in the response.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from .basket import BasketRequest, Customer, Line
+from .compiled import CompiledRule, compile_rule, percent_of
+from .errors import BasketError
+from .ir import RuleSet
+from .money import from_minor, to_minor
+from .predicates import describe_audience_miss
+from .response import build_response
+from .windows import not_live_reason
+
+HOUR = 3600
+MAX_CACHED_SLICES = 64
+
+
+@dataclass(eq=False, slots=True)
+class Item:
+    """A basket line while it is being priced (amounts in minor units)."""
+
+    line: Line
+    sku: str
+    category: str | None
+    brand: str | None
+    attributes: Mapping[str, str]
+    quantity: int
+    list_unit: int
+    unit: int
+    subtotal: int = 0
+    discount: int = 0
+    price_rule: CompiledRule | None = None
+    adjustments: list[tuple[CompiledRule, int]] = field(default_factory=list)
+    locked: bool = False  # an exclusive rule applies alone
+    multi_counted: int = 0  # units counted in a multi-unit group
+    multi_discounted: int = 0  # units a multi-unit rule discounted
+
+    @property
+    def total(self) -> int:
+        return self.subtotal - self.discount
+
+    @property
+    def order(self) -> tuple[str, str]:
+        """Canonical order of lines, independent of the request's order."""
+        return (self.line.id, self.sku)
+
+    def give(self, rule: CompiledRule, amount: int) -> int:
+        """Apply a discount, capped so the line never goes below zero."""
+        amount = min(amount, self.total)
+        if amount > 0:
+            self.discount += amount
+            self.adjustments.append((rule, amount))
+        return amount
+
+
+@dataclass(slots=True)
+class _ChannelSlice:
+    keyed: dict[tuple[str, str], list[CompiledRule]]
+    always: list[CompiledRule]
+
+
+@dataclass(slots=True)
+class Evaluation:
+    """Everything decided while pricing one basket; the response is read from it."""
+
+    request: BasketRequest
+    items: list[Item]
+    candidates: list[CompiledRule]
+    track: bool  # keep the reasons why rules did not apply (explain, coupons)
+    list_subtotal: int = 0
+    item_subtotal: int = 0  # after prices, before discounts
+    basket_subtotal: int = 0  # after line discounts
+    given: dict[str, int] = field(default_factory=dict)  # rule id -> amount
+    points: dict[str, int] = field(default_factory=dict)  # rule id -> points
+    prices_set: dict[str, list[str]] = field(default_factory=dict)  # rule id -> line ids
+    notes: dict[str, str] = field(default_factory=dict)  # rule id -> why it gave nothing
+
+    def note(self, rule: CompiledRule, reason: str) -> None:
+        if self.track and rule.id not in self.given:
+            self.notes.setdefault(rule.id, reason)
+
+    def add(self, rule: CompiledRule, amount: int) -> None:
+        if amount > 0:
+            self.given[rule.id] = self.given.get(rule.id, 0) + amount
+            self.notes.pop(rule.id, None)
+
+
+class Evaluator:
+    """A rule set compiled and indexed once; ``evaluate`` is pure and thread-safe."""
+
+    def __init__(self, ruleset: RuleSet) -> None:
+        self.ruleset = ruleset
+        self.currency = ruleset.currency
+        self.rules = [compile_rule(rule, ruleset.currency) for rule in ruleset.rules]
+        self.by_id = {rule.id: rule for rule in self.rules}
+        self.by_coupon: dict[str, list[CompiledRule]] = {}
+        for rule in sorted(self.rules, key=lambda r: r.id):
+            for code in rule.coupons:
+                self.by_coupon.setdefault(code, []).append(rule)
+        self._slices: dict[tuple[str, int], _ChannelSlice] = {}
+        self._lock = threading.Lock()
+
+    # --- the index -----------------------------------------------------------------
+
+    def _slice(self, channel: str, epoch: float) -> _ChannelSlice:
+        key = (channel, int(epoch // HOUR))
+        found = self._slices.get(key)
+        if found is None:
+            with self._lock:
+                found = self._slices.get(key) or self._build_slice(channel, key[1] * HOUR)
+                if len(self._slices) >= MAX_CACHED_SLICES:
+                    self._slices.pop(next(iter(self._slices)))
+                self._slices[key] = found
+        return found
+
+    def _build_slice(self, channel: str, hour_start: int) -> _ChannelSlice:
+        keyed: dict[tuple[str, str], list[CompiledRule]] = {}
+        always: list[CompiledRule] = []
+        for rule in self.rules:
+            low, high = rule.envelope
+            if high <= hour_start or low >= hour_start + HOUR:
+                continue
+            if rule.channels is not None and channel not in rule.channels:
+                continue
+            if rule.keys is None:
+                always.append(rule)
+                continue
+            for key in rule.keys:
+                keyed.setdefault(key, []).append(rule)
+        return _ChannelSlice(keyed, always)
+
+    def _candidates(self, request: BasketRequest, items: list[Item]) -> list[CompiledRule]:
+        index = self._slice(request.channel, request.at.timestamp())
+        found: dict[CompiledRule, None] = {}
+        keyed = index.keyed
+        for item in items:
+            for key in (("sku", item.sku), ("category", item.category), ("brand", item.brand)):
+                rules = keyed.get(key)  # type: ignore[arg-type]
+                if rules:
+                    found.update(dict.fromkeys(rules))
+        found.update(dict.fromkeys(index.always))
+        return [rule for rule in found if self._eligible(rule, request)]
+
+    @staticmethod
+    def _eligible(rule: CompiledRule, request: BasketRequest) -> bool:
+        """The checks that do not depend on amounts: store, time, audience, coupon."""
+        if rule.stores is not None and request.store not in rule.stores:
+            return False
+        if rule.live is not None and not rule.live(request.at):
+            return False
+        if not rule.audience(request.customer):
+            return False
+        return not rule.coupons or not rule.coupons.isdisjoint(request.coupons)
+
+    # --- evaluation ------------------------------------------------------------------
+
+    def evaluate(self, request: BasketRequest, *, explain: bool = False) -> dict[str, Any]:
+        if request.currency != self.currency:
+            raise BasketError(
+                "currency", f"the rules price in {self.currency}, the basket is in "
+                            f"{request.currency}")
+        items = [self._item(line) for line in request.lines]
+        evaluation = Evaluation(request, items, self._candidates(request, items),
+                                track=explain or bool(request.coupons))
+        by_level: dict[str, list[CompiledRule]] = {}
+        for rule in sorted(evaluation.candidates, key=lambda r: r.sort_key):
+            by_level.setdefault(rule.level, []).append(rule)
+        _apply_prices(evaluation, by_level.get("price", []))
+        _apply_line_discounts(evaluation, by_level.get("item", []), by_level.get("multi", []))
+        _apply_basket_discounts(evaluation, by_level.get("basket", []), self.currency)
+        _apply_points(evaluation, by_level.get("points", []))
+        explained = self._explain(evaluation) if explain else None
+        return build_response(
+            self.ruleset, evaluation, self._coupon_report(evaluation), explained)
+
+    def _item(self, line: Line) -> Item:
+        unit = to_minor(line.unit_price, self.currency)
+        return Item(line, line.sku, line.category, line.brand, line.attributes,
+                    line.quantity, unit, unit)
+
+    # --- why (explain and coupons) -------------------------------------------------
+
+    def why_not(self, rule: CompiledRule, evaluation: Evaluation) -> str:
+        """The first reason, in the order of docs/semantics.md §1, a rule gave nothing."""
+        request = evaluation.request
+        if rule.channels is not None and request.channel not in rule.channels:
+            return f"channel: only {', '.join(sorted(rule.channels))}"
+        if rule.stores is not None and request.store not in rule.stores:
+            return f"store: only {', '.join(sorted(rule.stores))}"
+        if rule.live is not None and not rule.live(request.at):
+            return not_live_reason(rule.rule.windows, request.at)
+        if rule.rule.audience is not None and not rule.audience(request.customer):
+            return "audience: " + _audience_reason(rule, request.customer)
+        if rule.coupons and rule.coupons.isdisjoint(request.coupons):
+            return "needs coupon " + " or ".join(sorted(rule.coupons))
+        failed = _failed_condition(rule, evaluation)
+        if failed:
+            return failed
+        if rule.level != "basket" and not any(rule.items(item) for item in evaluation.items):
+            return "no item in the basket matches"
+        return evaluation.notes.get(rule.id, "nothing left to discount on the lines it matches")
+
+    def _explain(self, evaluation: Evaluation) -> list[dict[str, str]]:
+        explained = []
+        for rule in sorted(self.rules, key=lambda r: r.id):
+            applied = _applied_reason(rule, evaluation, self.currency)
+            explained.append({
+                "rule": rule.id, "title": rule.title,
+                "status": "applied" if applied else "not_applied",
+                "reason": applied or self.why_not(rule, evaluation),
+            })
+        return explained
+
+    def _coupon_report(self, evaluation: Evaluation) -> list[dict[str, str]]:
+        report = []
+        for code in dict.fromkeys(evaluation.request.coupons):
+            rules = self.by_coupon.get(code, [])
+            if any(_applied_reason(rule, evaluation, self.currency) for rule in rules):
+                report.append({"code": code, "status": "applied"})
+            elif rules:
+                reason = self.why_not(rules[0], evaluation)
+                report.append({"code": code, "status": "rejected", "reason": reason})
+            else:
+                report.append({"code": code, "status": "rejected", "reason": "unknown coupon"})
+        return report
+
+
+def _audience_reason(rule: CompiledRule, customer: Customer | None) -> str:
+    audience = rule.rule.audience
+    assert audience is not None
+    return describe_audience_miss(audience, customer)
+
+
+def _applied_reason(rule: CompiledRule, evaluation: Evaluation, currency: str) -> str:
+    if rule.id in evaluation.given:
+        amount = from_minor(evaluation.given[rule.id], currency)
+        return f"applied: {amount} {currency} off"
+    if evaluation.points.get(rule.id):
+        return f"applied: {evaluation.points[rule.id]} points"
+    if rule.id in evaluation.prices_set:
+        return "applied: price set on line " + ", ".join(evaluation.prices_set[rule.id])
+    return ""
+
+
+def _stage_subtotal(rule: CompiledRule, evaluation: Evaluation) -> int:
+    if rule.level == "price":
+        return evaluation.list_subtotal
+    if rule.level == "basket":
+        return evaluation.basket_subtotal
+    return evaluation.item_subtotal
+
+
+def _failed_condition(rule: CompiledRule, evaluation: Evaluation) -> str:
+    """The first basket condition that does not hold, said as the cashier reads it."""
+    subtotal = _stage_subtotal(rule, evaluation)
+    currency = evaluation.request.currency
+    for condition in rule.conditions:
+        value = condition.value(subtotal, evaluation.items)
+        if not condition.holds(value):
+            if condition.kind == "subtotal":
+                return f"needs {condition.text}, basket is {from_minor(value, currency)} {currency}"
+            return f"needs {condition.text}, basket has {value}"
+    return ""
+
+
+def _conditions_hold(rule: CompiledRule, subtotal: int, items: Sequence[Item]) -> bool:
+    return all(c.holds(c.value(subtotal, items)) for c in rule.conditions)
+
+
+# --- 1. prices -----------------------------------------------------------------------
+
+
+def _apply_prices(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
+    items = evaluation.items
+    evaluation.list_subtotal = sum(item.list_unit * item.quantity for item in items)
+    live = [r for r in rules if _conditions_hold(r, evaluation.list_subtotal, items)]
+    # Highest priority, then the most recently changed rule, then the smallest id.
+    live.sort(key=lambda r: (-r.priority, -r.rule.revision, r.id))
+    for item in items:
+        for rule in live:
+            if rule.items(item):
+                item.unit, item.price_rule = rule.amount, rule
+                evaluation.prices_set.setdefault(rule.id, []).append(item.line.id)
+                break
+        item.subtotal = item.unit * item.quantity
+    evaluation.item_subtotal = sum(item.subtotal for item in items)
+
+
+# --- 2. line discounts ---------------------------------------------------------------
+
+
+def _apply_line_discounts(
+    evaluation: Evaluation, item_rules: list[CompiledRule], multi_rules: list[CompiledRule]
+) -> None:
+    items = evaluation.items
+    subtotal = evaluation.item_subtotal
+    item_rules = [r for r in item_rules if _conditions_hold(r, subtotal, items)]
+    multi_rules = [r for r in multi_rules if _conditions_hold(r, subtotal, items)]
+    _apply_exclusive(evaluation, [r for r in item_rules if r.stacking == "exclusive"])
+    for rule in multi_rules:
+        _apply_multi_unit(evaluation, rule)
+    _apply_best(evaluation, [r for r in item_rules if r.stacking == "best"])
+    _apply_stackable(evaluation, [r for r in item_rules if r.stacking == "stackable"])
+    evaluation.basket_subtotal = sum(item.total for item in items)
+
+
+def _apply_exclusive(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
+    if not rules:
+        return
+    for item in evaluation.items:
+        offers = [(rule, rule.item_discount(item, item.quantity))
+                  for rule in rules if rule.items(item)]
+        if not offers:
+            continue
+        # Highest priority; ties: the larger discount, then the smaller id.
+        winner, amount = min(offers, key=lambda o: (-o[0].priority, -o[1], o[0].id))
+        item.locked = True
+        evaluation.add(winner, item.give(winner, amount))
+        for rule, _ in offers:
+            if rule is not winner:
+                evaluation.note(rule, f"an exclusive rule applied on line {item.line.id}: "
+                                      f"{winner.id}")
+
+
+def _unit_runs(evaluation: Evaluation, rule: CompiledRule) -> list[tuple[Item, int]]:
+    """The units a multi-unit rule may count: most expensive first (ties: SKU, line id)."""
+    runs = []
+    for item in sorted(evaluation.items, key=lambda i: (-i.unit, i.sku, i.line.id)):
+        available = item.quantity - item.multi_counted
+        if item.locked:
+            if rule.items(item):
+                evaluation.note(rule, f"an exclusive rule applied on line {item.line.id}")
+            continue
+        if available > 0 and rule.items(item):
+            runs.append((item, available))
+    return runs
+
+
+def _free_positions(end: int, group: int, pay: int) -> int:
+    """How many of the positions 0..end-1 are free in groups of ``group`` paying ``pay``."""
+    return (end // group) * (group - pay) + max(0, end % group - pay)
+
+
+def _apply_multi_unit(evaluation: Evaluation, rule: CompiledRule) -> None:
+    runs = _unit_runs(evaluation, rule)
+    pool = sum(count for _, count in runs)
+    counted = (pool // rule.group) * rule.group
+    if counted == 0:
+        if runs:
+            evaluation.note(rule, f"needs {rule.group} matching units, basket has {pool}")
+        return
+    if rule.rule.effect.kind == "buy_pay":
+        discounts = _buy_pay_discounts(runs, rule, counted)
+    else:
+        discounts = _bundle_discounts(runs, rule, counted)
+    position = 0
+    for item, count in runs:
+        in_groups = max(0, min(count, counted - position))
+        position += count
+        item.multi_counted += in_groups
+        amount, discounted_units = discounts.get(item, (0, 0))
+        item.multi_discounted += discounted_units
+        given = item.give(rule, amount)
+        evaluation.add(rule, given)
+        if given and rule.stacking == "exclusive":
+            item.locked = True
+
+
+def _buy_pay_discounts(
+    runs: list[tuple[Item, int]], rule: CompiledRule, counted: int
+) -> dict[Item, tuple[int, int]]:
+    discounts: dict[Item, tuple[int, int]] = {}
+    start = 0
+    for item, count in runs:
+        end = min(start + count, counted)
+        if end > start:
+            free = (_free_positions(end, rule.group, rule.pay)
+                    - _free_positions(start, rule.group, rule.pay))
+            discounts[item] = (free * item.unit, free)
+        start += count
+    return discounts
+
+
+def _bundle_discounts(
+    runs: list[tuple[Item, int]], rule: CompiledRule, counted: int
+) -> dict[Item, tuple[int, int]]:
+    """Each group of N units costs the bundle price; its discount is split over the
+    group's lines in proportion to their prices, largest remainder."""
+    discounts: dict[Item, tuple[int, int]] = {}
+    units = _expand_groups(runs, counted, rule.group)
+    for group in units:
+        price = sum(item.unit * n for item, n in group)
+        saving = max(0, price - rule.amount)
+        if saving == 0:
+            continue
+        shares = _largest_remainder(saving, [item.unit * n for item, n in group])
+        for (item, n), share in zip(group, shares, strict=True):
+            amount, discounted = discounts.get(item, (0, 0))
+            discounts[item] = (amount + share, discounted + n)
+    return discounts
+
+
+def _expand_groups(
+    runs: list[tuple[Item, int]], counted: int, size: int
+) -> Iterable[list[tuple[Item, int]]]:
+    """Cut the sorted units into groups of ``size``, each as (line, units) parts."""
+    group: list[tuple[Item, int]] = []
+    filled = 0
+    remaining = counted
+    for item, count in runs:
+        count = min(count, remaining)
+        remaining -= count
+        while count:
+            take = min(count, size - filled)
+            group.append((item, take))
+            filled += take
+            count -= take
+            if filled == size:
+                yield group
+                group, filled = [], 0
+
+
+def _largest_remainder(total: int, weights: list[int]) -> list[int]:
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        return [0 for _ in weights]
+    shares, remainders = [], []
+    for index, weight in enumerate(weights):
+        share, remainder = divmod(total * weight, weight_sum)
+        shares.append(share)
+        remainders.append((-remainder, index))
+    for _, index in sorted(remainders)[: total - sum(shares)]:
+        shares[index] += 1
+    return shares
+
+
+def _apply_best(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
+    if not rules:
+        return
+    for item in evaluation.items:
+        units = item.quantity - item.multi_discounted
+        matching = [rule for rule in rules if rule.items(item)]
+        if item.locked or units <= 0:
+            for rule in matching:
+                evaluation.note(rule, f"line {item.line.id} already has a discount that "
+                                      "takes no other")
+            continue
+        offers = [(rule, min(rule.item_discount(item, units), item.total)) for rule in matching]
+        if not offers:
+            continue
+        # The most for the customer; ties: higher priority, then smaller id.
+        winner, amount = min(offers, key=lambda o: (-o[1], -o[0].priority, o[0].id))
+        evaluation.add(winner, item.give(winner, amount))
+        for rule, _ in offers:
+            if rule is not winner:
+                evaluation.note(rule, f"a better discount applied on line {item.line.id}: "
+                                      f"{winner.id}")
+
+
+def _apply_stackable(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
+    for item in evaluation.items:
+        if item.locked:
+            continue
+        for rule in rules:  # already in priority order
+            if not rule.items(item):
+                continue
+            if rule.percent is not None:
+                amount = percent_of(item.total, rule.percent)
+            else:
+                amount = rule.item_discount(item, item.quantity)
+            evaluation.add(rule, item.give(rule, amount))
+
+
+# --- 3. basket discounts ---------------------------------------------------------------
+
+
+def _basket_amount(rule: CompiledRule, subtotal: int, left: int) -> int:
+    if rule.tiers:
+        reached = [tier for tier in rule.tiers if subtotal >= tier.threshold]
+        if not reached:
+            return 0
+        tier = reached[-1]
+        amount = percent_of(left, tier.percent) if tier.percent else tier.amount
+    elif rule.percent is not None:
+        amount = percent_of(left, rule.percent)
+    else:
+        amount = rule.amount
+    return min(amount, left)
+
+
+def _apply_basket_discounts(
+    evaluation: Evaluation, rules: list[CompiledRule], currency: str
+) -> None:
+    subtotal = evaluation.basket_subtotal
+    rules = [r for r in rules if _conditions_hold(r, subtotal, evaluation.items)]
+    exclusive = [r for r in rules if r.stacking == "exclusive"]
+    if exclusive:
+        offers = [(r, _basket_amount(r, subtotal, subtotal)) for r in exclusive]
+        winner, amount = min(offers, key=lambda o: (-o[0].priority, -o[1], o[0].id))
+        _allocate_basket(evaluation, winner, amount)
+        for rule in rules:
+            if rule is not winner:
+                evaluation.note(rule, f"an exclusive basket discount applied: {winner.id}")
+        return
+    best = [(r, _basket_amount(r, subtotal, subtotal)) for r in rules if r.stacking == "best"]
+    if best:
+        winner, amount = min(best, key=lambda o: (-o[1], -o[0].priority, o[0].id))
+        _allocate_basket(evaluation, winner, amount)
+        for rule, _ in best:
+            if rule is not winner:
+                evaluation.note(rule, f"a better basket discount applied: {winner.id}")
+    for rule in (r for r in rules if r.stacking == "stackable"):
+        left = sum(item.total for item in evaluation.items)
+        _allocate_basket(evaluation, rule, _basket_amount(rule, subtotal, left))
+
+
+def _allocate_basket(evaluation: Evaluation, rule: CompiledRule, amount: int) -> None:
+    """Share a basket discount over the lines in proportion to their totals, exactly."""
+    if amount <= 0:
+        evaluation.note(rule, "no tier reached" if rule.tiers else "nothing left to discount")
+        return
+    lines = sorted(evaluation.items, key=lambda item: item.order)
+    shares = _largest_remainder(amount, [item.total for item in lines])
+    for item, share in zip(lines, shares, strict=True):
+        evaluation.add(rule, item.give(rule, share))
+
+
+# --- 4. points -----------------------------------------------------------------------------
+
+
+def _apply_points(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
+    rules = [r for r in rules if _conditions_hold(r, evaluation.item_subtotal, evaluation.items)]
+    if not rules:
+        return
+    earned_on: dict[CompiledRule, int] = {}
+    for item in evaluation.items:
+        for rule in _points_winners(evaluation, item, [r for r in rules if r.items(item)]):
+            earned_on[rule] = earned_on.get(rule, 0) + item.total
+    for rule, net in sorted(earned_on.items(), key=lambda pair: pair[0].id):
+        points = (net // rule.per) * rule.points
+        if points:
+            evaluation.points[rule.id] = points
+        else:
+            evaluation.note(rule, "the amount it earns on is below one step")
+
+
+def _points_winners(
+    evaluation: Evaluation, item: Item, rules: list[CompiledRule]
+) -> list[CompiledRule]:
+    """Which points rules earn on this line: exclusive alone, else the best plus stackables."""
+    def rate(rule: CompiledRule) -> Fraction:
+        return Fraction(rule.points, rule.per)
+
+    exclusive = [r for r in rules if r.stacking == "exclusive"]
+    if exclusive:
+        winner = min(exclusive, key=lambda r: (-r.priority, -rate(r), r.id))
+        for rule in rules:
+            if rule is not winner:
+                evaluation.note(rule, f"an exclusive points rule applied: {winner.id}")
+        return [winner]
+    best = [r for r in rules if r.stacking == "best"]
+    winners = [r for r in rules if r.stacking == "stackable"]
+    if best:
+        top = min(best, key=lambda r: (-rate(r), -r.priority, r.id))
+        winners.append(top)
+        for rule in best:
+            if rule is not top:
+                evaluation.note(rule, f"a better points rule applied: {top.id}")
+    return winners
+
+
+__all__ = ["Evaluation", "Evaluator", "Item"]

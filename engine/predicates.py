@@ -1,0 +1,155 @@
+"""Item predicates and audiences compiled to plain closures, once per rule set.
+
+The evaluator calls these on every candidate line, so they are built here
+from the IR tree into nested Python closures: no tree walking, no Decimal
+work at evaluation time (prices are compared in whole minor units).
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from typing import Protocol
+
+from .basket import Customer
+from .ir import (
+    Audience,
+    AudienceAnd,
+    AudienceAttributeIn,
+    AudienceFlag,
+    AudienceNot,
+    AudienceOr,
+    AudienceSegment,
+    AudienceTierIn,
+    ItemAnd,
+    ItemAttributeIn,
+    ItemFieldIn,
+    ItemNot,
+    ItemOr,
+    ItemPredicate,
+    ItemPriceCompare,
+)
+from .money import to_minor
+
+COMPARE: dict[str, Callable[[int, int], bool]] = {
+    ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
+    "=": operator.eq, "!=": operator.ne,
+}  # fmt: skip
+
+
+class ItemView(Protocol):
+    """What a predicate reads of a basket line (prices in minor units)."""
+
+    sku: str
+    category: str | None
+    brand: str | None
+    attributes: Mapping[str, str]
+    quantity: int
+    unit: int
+
+
+ItemMatch = Callable[[ItemView], bool]
+AudienceMatch = Callable[[Customer | None], bool]
+
+
+def compile_items(predicate: ItemPredicate | None, currency: str) -> ItemMatch:
+    if predicate is None:
+        return lambda item: True
+    if isinstance(predicate, ItemFieldIn):
+        values, name = frozenset(predicate.values), predicate.field
+        return lambda item: getattr(item, name) in values
+    if isinstance(predicate, ItemAttributeIn):
+        values, key = frozenset(predicate.values), predicate.name
+        return lambda item: item.attributes.get(key) in values
+    if isinstance(predicate, ItemPriceCompare):
+        compare, bound = COMPARE[predicate.op], to_minor(predicate.amount, currency)
+        return lambda item: compare(item.unit, bound)
+    if isinstance(predicate, ItemNot):
+        inner = compile_items(predicate.arg, currency)
+        return lambda item: not inner(item)
+    parts = [compile_items(arg, currency) for arg in predicate.args]
+    if isinstance(predicate, ItemAnd):
+        return lambda item: all(part(item) for part in parts)
+    return lambda item: any(part(item) for part in parts)
+
+
+def index_keys(predicate: ItemPredicate | None) -> frozenset[tuple[str, str]] | None:
+    """(field, value) pairs of which a matching line must have at least one.
+
+    None when no such set exists (the rule must be checked on every basket).
+    """
+    if isinstance(predicate, ItemFieldIn):
+        return frozenset((predicate.field, value) for value in predicate.values)
+    if isinstance(predicate, ItemAnd):
+        keyed = [keys for keys in map(index_keys, predicate.args) if keys is not None]
+        return min(keyed, key=len) if keyed else None
+    if isinstance(predicate, ItemOr):
+        alternatives = [index_keys(arg) for arg in predicate.args]
+        if any(keys is None for keys in alternatives):
+            return None
+        return frozenset().union(*(keys for keys in alternatives if keys is not None))
+    return None
+
+
+def compile_audience(audience: Audience | None) -> AudienceMatch:
+    if audience is None:
+        return lambda customer: True
+    if isinstance(audience, AudienceFlag):
+        return _flag(audience.flag)
+    if isinstance(audience, AudienceTierIn):
+        tiers = frozenset(audience.values)
+        return lambda customer: customer is not None and customer.tier in tiers
+    if isinstance(audience, AudienceSegment):
+        segment = audience.value
+        return lambda customer: customer is not None and segment in customer.segments
+    if isinstance(audience, AudienceAttributeIn):
+        values, key = frozenset(audience.values), audience.name
+        return lambda customer: customer is not None and customer.attributes.get(key) in values
+    if isinstance(audience, AudienceNot):
+        inner = compile_audience(audience.arg)
+        return lambda customer: not inner(customer)
+    parts = [compile_audience(arg) for arg in audience.args]
+    if isinstance(audience, AudienceAnd):
+        return lambda customer: all(part(customer) for part in parts)
+    assert isinstance(audience, AudienceOr)
+    return lambda customer: any(part(customer) for part in parts)
+
+
+def _flag(flag: str) -> AudienceMatch:
+    if flag == "cardholder":
+        return lambda customer: customer is not None and customer.cardholder
+    if flag == "known":
+        return lambda customer: customer is not None and customer.id is not None
+    return lambda customer: customer is None or customer.id is None
+
+
+def describe_audience_miss(audience: Audience, customer: Customer | None) -> str:
+    """A cashier-readable reason why ``customer`` is outside ``audience``."""
+    who = "anonymous" if customer is None or customer.id is None else "the customer"
+    if isinstance(audience, AudienceFlag):
+        return {
+            "cardholder": "customer is not a cardholder",
+            "known": "customer is anonymous",
+            "anonymous": "customer is identified, the rule is for anonymous customers",
+        }[audience.flag]
+    if isinstance(audience, AudienceTierIn):
+        tier = customer.tier if customer is not None else None
+        return f"tier must be {' or '.join(audience.values)}, {who} has " + (
+            f'"{tier}"' if tier else "no tier")
+    if isinstance(audience, AudienceSegment):
+        return f'customer is not in segment "{audience.value}"'
+    if isinstance(audience, AudienceAttributeIn):
+        return f'customer attribute "{audience.name}" is not {" or ".join(audience.values)}'
+    return "customer is outside the rule's audience"
+
+
+__all__ = [
+    "COMPARE",
+    "AudienceMatch",
+    "ItemMatch",
+    "ItemView",
+    "compile_audience",
+    "compile_items",
+    "describe_audience_miss",
+    "index_keys",
+]

@@ -1,0 +1,88 @@
+"""The response of the evaluation contract, built in a fixed key order.
+
+The same rule set, basket and instant give byte-identical JSON on a server
+and on a device (DESIGN.md §7): keys are written in the contract's order,
+lists are in request order or sorted by rule id, and ``dumps`` never sorts or
+reformats differently from one run to the next.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .ir import RuleSet
+from .money import from_minor
+
+if TYPE_CHECKING:
+    from .evaluator import Evaluation, Item
+
+
+def _money(units: int, currency: str) -> str:
+    return str(from_minor(units, currency))
+
+
+def _line(item: Item, currency: str) -> dict[str, Any]:
+    line: dict[str, Any] = {
+        "id": item.line.id,
+        "sku": item.sku,
+        "quantity": item.quantity,
+        "list_price": _money(item.list_unit, currency),
+        "unit_price": _money(item.unit, currency),
+        "subtotal": _money(item.subtotal, currency),
+        "discount": _money(item.discount, currency),
+        "total": _money(item.total, currency),
+        "adjustments": [
+            {"rule": rule.id, "title": rule.title, "amount": _money(amount, currency)}
+            for rule, amount in item.adjustments
+        ],
+    }
+    if item.price_rule is not None:
+        line["price_rule"] = {"rule": item.price_rule.id, "title": item.price_rule.title}
+    return line
+
+
+def build_response(
+    ruleset: RuleSet,
+    evaluation: Evaluation,
+    coupons: list[dict[str, str]],
+    explained: list[dict[str, str]] | None,
+) -> dict[str, Any]:
+    currency = ruleset.currency
+    items = evaluation.items
+    titles = {rule.id: rule.title for rule in evaluation.candidates}
+    subtotal = sum(item.subtotal for item in items)
+    discount = sum(item.discount for item in items)
+    response: dict[str, Any] = {
+        "version": ruleset.version,
+        "currency": currency,
+        "at": evaluation.request.at.isoformat(),
+        "lines": [_line(item, currency) for item in items],
+        "subtotal": _money(subtotal, currency),
+        "discount": _money(discount, currency),
+        "total": _money(subtotal - discount, currency),
+        "points": {
+            "total": sum(evaluation.points.values()),
+            "by_rule": [
+                {"rule": rule_id, "title": titles[rule_id], "points": points}
+                for rule_id, points in sorted(evaluation.points.items())
+            ],
+        },
+        "applied": [
+            {"rule": rule_id, "title": titles[rule_id], "amount": _money(amount, currency)}
+            for rule_id, amount in sorted(evaluation.given.items())
+        ],
+        "coupons": coupons,
+    }
+    if explained is not None:
+        response["explain"] = explained
+    return response
+
+
+def dumps(response: Mapping[str, Any]) -> str:
+    """Canonical JSON of a response: UTF-8 text, no spaces, keys in contract order."""
+    return json.dumps(response, ensure_ascii=False, separators=(",", ":"))
+
+
+__all__ = ["build_response", "dumps"]

@@ -1,0 +1,124 @@
+"""Time windows: is a rule live at an instant, and if not, why (docs/semantics.md §8).
+
+A window is live when ``start <= at < end``. Absolute windows are UTC instants
+already; recurring windows are read on the wall clock of their own time zone,
+so "every sat 09:00-20:00" follows daylight saving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from .ir import AbsoluteWindow, RecurringWindow, Window
+
+DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+LiveCheck = Callable[[datetime], bool]
+
+
+@lru_cache(maxsize=256)
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _absolute_check(window: AbsoluteWindow) -> LiveCheck:
+    start, end = window.start.timestamp(), window.end.timestamp()
+
+    def live(at: datetime) -> bool:
+        return start <= at.timestamp() < end
+
+    return live
+
+
+def _in_bounds(window: RecurringWindow, day: date) -> bool:
+    if window.from_date is not None and day < window.from_date:
+        return False
+    return window.until_date is None or day <= window.until_date
+
+
+def recurring_live(window: RecurringWindow, at: datetime) -> bool:
+    local = at.astimezone(zone(window.timezone))
+    clock, today = local.time().replace(tzinfo=None), local.date()
+    if window.start < window.end:
+        return (local.isoweekday() in window.days and window.start <= clock < window.end
+                and _in_bounds(window, today))
+    # The slot crosses midnight: it belongs to the day it starts on.
+    if clock >= window.start:
+        return local.isoweekday() in window.days and _in_bounds(window, today)
+    if clock < window.end:
+        yesterday = today - timedelta(days=1)
+        return yesterday.isoweekday() in window.days and _in_bounds(window, yesterday)
+    return False
+
+
+def live_check(windows: tuple[Window, ...]) -> LiveCheck | None:
+    """A fast check for "live at this instant", or None when the rule is always live."""
+    if not windows:
+        return None
+    checks = [
+        _absolute_check(w) if isinstance(w, AbsoluteWindow)
+        else (lambda at, w=w: recurring_live(w, at))
+        for w in windows
+    ]
+    if len(checks) == 1:
+        return checks[0]
+    return lambda at: any(check(at) for check in checks)
+
+
+def envelope(windows: tuple[Window, ...]) -> tuple[float, float]:
+    """UTC epoch seconds outside which the rule is certainly not live.
+
+    Used to drop, once per hour of time, the rules that cannot be live: the
+    evaluator's time index. Recurring windows are bounded by their dates, with
+    two days of margin for time zones and slots crossing midnight.
+    """
+    if not windows:
+        return (float("-inf"), float("inf"))
+    lows: list[float] = []
+    highs: list[float] = []
+    for window in windows:
+        if isinstance(window, AbsoluteWindow):
+            lows.append(window.start.timestamp())
+            highs.append(window.end.timestamp())
+            continue
+        lows.append(_date_epoch(window.from_date, -2) if window.from_date else float("-inf"))
+        highs.append(_date_epoch(window.until_date, 3) if window.until_date else float("inf"))
+    return (min(lows), max(highs))
+
+
+def _date_epoch(day: date, margin_days: int) -> float:
+    return datetime.combine(day + timedelta(days=margin_days), time(), UTC).timestamp()
+
+
+def _local(instant: datetime, tz: str) -> str:
+    return instant.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M")
+
+
+def _describe_recurring(window: RecurringWindow) -> str:
+    days = ", ".join(DAY_NAMES[d - 1] for d in sorted(window.days))
+    if len(window.days) == 7:
+        days = "every day"
+    text = f"{days} {window.start:%H:%M}-{window.end:%H:%M} {window.timezone}"
+    if window.from_date or window.until_date:
+        text += f" from {window.from_date or '...'} to {window.until_date or '...'}"
+    return text
+
+
+def not_live_reason(windows: tuple[Window, ...], at: datetime) -> str:
+    """Why none of the windows is live at ``at``, in the marketer's own clock."""
+    parts: list[str] = []
+    for window in windows:
+        if isinstance(window, AbsoluteWindow):
+            if at < window.start:
+                parts.append(f"starts {_local(window.start, window.timezone)} {window.timezone}")
+            else:
+                parts.append(f"ended {_local(window.end, window.timezone)} {window.timezone}")
+        else:
+            parts.append(f"only {_describe_recurring(window)}")
+    return "outside its time window: " + "; ".join(parts)
+
+
+__all__ = ["envelope", "live_check", "not_live_reason", "recurring_live", "zone"]
