@@ -1,1 +1,20 @@
-"""remise dsl."""
+"""remise dsl: the rule language (grammar, parser, checks, compiler to IR, formatter)."""
+
+from __future__ import annotations
+
+from . import ast
+from .compiler import check_paths, compile_paths, compile_source
+from .errors import Diagnostic, DslError
+from .formatter import format_source
+from .parser import parse
+
+__all__ = [
+    "Diagnostic",
+    "DslError",
+    "ast",
+    "check_paths",
+    "compile_paths",
+    "compile_source",
+    "format_source",
+    "parse",
+]

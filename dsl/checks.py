@@ -1,0 +1,311 @@
+"""Semantic checks: source that parses but cannot mean what the marketer wants.
+
+Every check reports at the offending token, in plain words, with a hint when
+there is an obvious fix. The compiler only runs on a file these checks passed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
+
+from engine.ir import CHANNELS
+from engine.money import MINOR_UNITS, has_valid_precision
+
+from . import ast
+from .errors import Reporter, did_you_mean
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
+STACKING = ("exclusive", "best", "stackable")
+REPEATABLE = frozenset({"valid"})
+DEFAULT_TIMEZONE = "UTC"
+
+
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def known_zone(name: str) -> bool:
+    return name in _zones()
+
+
+def local_to_utc(day: date, clock: time, zone: str) -> datetime | None:
+    """The UTC instant of a wall-clock time; None when DST skips that time.
+
+    A time that occurs twice (clocks going back) means its first occurrence.
+    """
+    local = datetime.combine(day, clock, ZoneInfo(zone))
+    instant = local.astimezone(UTC)
+    back = instant.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    return instant if back == local.replace(tzinfo=None) else None
+
+
+class FileChecker:
+    """Checks one parsed file; ``currency`` and ``zone`` are the file's defaults."""
+
+    def __init__(self, file: ast.File, reporter: Reporter) -> None:
+        self.file = file
+        self.report = reporter
+        self.currency = file.currency.text if file.currency else None
+        self.zone = file.timezone.text if file.timezone else DEFAULT_TIMEZONE
+
+    def run(self) -> None:
+        self._check_header()
+        seen: dict[str, ast.Block] = {}
+        for block in self.file.blocks:
+            first = seen.setdefault(block.id.text, block)
+            if first is not block:
+                self.report.error(block.id.pos, f'rule id "{block.id.text}" is used twice',
+                                  f"the first is on line {first.id.pos.line}; ids must be unique")
+            self._check_block(block)
+
+    # --- file header --------------------------------------------------------------
+
+    def _check_header(self) -> None:
+        if self.file.currency and self.file.currency.text not in MINOR_UNITS:
+            self.report.error(
+                self.file.currency.pos, f'unknown currency "{self.file.currency.text}"',
+                did_you_mean(self.file.currency.text.upper(), MINOR_UNITS)
+                or "use an ISO 4217 code such as EUR")
+            self.currency = None
+        if self.file.timezone:
+            self._check_zone(self.file.timezone)
+
+    def _check_zone(self, word: ast.Word) -> bool:
+        if known_zone(word.text):
+            return True
+        self.report.error(word.pos, f'unknown time zone "{word.text}"',
+                          did_you_mean(word.text, _zones()) or "use a name like Europe/Paris")
+        return False
+
+    # --- blocks --------------------------------------------------------------------
+
+    def _check_block(self, block: ast.Block) -> None:
+        zone = self.zone
+        seen: dict[str, ast.Statement] = {}
+        effects = [s for s in block.statements if s.keyword == "effect"]
+        for statement in block.statements:
+            if statement.keyword not in REPEATABLE and statement.keyword != "effect":
+                if statement.keyword in seen:
+                    self.report.error(statement.pos, f"{statement.keyword} is given twice",
+                                      f"keep one (the other is on line "
+                                      f"{seen[statement.keyword].pos.line})")
+                seen[statement.keyword] = statement
+        if "timezone" in seen:
+            word = seen["timezone"].value
+            assert isinstance(word, ast.Word)
+            if self._check_zone(word):
+                zone = word.text
+        self._check_effects(block, effects)
+        for statement in block.statements:
+            self._check_statement(statement, zone)
+
+    def _check_effects(self, block: ast.Block, effects: list[ast.Statement]) -> None:
+        if not effects:
+            what = ("a price line" if block.kind == "price"
+                    else "a discount, buy, bundle or points line")
+            self.report.error(block.id.pos, f'"{block.id.text}" has no effect', f"add {what}")
+            return
+        for extra in effects[1:]:
+            self.report.error(extra.pos, "a rule has one effect; this is a second one",
+                              "split it into two rules")
+        effect = effects[0].value
+        assert isinstance(effect, ast.Effect)
+        if block.kind == "price" and effect.kind != "price":
+            self.report.error(effect.pos, "a price block sets prices",
+                              f'write discounts in a rule block: rule {block.id.text} "..." {{')
+        if block.kind == "rule" and effect.kind == "price":
+            self.report.error(effect.pos, "prices are set in a price block",
+                              f'write: price {block.id.text} "{block.title.value}" {{ ... }}')
+
+    def _check_statement(self, statement: ast.Statement, zone: str) -> None:
+        value = statement.value
+        keyword = statement.keyword
+        if keyword == "channels":
+            assert isinstance(value, tuple)
+            for word in value:
+                if word.text not in CHANNELS:
+                    self.report.error(word.pos, f'unknown channel "{word.text}"',
+                                      did_you_mean(word.text, CHANNELS)
+                                      or f"channels are {', '.join(CHANNELS)}")
+        elif keyword == "stacking":
+            assert isinstance(value, ast.Word)
+            if value.text not in STACKING:
+                self.report.error(value.pos, f'unknown stacking "{value.text}"',
+                                  did_you_mean(value.text, STACKING)
+                                  or "use exclusive, best or stackable")
+        elif keyword == "limit":
+            assert isinstance(value, tuple)
+            for number in value:
+                if number is not None:
+                    self._positive_count(number, "a limit")
+        elif keyword == "coupon":
+            assert isinstance(value, tuple)
+            for text in value:
+                if not text.value.strip():
+                    self.report.error(text.pos, "a coupon code cannot be empty")
+        elif keyword == "valid":
+            self._check_window(value, zone)  # type: ignore[arg-type]
+        elif keyword == "when":
+            assert isinstance(value, tuple)
+            for condition in value:
+                self._check_condition(condition)
+        elif keyword == "audience":
+            pass  # the grammar already fixes its shape
+        elif keyword == "effect":
+            assert isinstance(value, ast.Effect)
+            self._check_effect(value)
+
+    # --- windows -----------------------------------------------------------------------
+
+    def _check_duration(self, duration: ast.Duration) -> None:
+        if duration.unit.text not in UNITS:
+            self.report.error(duration.unit.pos, f'unknown unit "{duration.unit.text}"',
+                              did_you_mean(duration.unit.text, UNITS)
+                              or "use minutes, hours or days")
+        self._positive_count(duration.count, "a duration")
+
+    def _check_wall_time(self, day: date, clock: time, zone: str, pos: ast.Pos) -> None:
+        if known_zone(zone) and local_to_utc(day, clock, zone) is None:
+            self.report.error(pos, f"{day} {clock:%H:%M} does not exist in {zone}",
+                              "the clocks skip that hour for daylight saving; pick another time")
+
+    def _check_window(self, window: ast.Window, zone: str) -> None:
+        if isinstance(window, ast.PublishWindow):
+            self._check_duration(window.duration)
+        elif isinstance(window, ast.RelativeWindow):
+            self._check_duration(window.duration)
+            self._check_wall_time(window.start_date, window.start_time, zone, window.pos)
+        elif isinstance(window, ast.AbsoluteWindow):
+            self._check_absolute(window, zone)
+        else:
+            self._check_recurring(window)
+
+    def _check_absolute(self, window: ast.AbsoluteWindow, zone: str) -> None:
+        start, end = absolute_bounds(window)
+        if end <= start:
+            self.report.error(window.end_pos, "the window ends before it starts",
+                              f"it starts {start:%Y-%m-%d %H:%M}")
+            return
+        if window.start_time is not None:
+            self._check_wall_time(window.start_date, window.start_time, zone, window.pos)
+        if window.end_time is not None:
+            self._check_wall_time(window.end_date, window.end_time, zone, window.end_pos)
+
+    def _check_recurring(self, window: ast.RecurringWindow) -> None:
+        names = [day.text for day in window.days]
+        if names == ["day"]:
+            return
+        for day in window.days:
+            if day.text not in DAYS:
+                self.report.error(day.pos, f'unknown day "{day.text}"',
+                                  did_you_mean(day.text.lower()[:3], DAYS)
+                                  or "use mon, tue, wed, thu, fri, sat, sun or `every day`")
+        if window.from_date and window.until_date and window.until_date < window.from_date:
+            self.report.error(window.pos, "the dates end before they start",
+                              f"it starts {window.from_date}")
+
+    # --- conditions and effects ----------------------------------------------------------
+
+    def _check_condition(self, condition: ast.Condition) -> None:
+        if isinstance(condition, ast.SubtotalCondition):
+            self._check_amount(condition.amount, allow_zero=True)
+        else:
+            if condition.items is not None:
+                self._check_items(condition.items)
+
+    def _check_items(self, expr: ast.ItemExpr) -> None:
+        if isinstance(expr, ast.ItemPrice):
+            self._check_amount(expr.amount, allow_zero=True)
+        elif isinstance(expr, ast.ItemAll | ast.ItemAny):
+            for arg in expr.args:
+                self._check_items(arg)
+        elif isinstance(expr, ast.ItemNot):
+            self._check_items(expr.arg)
+
+    def _check_effect(self, effect: ast.Effect) -> None:
+        if effect.percent is not None:
+            self._check_percent(effect.percent)
+        if effect.items is not None:
+            self._check_items(effect.items)
+        if effect.kind == "points":
+            assert effect.first is not None
+            self._positive_count(effect.first, "points")
+        if effect.amount is not None:
+            self._check_amount(effect.amount, allow_zero=False)
+        if effect.kind == "buy_pay":
+            assert effect.first is not None and effect.second is not None
+            if not 1 <= effect.second.value < effect.first.value:
+                self.report.error(effect.second.pos,
+                                  f"buy {effect.first.value} pay {effect.second.value} gives "
+                                  "nothing away" if effect.second.value >= effect.first.value
+                                  else "pay must be at least 1",
+                                  "the customer pays for fewer units than they buy, e.g. "
+                                  "buy 3 pay 2")
+        if effect.kind == "bundle":
+            assert effect.first is not None
+            if effect.first.value < 2:
+                self.report.error(effect.first.pos, "a bundle has at least 2 units")
+        if effect.kind == "tiered":
+            self._check_tiers(effect.tiers)
+
+    def _check_tiers(self, tiers: tuple[ast.Tier, ...]) -> None:
+        previous: Decimal | None = None
+        for tier in tiers:
+            if tier.percent is not None:
+                self._check_percent(tier.percent)
+            if tier.amount is not None:
+                self._check_amount(tier.amount, allow_zero=False)
+            self._check_amount(tier.threshold, allow_zero=True)
+            if previous is not None and tier.threshold.value <= previous:
+                self.report.error(tier.threshold.pos, "tiers must go up",
+                                  f"this threshold must be above {previous}")
+            previous = tier.threshold.value
+
+    def _check_percent(self, percent: ast.Percent) -> None:
+        if not Decimal(0) < percent.value <= Decimal(100):
+            self.report.error(percent.pos, f"{percent.written}% is not a discount",
+                              "a percentage is more than 0% and at most 100%")
+
+    def _check_amount(self, amount: ast.Amount, *, allow_zero: bool) -> None:
+        if amount.currency is not None and self.currency is not None \
+                and amount.currency.text != self.currency:
+            self.report.error(amount.currency.pos,
+                              f"amount in {amount.currency.text}, the file is in {self.currency}",
+                              "a rule set prices in one currency")
+            return
+        if not allow_zero and amount.value <= 0:
+            self.report.error(amount.pos, "the amount must be more than zero")
+        currency = self.currency
+        if currency is not None and not has_valid_precision(amount.value, currency):
+            digits = MINOR_UNITS[currency]
+            self.report.error(amount.pos,
+                              f"{amount.written} has more decimals than {currency} has",
+                              f"{currency} amounts have {digits} decimal"
+                              f"{'s' if digits != 1 else ''}")
+
+    def _positive_count(self, number: ast.Number, what: str) -> None:
+        if number.value <= 0:
+            self.report.error(number.pos, f"{what} must be at least 1")
+
+
+def absolute_bounds(window: ast.AbsoluteWindow) -> tuple[datetime, datetime]:
+    """Naive local start and end; a date without a time covers the whole day."""
+    start = datetime.combine(window.start_date, window.start_time or time())
+    if window.end_time is None:
+        end = datetime.combine(window.end_date + timedelta(days=1), time())
+    else:
+        end = datetime.combine(window.end_date, window.end_time)
+    return start, end
+
+
+def check_file(file: ast.File, reporter: Reporter) -> None:
+    FileChecker(file, reporter).run()
+
+
+__all__ = ["DEFAULT_TIMEZONE", "UNITS", "absolute_bounds", "check_file", "known_zone",
+           "local_to_utc"]

@@ -1,0 +1,72 @@
+"""Diagnostics for marketers: where, what, and what to write instead.
+
+One error tree: every problem in a rule source, from a stray character to
+an end before its start, is a ``Diagnostic`` with a file, line and column;
+``DslError`` carries all of a file's (or rule set's) diagnostics at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .ast import Pos
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    file: str
+    line: int
+    column: int
+    end_column: int
+    message: str
+    hint: str | None
+    source_line: str
+
+    def render(self) -> str:
+        """``file:line:col: error: message``, the line, a caret, and the hint."""
+        width = max(1, self.end_column - self.column)
+        caret = " " * (self.column - 1) + "^" * width
+        lines = [f"{self.file}:{self.line}:{self.column}: error: {self.message}"]
+        if self.source_line:
+            lines += [f"    {self.source_line}", f"    {caret}"]
+        if self.hint:
+            lines.append(f"    hint: {self.hint}")
+        return "\n".join(lines)
+
+    def as_dict(self) -> dict[str, object]:
+        return {"file": self.file, "line": self.line, "column": self.column,
+                "end_column": self.end_column, "message": self.message, "hint": self.hint}
+
+
+class DslError(Exception):
+    """A rule source that does not compile; ``diagnostics`` lists every problem found."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = sorted(diagnostics, key=lambda d: (d.file, d.line, d.column))
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+
+class Reporter:
+    """Collects the diagnostics of one source file."""
+
+    def __init__(self, filename: str, source: str) -> None:
+        self.filename = filename
+        self.lines = source.splitlines()
+        self.diagnostics: list[Diagnostic] = []
+
+    def error(self, pos: Pos, message: str, hint: str | None = None) -> None:
+        line_text = self.lines[pos.line - 1] if 0 < pos.line <= len(self.lines) else ""
+        end = pos.end_column if pos.end_column > pos.column else pos.column + 1
+        self.diagnostics.append(
+            Diagnostic(self.filename, pos.line, pos.column, end, message, hint, line_text))
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A hint naming the closest known word, or None when nothing is close."""
+    close = difflib.get_close_matches(word, sorted(set(choices)), n=1, cutoff=0.6)
+    return f'did you mean "{close[0]}"?' if close else None
+
+
+__all__ = ["Diagnostic", "DslError", "Reporter", "did_you_mean"]

@@ -1,0 +1,488 @@
+"""Source text -> syntax tree, with errors a marketer can act on.
+
+The Lark parser is built once per process. When a file does not parse, it is
+cut into its top-level pieces (header lines and ``rule``/``price`` blocks) and
+each piece is parsed alone, so that every broken block is reported at once,
+not just the first.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.tree import Meta
+
+from . import ast
+from .errors import DslError, Reporter, did_you_mean
+
+# What a marketer reads instead of a terminal's name.
+PLAIN_WORDS = {
+    "WORD": "a name", "STRING": 'a quoted text like "rainwear"',
+    "NUMBER": "an amount like 10.00", "INT": "a whole number", "SIGNED_INT": "a whole number",
+    "PERCENT": "a percentage like 15%", "DATE": "a date like 2026-11-23",
+    "TIME": "a time like 14:00", "FIELD": "sku, category or brand",
+    "EQUALITY": "= or !=", "COMPARE": "a comparison like >=",
+    "RULE": '"rule"', "PRICE": '"price"', "ITEMS": '"items"', "BASKET": '"basket"',
+    "$END": "the end of the file",
+}  # fmt: skip
+
+
+@cache
+def _parser() -> Lark:
+    grammar = resources.files("dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
+                maybe_placeholders=False)
+
+
+def _keywords() -> dict[str, str]:
+    """Terminal name -> the keyword it stands for, for every literal keyword."""
+    found = {}
+    for terminal in _parser().terminals:
+        pattern = terminal.pattern
+        if pattern.type == "str":
+            found[terminal.name] = pattern.value
+    return found
+
+
+def _pos(token: Token) -> ast.Pos:
+    line, column = token.line or 1, token.column or 1
+    end = token.end_column if token.end_line == line and token.end_column else column + 1
+    return ast.Pos(line, column, end)
+
+
+def _meta_pos(meta: Meta) -> ast.Pos:
+    end = meta.end_column if meta.end_line == meta.line else meta.column + 1
+    return ast.Pos(meta.line, meta.column, end)
+
+
+def _text(token: Token) -> ast.Text:
+    raw = str(token)[1:-1]
+    return ast.Text(re.sub(r"\\(.)", r"\1", raw), _pos(token))
+
+
+def _date(token: Token) -> date:
+    try:
+        return date.fromisoformat(str(token))
+    except ValueError:
+        raise _BadValue(token, f"{token} is not a date", "write it as YYYY-MM-DD") from None
+
+
+def _time(token: Token) -> time:
+    hours, minutes = (int(part) for part in str(token).split(":"))
+    if hours > 23 or minutes > 59:
+        raise _BadValue(token, f"{token} is not a time of day", "write it as HH:MM, 00:00-23:59")
+    return time(hours, minutes)
+
+
+class _BadValue(Exception):
+    def __init__(self, token: Token, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.token, self.message, self.hint = token, message, hint
+
+
+def _flatten(kind: type, args: list[Any], meta: Meta) -> Any:
+    return args[0] if len(args) == 1 else kind(tuple(args), _meta_pos(meta))
+
+
+@v_args(meta=True)
+class _ToAst(Transformer[Token, Any]):
+    """Lark tree -> ``dsl.ast`` nodes."""
+
+    # values
+    def amount(self, meta: Meta, children: list[Token]) -> ast.Amount:
+        number = children[0]
+        currency = ast.Word(str(children[1]), _pos(children[1])) if len(children) > 1 else None
+        return ast.Amount(Decimal(str(number)), str(number), currency, _meta_pos(meta))
+
+    def word_list(self, meta: Meta, children: list[Token]) -> tuple[ast.Word, ...]:
+        return tuple(ast.Word(str(c), _pos(c)) for c in children)
+
+    day_list = word_list
+
+    def string_list(self, meta: Meta, children: list[Token]) -> tuple[ast.Text, ...]:
+        return tuple(_text(c) for c in children)
+
+    string_tuple = string_list
+
+    # audience
+    def aud_or(self, meta: Meta, children: list[Any]) -> Any:
+        return _flatten(ast.AudienceAny, children, meta)
+
+    def aud_and(self, meta: Meta, children: list[Any]) -> Any:
+        return _flatten(ast.AudienceAll, children, meta)
+
+    def aud_negate(self, meta: Meta, children: list[Any]) -> ast.AudienceNot:
+        return ast.AudienceNot(children[0], _meta_pos(meta))
+
+    def aud_cardholder(self, meta: Meta, children: list[Any]) -> ast.AudienceFlag:
+        return ast.AudienceFlag("cardholder", _meta_pos(meta))
+
+    def aud_known(self, meta: Meta, children: list[Any]) -> ast.AudienceFlag:
+        return ast.AudienceFlag("known", _meta_pos(meta))
+
+    def aud_anonymous(self, meta: Meta, children: list[Any]) -> ast.AudienceFlag:
+        return ast.AudienceFlag("anonymous", _meta_pos(meta))
+
+    def aud_tier(self, meta: Meta, children: list[Any]) -> ast.AudienceTier:
+        value = children[0]
+        if isinstance(value, tuple):
+            return ast.AudienceTier(value, True, _meta_pos(meta))
+        return ast.AudienceTier((_text(value),), False, _meta_pos(meta))
+
+    def aud_segment(self, meta: Meta, children: list[Token]) -> ast.AudienceSegment:
+        return ast.AudienceSegment(_text(children[0]), _meta_pos(meta))
+
+    def aud_attribute(self, meta: Meta, children: list[Any]) -> ast.AudienceAttribute:
+        name, value = _text(children[0]), children[1]
+        if isinstance(value, tuple):
+            return ast.AudienceAttribute(name, value, True, _meta_pos(meta))
+        return ast.AudienceAttribute(name, (_text(value),), False, _meta_pos(meta))
+
+    # item predicates
+    def item_or(self, meta: Meta, children: list[Any]) -> Any:
+        return _flatten(ast.ItemAny, children, meta)
+
+    def item_and(self, meta: Meta, children: list[Any]) -> Any:
+        return _flatten(ast.ItemAll, children, meta)
+
+    def item_negate(self, meta: Meta, children: list[Any]) -> ast.ItemNot:
+        return ast.ItemNot(children[0], _meta_pos(meta))
+
+    def item_field(self, meta: Meta, children: list[Token]) -> ast.ItemField:
+        field, op, value = children
+        return ast.ItemField(ast.Word(str(field), _pos(field)), str(op), (_text(value),),
+                             _meta_pos(meta))
+
+    def item_field_in(self, meta: Meta, children: list[Any]) -> ast.ItemField:
+        field, values = children
+        return ast.ItemField(ast.Word(str(field), _pos(field)), "in", values, _meta_pos(meta))
+
+    def item_attribute(self, meta: Meta, children: list[Token]) -> ast.ItemAttribute:
+        name, op, value = children
+        return ast.ItemAttribute(_text(name), str(op), (_text(value),), _meta_pos(meta))
+
+    def item_attribute_in(self, meta: Meta, children: list[Any]) -> ast.ItemAttribute:
+        return ast.ItemAttribute(_text(children[0]), "in", children[1], _meta_pos(meta))
+
+    def item_price(self, meta: Meta, children: list[Any]) -> ast.ItemPrice:
+        return ast.ItemPrice(str(children[1]), children[2], _meta_pos(meta))
+
+    def where(self, meta: Meta, children: list[Any]) -> Any:
+        return children[0]
+
+    # windows
+    def _duration(self, count: Token, unit: Token) -> ast.Duration:
+        return ast.Duration(ast.Number(int(count), _pos(count)), ast.Word(str(unit), _pos(unit)))
+
+    def window_relative(self, meta: Meta, children: list[Token]) -> ast.RelativeWindow:
+        day, clock, count, unit = children
+        return ast.RelativeWindow(_date(day), _time(clock), self._duration(count, unit),
+                                  _meta_pos(meta))
+
+    def window_publish(self, meta: Meta, children: list[Token]) -> ast.PublishWindow:
+        return ast.PublishWindow(self._duration(children[0], children[1]), _meta_pos(meta))
+
+    def window_absolute(self, meta: Meta, children: list[Token]) -> ast.AbsoluteWindow:
+        # children: DATE [TIME] DATE [TIME]
+        second = next(i for i, c in enumerate(children) if i > 0 and c.type == "DATE")
+        start, end = children[:second], children[second:]
+        end_pos = ast.Pos(end[0].line or 1, end[0].column or 1,
+                          end[-1].end_column or (end[0].column or 1) + 1)
+        return ast.AbsoluteWindow(
+            _date(start[0]), _time(start[1]) if len(start) > 1 else None,
+            _date(end[0]), _time(end[1]) if len(end) > 1 else None,
+            _meta_pos(meta), end_pos)
+
+    def date_bounds(self, meta: Meta, children: list[Token]) -> tuple[date, date]:
+        return (_date(children[0]), _date(children[1]))
+
+    def window_recurring(self, meta: Meta, children: list[Any]) -> ast.RecurringWindow:
+        days, start, end = children[0], _time(children[1]), _time(children[2])
+        bounds = children[3] if len(children) > 3 else (None, None)
+        return ast.RecurringWindow(days, start, end, bounds[0], bounds[1], _meta_pos(meta))
+
+    # conditions, limits
+    def subtotal(self, meta: Meta, children: list[Any]) -> ast.SubtotalCondition:
+        return ast.SubtotalCondition(str(children[0]), children[1], _meta_pos(meta))
+
+    def quantity(self, meta: Meta, children: list[Any]) -> ast.QuantityCondition:
+        of_items = any(isinstance(c, Token) and c.type == "ITEMS" for c in children)
+        rest = [c for c in children if not (isinstance(c, Token) and c.type == "ITEMS")]
+        items = rest[0] if len(rest) == 3 else None
+        op, count = rest[-2], rest[-1]
+        return ast.QuantityCondition(items, of_items, str(op),
+                                     ast.Number(int(count), _pos(count)), _meta_pos(meta))
+
+    def limit_customer(self, meta: Meta, children: list[Token]) -> tuple[str, ast.Number]:
+        return ("customer", ast.Number(int(children[0]), _pos(children[0])))
+
+    def limit_total(self, meta: Meta, children: list[Token]) -> tuple[str, ast.Number]:
+        return ("total", ast.Number(int(children[0]), _pos(children[0])))
+
+    # effects
+    def _percent(self, token: Token) -> ast.Percent:
+        written = str(token)[:-1]
+        return ast.Percent(Decimal(written), written, _pos(token))
+
+    def _items(self, children: list[Any]) -> Any:
+        rest = [c for c in children if not isinstance(c, Token | ast.Amount | ast.Percent)]
+        return rest[0] if rest else None
+
+    def _effect(self, meta: Meta, kind: str, **fields: Any) -> ast.Statement:
+        effect = ast.Effect(kind, _meta_pos(meta), **fields)
+        return ast.Statement("effect", effect, _meta_pos(meta), meta.end_line)
+
+    def percent_items(self, meta: Meta, children: list[Any]) -> ast.Statement:
+        return self._effect(meta, "percent_items", percent=self._percent(children[0]),
+                            items=self._items(children))
+
+    def percent_basket(self, meta: Meta, children: list[Any]) -> ast.Statement:
+        return self._effect(meta, "percent_basket", percent=self._percent(children[0]))
+
+    def amount_basket(self, meta: Meta, children: list[Any]) -> ast.Statement:
+        return self._effect(meta, "amount_basket", amount=children[0])
+
+    def amount_each(self, meta: Meta, children: list[Any]) -> ast.Statement:
+        return self._effect(meta, "amount_each", amount=children[0], items=self._items(children))
+
+    def tier_percent(self, meta: Meta, children: list[Any]) -> ast.Tier:
+        return ast.Tier(self._percent(children[0]), None, children[1], _meta_pos(meta))
+
+    def tier_amount(self, meta: Meta, children: list[Any]) -> ast.Tier:
+        return ast.Tier(None, children[0], children[1], _meta_pos(meta))
+
+    def tiered(self, meta: Meta, children: list[Any]) -> ast.Statement:
+        tiers = tuple(c for c in children if isinstance(c, ast.Tier))
+        return self._effect(meta, "tiered", tiers=tiers)
+
+    def buy_pay(self, meta: Meta, children: list[Any]) -> ast.Statement:
+        buy, pay = children[0], children[1]
+        return self._effect(meta, "buy_pay", first=ast.Number(int(buy), _pos(buy)),
+                            second=ast.Number(int(pay), _pos(pay)), items=self._items(children))
+
+    def bundle(self, meta: Meta, children: list[Any]) -> ast.Statement:
+        size = children[0]
+        return self._effect(meta, "bundle", first=ast.Number(int(size), _pos(size)),
+                            amount=children[1], items=self._items(children))
+
+    def points(self, meta: Meta, children: list[Any]) -> ast.Statement:
+        count = children[0]
+        return self._effect(meta, "points", first=ast.Number(int(count), _pos(count)),
+                            amount=children[1], items=self._items(children))
+
+    def price(self, meta: Meta, children: list[Any]) -> ast.Statement:
+        amounts = [c for c in children if isinstance(c, ast.Amount)]
+        return self._effect(meta, "price", amount=amounts[0], items=self._items(children))
+
+    # statements
+    def _statement(self, meta: Meta, keyword: str, value: object) -> ast.Statement:
+        return ast.Statement(keyword, value, _meta_pos(meta), meta.end_line)
+
+    def audience(self, meta: Meta, children: list[Any]) -> ast.Statement:
+        return self._statement(meta, "audience", children[0])
+
+    def channels(self, meta: Meta, children: list[Any]) -> ast.Statement:
+        return self._statement(meta, "channels", children[0])
+
+    def stores(self, meta: Meta, children: list[Any]) -> ast.Statement:
+        return self._statement(meta, "stores", children[0])
+
+    def rule_timezone(self, meta: Meta, children: list[Token]) -> ast.Statement:
+        return self._statement(meta, "timezone", ast.Word(str(children[0]), _pos(children[0])))
+
+    def valid(self, meta: Meta, children: list[Any]) -> ast.Statement:
+        return self._statement(meta, "valid", children[0])
+
+    def coupon(self, meta: Meta, children: list[Any]) -> ast.Statement:
+        return self._statement(meta, "coupon", children[0])
+
+    def limit(self, meta: Meta, children: list[Any]) -> ast.Statement:
+        parts = dict(children)
+        return self._statement(meta, "limit", (parts.get("customer"), parts.get("total")))
+
+    def when(self, meta: Meta, children: list[Any]) -> ast.Statement:
+        return self._statement(meta, "when", tuple(children))
+
+    def stacking(self, meta: Meta, children: list[Token]) -> ast.Statement:
+        return self._statement(meta, "stacking", ast.Word(str(children[0]), _pos(children[0])))
+
+    def priority(self, meta: Meta, children: list[Token]) -> ast.Statement:
+        token = children[0]
+        return self._statement(meta, "priority", ast.Number(int(token), _pos(token)))
+
+    # file
+    def currency(self, meta: Meta, children: list[Token]) -> tuple[str, ast.Word, int]:
+        return ("currency", ast.Word(str(children[0]), _pos(children[0])), meta.line)
+
+    def timezone(self, meta: Meta, children: list[Token]) -> tuple[str, ast.Word, int]:
+        return ("timezone", ast.Word(str(children[0]), _pos(children[0])), meta.line)
+
+    def block(self, meta: Meta, children: list[Any]) -> ast.Block:
+        kind, name, title, *statements = children
+        return ast.Block(str(kind), ast.Word(str(name), _pos(name)), _text(title),
+                         tuple(statements), _meta_pos(meta), meta.end_line)
+
+    def start(self, meta: Meta, children: list[Any]) -> dict[str, Any]:
+        headers = [c for c in children if isinstance(c, tuple)]
+        return {
+            "headers": headers,
+            "blocks": tuple(c for c in children if isinstance(c, ast.Block)),
+        }
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def _expected_words(expected: set[str]) -> list[str]:
+    keywords = _keywords()
+    words = set()
+    for name in expected:
+        if name in keywords:
+            words.add(f'"{keywords[name]}"')
+        elif name in PLAIN_WORDS:
+            words.add(PLAIN_WORDS[name])
+    return sorted(words)
+
+
+def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
+    line = error.line if isinstance(error.line, int) and error.line > 0 else 1
+    column = error.column if isinstance(error.column, int) and error.column > 0 else 1
+    if isinstance(error, UnexpectedCharacters):
+        char = reporter.lines[line - 1][column - 1] if line <= len(reporter.lines) else "?"
+        reporter.error(ast.Pos(line, column, column + 1), f'unexpected character "{char}"',
+                       _expected_hint(error.allowed or set()))
+        return
+    if isinstance(error, UnexpectedEOF) or (
+        isinstance(error, UnexpectedToken) and error.token.type == "$END"
+    ):
+        last = max(1, len(reporter.lines))
+        end = len(reporter.lines[last - 1]) + 1 if reporter.lines else 1
+        reporter.error(ast.Pos(last, end, end + 1), "the file ends too early",
+                       _expected_hint(set(error.expected or ())) or 'a block ends with "}"')
+        return
+    assert isinstance(error, UnexpectedToken)
+    token = error.token
+    text = str(token)
+    width = len(text) if "\n" not in text else 1
+    pos = ast.Pos(line, column, column + width)
+    keywords = [_keywords()[n] for n in error.expected if n in _keywords()]
+    if "FIELD" in error.expected:
+        keywords += ["sku", "category", "brand"]
+    suggestion = did_you_mean(text, keywords) if token.type == "WORD" else None
+    what = "unknown word" if token.type == "WORD" else "unexpected"
+    reporter.error(pos, f'{what} "{text}"', suggestion or _expected_hint(error.expected))
+
+
+def _expected_hint(expected: set[str]) -> str | None:
+    words = _expected_words(expected)
+    if not words:
+        return None
+    if len(words) > 8:
+        return "expected " + ", ".join(words[:8]) + ", ..."
+    return "expected " + (words[0] if len(words) == 1 else
+                          ", ".join(words[:-1]) + " or " + words[-1])
+
+
+_TOP_LEVEL = re.compile(r"^[ \t]*(rule|price|currency|timezone)\b", re.MULTILINE)
+
+
+def _pieces(source: str) -> list[tuple[int, str]]:
+    """Cut a source into top-level pieces: (first line index, text)."""
+    starts = [m.start() for m in _TOP_LEVEL.finditer(source)]
+    if not starts or starts[0] != 0:
+        starts.insert(0, 0)
+    pieces = []
+    for begin, end in zip(starts, [*starts[1:], len(source)], strict=True):
+        pieces.append((source.count("\n", 0, begin), source[begin:end]))
+    return pieces
+
+
+def _parse_tree(source: str, reporter: Reporter) -> Any:
+    try:
+        return _ToAst().transform(_parser().parse(source))
+    except UnexpectedInput as error:
+        _report_unexpected(reporter, error)
+    except Exception as error:  # a value the grammar accepts but a calendar does not
+        bad = getattr(error, "orig_exc", error)
+        if not isinstance(bad, _BadValue):
+            raise
+        pos = _pos(bad.token)
+        reporter.error(pos, bad.message, bad.hint)
+    return None
+
+
+def _recover(source: str, reporter: Reporter) -> dict[str, Any]:
+    """Parse each top-level piece alone so that every broken one is reported.
+
+    The pieces that do parse are kept (their positions shifted back to the
+    whole file's), so the semantic checks still run on them.
+    """
+    headers: list[Any] = []
+    blocks: list[ast.Block] = []
+    for first_line, text in _pieces(source):
+        padded = "\n" * first_line + text  # keeps line numbers exact
+        tree = _parse_tree(padded, reporter)
+        if tree is not None:
+            headers.extend(tree["headers"])
+            blocks.extend(tree["blocks"])
+    return {"headers": headers, "blocks": tuple(blocks)}
+
+
+def _comments(source: str) -> tuple[ast.Comment, ...]:
+    found = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        index = _comment_start(line)
+        if index is not None:
+            found.append(ast.Comment(line[index:].rstrip(), number))
+    return tuple(found)
+
+
+def _comment_start(line: str) -> int | None:
+    in_string = False
+    escaped = False
+    for index, char in enumerate(line):
+        if escaped:
+            escaped = False
+        elif char == "\\" and in_string:
+            escaped = True
+        elif char == '"':
+            in_string = not in_string
+        elif char == "#" and not in_string:
+            return index
+    return None
+
+
+def parse_file(source: str, filename: str = "<string>") -> tuple[ast.File, Reporter]:
+    """Parse; return the tree (empty when broken) and the reporter with the errors."""
+    reporter = Reporter(filename, source)
+    tree = _parse_tree(source, reporter)
+    if tree is None:
+        reporter.diagnostics.clear()
+        tree = _recover(source, reporter)
+    headers = tree["headers"]
+    currency = next((word for kind, word, _ in headers if kind == "currency"), None)
+    zone = next((word for kind, word, _ in headers if kind == "timezone"), None)
+    for kind, word, _ in headers:
+        if word is not (currency if kind == "currency" else zone):
+            reporter.error(word.pos, f"{kind} is given twice", "keep one")
+    file = ast.File(filename, source, currency, zone, tree["blocks"], _comments(source),
+                    tuple(line for _, _, line in headers))
+    return file, reporter
+
+
+def parse(source: str, filename: str = "<string>") -> ast.File:
+    """Parse a rule file; raise ``DslError`` with every syntax error found."""
+    file, reporter = parse_file(source, filename)
+    if reporter.diagnostics:
+        raise DslError(reporter.diagnostics)
+    return file
+
+
+__all__ = ["parse", "parse_file"]

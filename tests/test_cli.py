@@ -1,0 +1,149 @@
+"""The ``remise`` command line: check, fmt, evaluate, demo (exit codes, messages)."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from api.cli import app
+
+RAIN_RULES = """\
+currency EUR
+timezone Europe/Paris
+
+rule rain_flash "Averse : -15% sur les vêtements de pluie" {
+    audience cardholder
+    valid 2026-11-23 14:00 for 30 minutes
+    discount 15% on items where category = "rainwear"
+}
+"""
+
+RAIN_BASKET = {
+    "channel": "pos",
+    "store": "paris-01",
+    "currency": "EUR",
+    "at": "2026-11-23T14:10:00+01:00",
+    "customer": {"id": "c-42", "cardholder": True},
+    "lines": [
+        {"id": "1", "sku": "RAIN-JKT-01", "quantity": 1, "unit_price": "89.90",
+         "category": "rainwear", "brand": "Aigle"},
+    ],
+}
+
+runner = CliRunner()
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_check_accepts_clean_rules(tmp_path: Path) -> None:
+    rules = write(tmp_path, "rain.rules", RAIN_RULES)
+    result = runner.invoke(app, ["check", str(rules)])
+    assert result.exit_code == 0
+    assert "ok: 1 rules" in result.output
+
+
+def test_check_locates_an_error_and_exits_1(tmp_path: Path) -> None:
+    rules = write(tmp_path, "rain.rules", RAIN_RULES.replace("15%", "150%"))
+    result = runner.invoke(app, ["check", str(rules)])
+    assert result.exit_code == 1
+    assert "rain.rules:7:" in result.output  # the discount line
+    assert "Traceback" not in result.output
+
+
+def test_evaluate_prints_the_contract_response(tmp_path: Path) -> None:
+    rules = write(tmp_path, "rain.rules", RAIN_RULES)
+    basket = write(tmp_path, "basket.json", json.dumps(RAIN_BASKET))
+    result = runner.invoke(app, ["evaluate", "--rules", str(rules), "--basket", str(basket)])
+    assert result.exit_code == 0, result.output
+    response = json.loads(result.stdout)
+    # 89.90 x 15% = 13.485 -> 13.49 (half-up); 89.90 - 13.49 = 76.41
+    assert (response["discount"], response["total"]) == ("13.49", "76.41")
+    assert response["applied"][0]["rule"] == "rain_flash"
+
+
+def test_evaluate_at_overrides_the_basket_instant(tmp_path: Path) -> None:
+    # 14:30 Paris is the exclusive end of the 30-minute window: nothing applies.
+    rules = write(tmp_path, "rain.rules", RAIN_RULES)
+    basket = write(tmp_path, "basket.json", json.dumps(RAIN_BASKET))
+    result = runner.invoke(
+        app,
+        ["evaluate", "--rules", str(rules), "--basket", str(basket),
+         "--at", "2026-11-23T13:30:00Z"],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["discount"] == "0.00"
+
+
+def test_evaluate_explains_when_asked(tmp_path: Path) -> None:
+    rules = write(tmp_path, "rain.rules", RAIN_RULES)
+    anonymous = {**RAIN_BASKET, "customer": None}
+    basket = write(tmp_path, "basket.json", json.dumps(anonymous))
+    result = runner.invoke(
+        app, ["evaluate", "--rules", str(rules), "--basket", str(basket), "--explain"]
+    )
+    assert result.exit_code == 0, result.output
+    [explained] = json.loads(result.stdout)["explain"]
+    assert explained["status"] == "not_applied"
+    assert "cardholder" in explained["reason"]
+
+
+def test_evaluate_refuses_a_bad_basket_with_exit_2(tmp_path: Path) -> None:
+    rules = write(tmp_path, "rain.rules", RAIN_RULES)
+    bad = json.loads(json.dumps(RAIN_BASKET))
+    bad["lines"][0]["quantity"] = -1
+    basket = write(tmp_path, "basket.json", json.dumps(bad))
+    result = runner.invoke(app, ["evaluate", "--rules", str(rules), "--basket", str(basket)])
+    assert result.exit_code == 2
+    assert "lines[0].quantity" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_evaluate_refuses_invalid_json_with_its_position(tmp_path: Path) -> None:
+    rules = write(tmp_path, "rain.rules", RAIN_RULES)
+    basket = write(tmp_path, "basket.json", '{"channel": "pos",\n "lines": [}')
+    result = runner.invoke(app, ["evaluate", "--rules", str(rules), "--basket", str(basket)])
+    assert result.exit_code == 2
+    assert "not valid JSON at line 2" in result.output
+
+
+def test_evaluate_refuses_rules_that_do_not_compile_with_exit_2(tmp_path: Path) -> None:
+    rules = write(tmp_path, "rain.rules", RAIN_RULES.replace("cardholder", "cardholdr"))
+    basket = write(tmp_path, "basket.json", json.dumps(RAIN_BASKET))
+    result = runner.invoke(app, ["evaluate", "--rules", str(rules), "--basket", str(basket)])
+    assert result.exit_code == 2
+    assert "rain.rules:5:" in result.output
+
+
+def test_fmt_check_reports_an_unformatted_file_and_changes_nothing(tmp_path: Path) -> None:
+    messy = RAIN_RULES.replace("    audience cardholder", "  audience   cardholder")
+    rules = write(tmp_path, "rain.rules", messy)
+    result = runner.invoke(app, ["fmt", "--check", str(rules)])
+    assert result.exit_code == 1
+    assert "would reformat" in result.output
+    assert rules.read_text(encoding="utf-8") == messy
+
+
+def test_fmt_rewrites_then_is_stable(tmp_path: Path) -> None:
+    messy = RAIN_RULES.replace("    audience cardholder", "  audience   cardholder")
+    rules = write(tmp_path, "rain.rules", messy)
+    assert runner.invoke(app, ["fmt", str(rules)]).exit_code == 0
+    formatted = rules.read_text(encoding="utf-8")
+    assert "    audience cardholder\n" in formatted
+    assert runner.invoke(app, ["fmt", "--check", str(rules)]).exit_code == 0
+
+
+def test_demo_prices_every_demo_basket() -> None:
+    result = runner.invoke(app, ["demo", "--examples", str(Path(__file__).parents[1] / "examples")])
+    assert result.exit_code == 0, result.output
+    baskets = list((Path(__file__).parents[1] / "examples" / "baskets").glob("*.json"))
+    assert len(baskets) >= 12
+    assert f"{len(baskets)} baskets" in result.output
+    assert all(Decimal(line.split("total")[1].split()[0]) >= 0
+               for line in result.output.splitlines() if " total " in line)
