@@ -1,0 +1,111 @@
+"""Basket discounts, allocation, tiers and loyalty points (docs/semantics.md §5, §6)."""
+
+from __future__ import annotations
+
+from pricing import adjustments, basket, by_id, evaluate, line, reason, rules
+
+
+def three_lines_of_ten() -> dict:
+    return basket(line("A", "X-1", "10.00"), line("B", "X-2", "10.00"), line("C", "X-3", "10.00"))
+
+
+def test_basket_amount_is_allocated_by_largest_remainder() -> None:
+    given = rules('rule ten "10 EUR" { discount 10.00 EUR on basket }')
+    response = evaluate(given, three_lines_of_ten())
+    # 10.00 / 3 = 3.333..: floors 3.33 x 3 = 9.99; the spare cent goes to line A (first id)
+    assert [by_id(response)[i]["discount"] for i in "ABC"] == ["3.34", "3.33", "3.33"]
+    assert response["discount"] == "10.00"
+
+
+def test_allocation_does_not_depend_on_line_order() -> None:
+    given = rules('rule ten "10 EUR" { discount 10.00 EUR on basket }')
+    request = three_lines_of_ten()
+    request["lines"].reverse()
+    response = evaluate(given, request)
+    assert by_id(response)["A"]["discount"] == "3.34"
+    assert [item["id"] for item in response["lines"]] == ["C", "B", "A"]  # request order kept
+
+
+def test_basket_discount_is_computed_after_line_discounts() -> None:
+    given = rules(
+        'rule half "50%" { discount 50% on items where sku = "X-1" }\n'
+        'rule basket10 "10%" { discount 10% on basket }'
+    )
+    response = evaluate(given, three_lines_of_ten())
+    # lines after line discounts: 5.00 + 10.00 + 10.00 = 25.00; 10% = 2.50,
+    # allocated 5:10:10 -> 0.50, 1.00, 1.00
+    assert adjustments(response, "A") == [("half", "5.00"), ("basket10", "0.50")]
+    assert by_id(response)["B"]["discount"] == "1.00"
+    assert response["total"] == "22.50"
+
+
+def test_basket_threshold_reads_the_subtotal_after_line_discounts() -> None:
+    given = rules(
+        'rule half "50%" { discount 50% on items where sku = "X-1" }\n'
+        'rule welcome "Bienvenue" {\n coupon "WELCOME10"\n when subtotal >= 30.00 EUR\n'
+        ' discount 10.00 EUR on basket\n}'
+    )
+    response = evaluate(given, {**three_lines_of_ten(), "coupons": ["WELCOME10"]})
+    # 30.00 before discounts, but 25.00 after the 50% line discount: the coupon fails
+    assert response["coupons"] == [{
+        "code": "WELCOME10", "status": "rejected",
+        "reason": "needs subtotal >= 30.00 EUR, basket is 25.00 EUR"}]
+
+
+def test_tiered_basket_applies_the_highest_tier_reached() -> None:
+    given = rules('rule more "Plus" {\n discount on basket\n'
+                  '  5% when subtotal >= 100.00 EUR\n  10% when subtotal >= 200.00 EUR\n}')
+    small = evaluate(given, basket(line("1", "A", "99.99")))
+    middle = evaluate(given, basket(line("1", "A", "150.00")))
+    large = evaluate(given, basket(line("1", "A", "250.00")))
+    # 150.00 x 5% = 7.50; 250.00 x 10% = 25.00
+    assert (small["discount"], middle["discount"], large["discount"]) == ("0.00", "7.50", "25.00")
+
+
+def test_an_exclusive_basket_rule_applies_alone() -> None:
+    given = rules(
+        'rule more "Plus" {\n discount on basket\n  5% when subtotal >= 100.00 EUR\n'
+        ' stacking exclusive\n priority 50\n}\n'
+        'rule gift "Cadeau" { discount 20.00 EUR on basket }'
+    )
+    response = evaluate(given, basket(line("1", "A", "200.00")), explain=True)
+    assert [a["rule"] for a in response["applied"]] == ["more"]  # 10.00, not 20.00
+    assert reason(response, "gift") == "an exclusive basket discount applied: more"
+
+
+def test_basket_amount_never_exceeds_the_basket() -> None:
+    given = rules('rule big "50 EUR" { discount 50.00 EUR on basket }')
+    response = evaluate(given, basket(line("1", "A", "12.00"), line("2", "B", "8.00")))
+    assert (response["discount"], response["total"]) == ("20.00", "0.00")
+
+
+def test_points_are_earned_on_the_net_amount_rounded_down() -> None:
+    given = rules(
+        'rule rain "Rain" { discount 15% on items }\n'
+        'rule pts "Points" { points 2 per 1.00 EUR on items where brand = "Aigle" }'
+    )
+    response = evaluate(given, basket(line("1", "J", "89.90", brand="Aigle")))
+    # net 89.90 - 13.49 = 76.41 -> floor(76.41 / 1.00) x 2 = 152
+    assert response["points"] == {"total": 152,
+                                  "by_rule": [{"rule": "pts", "title": "Points", "points": 152}]}
+
+
+def test_points_sum_the_lines_before_rounding_down() -> None:
+    given = rules('rule pts "Points" { points 1 per 10.00 EUR on items }')
+    response = evaluate(given, basket(line("1", "A", "6.00"), line("2", "B", "6.00")))
+    # 6.00 + 6.00 = 12.00 -> floor(1.2) = 1 point (per line it would be 0 + 0)
+    assert response["points"]["total"] == 1
+
+
+def test_the_best_points_rule_wins_per_line_and_stackables_add() -> None:
+    given = rules(
+        'rule base "Base" { points 1 per 1.00 EUR on items }\n'
+        'rule gold "Gold" { points 2 per 1.00 EUR on items where brand = "Aigle" }\n'
+        'rule bonus "Bonus" {\n points 10 per 100.00 EUR on items\n stacking stackable\n}'
+    )
+    response = evaluate(given, basket(line("1", "J", "100.00", brand="Aigle"),
+                                      line("2", "T", "50.00")))
+    # line 1: gold (2/EUR) beats base: 200; line 2: base 50; bonus on 150.00: 10
+    points = {p["rule"]: p["points"] for p in response["points"]["by_rule"]}
+    assert points == {"gold": 200, "base": 50, "bonus": 10}
+    assert response["points"]["total"] == 260

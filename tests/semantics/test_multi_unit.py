@@ -1,0 +1,92 @@
+"""Multi-unit rules: buy N pay M and bundles (docs/semantics.md §3, step 2)."""
+
+from __future__ import annotations
+
+from pricing import adjustments, basket, by_id, evaluate, line, reason, rules
+
+THREE_FOR_TWO = 'rule socks "3 = 2" { buy 3 pay 2 on items where category = "socks" }'
+
+
+def test_three_for_two_on_one_line_of_six_gives_two_units() -> None:
+    response = evaluate(rules(THREE_FOR_TWO),
+                        basket(line("1", "SOCK-01", "4.00", quantity=6, category="socks")))
+    # two groups of three, one free unit each: 2 x 4.00 = 8.00; 24.00 - 8.00 = 16.00
+    assert by_id(response)["1"]["discount"] == "8.00"
+    assert by_id(response)["1"]["total"] == "16.00"
+
+
+def test_three_for_two_across_lines_makes_the_cheapest_free() -> None:
+    response = evaluate(rules(THREE_FOR_TWO), basket(
+        line("1", "SOCK-WOOL", "12.00", category="socks"),
+        line("2", "SOCK-COTTON", "6.00", category="socks"),
+        line("3", "SOCK-BASIC", "4.00", category="socks"),
+    ))
+    assert [by_id(response)[i]["discount"] for i in "123"] == ["0.00", "0.00", "4.00"]
+
+
+def test_an_incomplete_group_gets_nothing() -> None:
+    response = evaluate(rules(THREE_FOR_TWO), basket(
+        line("1", "SOCK-01", "4.00", quantity=5, category="socks")), explain=True)
+    # 5 units = one group of 3 (one free) + 2 left over: 4.00 off
+    assert by_id(response)["1"]["discount"] == "4.00"
+
+
+def test_groups_take_the_most_expensive_units_first() -> None:
+    response = evaluate(rules(THREE_FOR_TWO), basket(
+        line("1", "SOCK-WOOL", "10.00", quantity=2, category="socks"),
+        line("2", "SOCK-BASIC", "4.00", quantity=4, category="socks"),
+    ))
+    # sorted: 10, 10, 4 | 4, 4, 4 -> the third unit of each group is free: 4.00 + 4.00
+    assert by_id(response)["1"]["discount"] == "0.00"
+    assert by_id(response)["2"]["discount"] == "8.00"
+
+
+def test_too_few_units_is_explained() -> None:
+    response = evaluate(rules(THREE_FOR_TWO),
+                        basket(line("1", "S", "4.00", quantity=2, category="socks")), explain=True)
+    assert reason(response, "socks") == "needs 3 matching units, basket has 2"
+
+
+def test_a_free_unit_takes_no_best_discount_but_paying_units_do() -> None:
+    given = rules(THREE_FOR_TWO + '\nrule ten "10%" { discount 10% on items }')
+    response = evaluate(given, basket(line("1", "S", "4.00", quantity=3, category="socks")))
+    # 1 unit free (4.00); 10% on the 2 paying units: 10% of 8.00 = 0.80
+    assert adjustments(response, "1") == [("socks", "4.00"), ("ten", "0.80")]
+    assert by_id(response)["1"]["total"] == "7.20"
+
+
+def test_a_bundle_prices_each_group_and_splits_the_saving() -> None:
+    given = rules('rule gift "2 pour 25" {\n'
+                  ' bundle 2 for 25.00 EUR on items where sku in ("CANDLE-01", "SOAP-01")\n}')
+    response = evaluate(given, basket(
+        line("1", "CANDLE-01", "18.00"), line("2", "SOAP-01", "12.00")))
+    # 18.00 + 12.00 = 30.00 -> 25.00: saving 5.00 split 18:12 -> 3.00 and 2.00
+    assert [by_id(response)[i]["discount"] for i in "12"] == ["3.00", "2.00"]
+    assert response["total"] == "25.00"
+
+
+def test_a_bundle_split_that_is_not_exact_uses_largest_remainder() -> None:
+    given = rules('rule gift "3 pour 10" { bundle 3 for 10.00 EUR on items }')
+    response = evaluate(given, basket(
+        line("1", "A", "5.00"), line("2", "B", "4.00"), line("3", "C", "2.00")))
+    # 11.00 -> 10.00: saving 1.00 = 100 cents over 500:400:200 ->
+    # 45.45 / 36.36 / 18.18 cents: floors 45 + 36 + 18 = 99, the spare cent to line 1 (.45)
+    assert [by_id(response)[i]["discount"] for i in "123"] == ["0.46", "0.36", "0.18"]
+
+
+def test_a_bundle_dearer_than_the_items_gives_nothing() -> None:
+    given = rules('rule gift "2 pour 25" { bundle 2 for 25.00 EUR on items }')
+    response = evaluate(given, basket(line("1", "A", "10.00"), line("2", "B", "10.00")))
+    assert response["discount"] == "0.00"
+
+
+def test_an_exclusive_line_is_not_counted_in_a_multi_unit_group() -> None:
+    given = rules(THREE_FOR_TWO + '\nrule wool "Laine" {\n'
+                  ' discount 5% on items where sku = "SOCK-WOOL"\n stacking exclusive\n}')
+    response = evaluate(given, basket(
+        line("1", "SOCK-WOOL", "12.00", category="socks"),
+        line("2", "SOCK-COTTON", "6.00", quantity=3, category="socks"),
+    ))
+    # line 1 is locked by "wool" (0.60); the 3 cotton units form the group: 6.00 free
+    assert adjustments(response, "1") == [("wool", "0.60")]
+    assert adjustments(response, "2") == [("socks", "6.00")]

@@ -1,0 +1,133 @@
+"""Prices, coupons, audiences, channels, stores and conditions."""
+
+from __future__ import annotations
+
+from pricing import basket, by_id, evaluate, line, reason, rules
+
+TSHIRT = line("1", "T-100", "24.99", category="tshirts")
+
+
+def test_a_price_rule_sets_the_unit_price_and_is_not_a_discount() -> None:
+    given = rules('price web "Prix web" {\n channels web, mobile\n'
+                  ' price 19.99 EUR on items where sku = "T-100"\n}')
+    response = evaluate(given, basket(line("1", "T-100", "24.99", quantity=2), channel="web"))
+    item = by_id(response)["1"]
+    assert (item["list_price"], item["unit_price"], item["subtotal"]) == ("24.99", "19.99", "39.98")
+    assert (item["discount"], item["price_rule"]["rule"]) == ("0.00", "web")
+    assert response["applied"] == []
+
+
+def test_a_price_rule_for_other_channels_leaves_the_price() -> None:
+    given = rules('price web "Prix web" {\n channels web\n price 19.99 EUR on items\n}')
+    response = evaluate(given, basket(TSHIRT), explain=True)
+    assert by_id(response)["1"]["unit_price"] == "24.99"
+    assert reason(response, "web") == "channel: only web"
+
+
+def test_the_highest_priority_price_wins_then_the_smallest_id() -> None:
+    given = rules(
+        'price b "B" { price 18.00 EUR on items }\n'
+        'price a "A" { price 21.00 EUR on items }\n'
+        'price c "C" {\n price 22.00 EUR on items\n priority 1\n}'
+    )
+    assert by_id(evaluate(given, basket(TSHIRT)))["1"]["unit_price"] == "22.00"
+    given = rules('price b "B" { price 18.00 EUR on items }\n'
+                  'price a "A" { price 21.00 EUR on items }')
+    assert by_id(evaluate(given, basket(TSHIRT)))["1"]["unit_price"] == "21.00"
+
+
+def test_discounts_apply_to_the_price_set_by_a_price_rule() -> None:
+    given = rules('price web "Web" { price 20.00 EUR on items }\n'
+                  'rule ten "10%" { discount 10% on items where price <= 20.00 EUR }')
+    assert by_id(evaluate(given, basket(TSHIRT)))["1"]["total"] == "18.00"
+
+
+WELCOME = ('rule welcome "Bienvenue" {\n coupon "WELCOME10"\n limit 1 per customer, 5000 total\n'
+           ' when subtotal >= 50.00 EUR\n discount 10.00 EUR on basket\n}')
+
+
+def test_a_coupon_rule_needs_its_code() -> None:
+    response = evaluate(rules(WELCOME), basket(line("1", "A", "60.00")), explain=True)
+    assert response["discount"] == "0.00"
+    assert reason(response, "welcome") == "needs coupon WELCOME10"
+
+
+def test_coupon_codes_are_case_insensitive_and_reported_once() -> None:
+    response = evaluate(rules(WELCOME), basket(line("1", "A", "60.00"),
+                                               coupons=["welcome10", "WELCOME10"]))
+    assert response["discount"] == "10.00"
+    assert response["coupons"] == [{"code": "WELCOME10", "status": "applied"}]
+
+
+def test_a_coupon_under_its_threshold_is_rejected_with_the_amounts() -> None:
+    response = evaluate(rules(WELCOME), basket(line("1", "A", "42.10"), coupons=["WELCOME10"]))
+    assert response["coupons"] == [{"code": "WELCOME10", "status": "rejected",
+                                    "reason": "needs subtotal >= 50.00 EUR, basket is 42.10 EUR"}]
+
+
+def test_an_unknown_coupon_is_rejected() -> None:
+    response = evaluate(rules(WELCOME), basket(line("1", "A", "60.00"), coupons=["NOPE"]))
+    assert response["coupons"] == [{"code": "NOPE", "status": "rejected",
+                                    "reason": "unknown coupon"}]
+
+
+def test_usage_limits_are_kept_in_the_ir() -> None:
+    limits = rules(WELCOME).rules[0].limits
+    assert limits is not None
+    assert (limits.per_customer, limits.total) == (1, 5000)
+
+
+CARDHOLDERS = 'rule c "C" {\n audience cardholder\n discount 10% on items\n}'
+
+
+def test_audience_cardholder() -> None:
+    member = {"id": "c-1", "cardholder": True}
+    assert evaluate(rules(CARDHOLDERS), basket(TSHIRT, customer=member))["discount"] == "2.50"
+    response = evaluate(rules(CARDHOLDERS), basket(TSHIRT), explain=True)
+    assert reason(response, "c") == "audience: customer is not a cardholder"
+
+
+def test_audience_known_and_not_segment() -> None:
+    given = rules('rule k "K" {\n audience known and not segment "employees"\n'
+                  ' discount 10% on items\n}')
+    anonymous = evaluate(given, basket(TSHIRT))
+    known = evaluate(given, basket(TSHIRT, customer={"id": "c-1"}))
+    staff = evaluate(given, basket(TSHIRT, customer={"id": "c-2", "segments": ["employees"]}))
+    assert [r["discount"] for r in (anonymous, known, staff)] == ["0.00", "2.50", "0.00"]
+
+
+def test_audience_tier_or_customer_attribute() -> None:
+    given = rules('rule t "T" {\n audience tier in ("gold", "platinum") or '
+                  'attribute "city" = "Lyon"\n discount 10% on items\n}')
+    gold = evaluate(given, basket(TSHIRT, customer={"id": "1", "tier": "gold"}))
+    lyon = evaluate(given, basket(TSHIRT, customer={"id": "2", "attributes": {"city": "Lyon"}}))
+    silver = evaluate(given, basket(TSHIRT, customer={"id": "3", "tier": "silver"}), explain=True)
+    assert (gold["discount"], lyon["discount"], silver["discount"]) == ("2.50", "2.50", "0.00")
+
+
+def test_anonymous_audience() -> None:
+    given = rules('rule a "A" {\n audience anonymous\n discount 10% on items\n}')
+    assert evaluate(given, basket(TSHIRT))["discount"] == "2.50"
+    assert evaluate(given, basket(TSHIRT, customer={"id": "c"}))["discount"] == "0.00"
+
+
+def test_stores_restrict_a_rule() -> None:
+    given = rules('rule lyon "Lyon" {\n stores "lyon-01", "lyon-02"\n discount 10% on items\n}')
+    assert evaluate(given, basket(TSHIRT, store="lyon-02"))["discount"] == "2.50"
+    response = evaluate(given, basket(TSHIRT), explain=True)
+    assert reason(response, "lyon") == "store: only lyon-01, lyon-02"
+
+
+def test_quantity_condition_counts_matching_units() -> None:
+    given = rules('rule b "B" {\n when quantity of items where category = "boots" >= 2\n'
+                  ' discount 10% on items\n}')
+    one = evaluate(given, basket(line("1", "B", "50.00", category="boots")), explain=True)
+    two = evaluate(given, basket(line("1", "B", "50.00", quantity=2, category="boots")))
+    assert (one["discount"], two["discount"]) == ("0.00", "10.00")
+    assert reason(one, "b") == "needs quantity of matching items >= 2, basket has 1"
+
+
+def test_no_matching_item_is_explained() -> None:
+    given = rules('rule r "R" { discount 10% on items where category = "boots" }')
+    assert reason(evaluate(given, basket(TSHIRT), explain=True), "r") == (
+        "no item in the basket matches")

@@ -1,0 +1,137 @@
+"""Invariants over generated rule sets and baskets (hypothesis).
+
+Whatever the rules: totals are never negative, line adjustments add up to
+the line discount and the line discounts to the basket discount, subtotal -
+discount = total, the order of lines changes nothing, evaluating twice gives
+the same bytes, and the IR survives a JSON round trip unchanged in effect.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import engine
+from engine import ir
+
+SKUS = ("A", "B", "C", "D")
+CATEGORIES = ("socks", "boots", "rainwear")
+AT = datetime(2026, 11, 23, 13, 10, tzinfo=UTC)
+
+money = st.integers(min_value=1, max_value=20_000).map(lambda c: Decimal(c) / 100)
+percents = st.integers(min_value=1, max_value=100).map(Decimal)
+items = st.one_of(
+    st.none(),
+    st.builds(ir.ItemFieldIn, field=st.just("category"),
+              values=st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=2).map(tuple)),
+    st.builds(ir.ItemFieldIn, field=st.just("sku"),
+              values=st.lists(st.sampled_from(SKUS), min_size=1, max_size=2).map(tuple)),
+    st.builds(ir.ItemPriceCompare, op=st.sampled_from([">=", "<"]), amount=money),
+)
+effects = st.one_of(
+    st.builds(ir.PercentOff, percent=percents, target=st.just("items"), items=items),
+    st.builds(ir.PercentOff, percent=percents, target=st.just("basket")),
+    st.builds(ir.AmountOffBasket, amount=money),
+    st.builds(ir.AmountOffEach, amount=money, items=items),
+    st.builds(ir.PriceOverride, amount=money, items=items),
+    st.integers(2, 4).flatmap(lambda n: st.builds(
+        ir.BuyPay, buy=st.just(n), pay=st.integers(1, n - 1), items=items)),
+    st.builds(ir.BundlePrice, size=st.integers(2, 3), amount=money, items=items),
+    st.builds(ir.TieredBasket, tiers=st.just((
+        ir.Tier(threshold=Decimal("50"), percent=Decimal("5")),
+        ir.Tier(threshold=Decimal("100"), amount=Decimal("20.00"))))),
+    st.builds(ir.Points, points=st.integers(1, 5), per=money, items=items),
+)
+windows = st.one_of(st.just(()), st.just((ir.AbsoluteWindow(
+    start=AT - timedelta(hours=1), end=AT + timedelta(hours=1), timezone="Europe/Paris"),)),
+    st.just((ir.AbsoluteWindow(start=AT + timedelta(hours=1), end=AT + timedelta(hours=2),
+                               timezone="Europe/Paris"),)))
+
+
+@st.composite
+def rulesets(draw: st.DrawFn) -> ir.RuleSet:
+    count = draw(st.integers(min_value=1, max_value=8))
+    rules = [
+        ir.Rule(
+            id=f"r{index}", title=f"Rule {index}", effect=draw(effects),
+            stacking=draw(st.sampled_from(["exclusive", "best", "best", "stackable"])),
+            priority=draw(st.integers(0, 3)), windows=draw(windows),
+            conditions=draw(st.one_of(st.just(()), st.just((ir.SubtotalCondition(
+                op=">=", amount=Decimal("30")),)))),
+        )
+        for index in range(count)
+    ]
+    return ir.RuleSet(currency="EUR", timezone="Europe/Paris", rules=tuple(rules))
+
+
+@st.composite
+def baskets(draw: st.DrawFn) -> dict[str, Any]:
+    count = draw(st.integers(min_value=1, max_value=6))
+    lines = [
+        {"id": f"l{index}", "sku": draw(st.sampled_from(SKUS)),
+         "quantity": draw(st.integers(1, 7)), "unit_price": str(draw(money)),
+         "category": draw(st.sampled_from(CATEGORIES))}
+        for index in range(count)
+    ]
+    return {"channel": "pos", "currency": "EUR", "at": AT.isoformat(), "lines": lines}
+
+
+def price(ruleset: ir.RuleSet, request: dict[str, Any]) -> dict[str, Any]:
+    return engine.Evaluator(ruleset).evaluate(engine.parse_request(request))
+
+
+def cents(amount: str) -> int:
+    return int(Decimal(amount) * 100)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ruleset=rulesets(), request=baskets())
+def test_amounts_add_up_and_never_go_negative(ruleset: ir.RuleSet, request: dict[str, Any]
+                                              ) -> None:
+    response = price(ruleset, request)
+    for item in response["lines"]:
+        assert cents(item["total"]) >= 0
+        assert 0 <= cents(item["discount"]) <= cents(item["subtotal"])
+        assert sum(cents(a["amount"]) for a in item["adjustments"]) == cents(item["discount"])
+        assert cents(item["subtotal"]) - cents(item["discount"]) == cents(item["total"])
+    assert sum(cents(i["discount"]) for i in response["lines"]) == cents(response["discount"])
+    assert sum(cents(a["amount"]) for a in response["applied"]) == cents(response["discount"])
+    assert cents(response["subtotal"]) - cents(response["discount"]) == cents(response["total"])
+    assert response["points"]["total"] >= 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(ruleset=rulesets(), request=baskets(), seed=st.integers(0, 2**16))
+def test_the_order_of_lines_changes_nothing(ruleset: ir.RuleSet, request: dict[str, Any],
+                                            seed: int) -> None:
+    shuffled = json.loads(json.dumps(request))
+    random.Random(seed).shuffle(shuffled["lines"])
+    first, second = price(ruleset, request), price(ruleset, shuffled)
+    for response in (first, second):
+        response["lines"].sort(key=lambda item: item["id"])
+    assert engine.dumps(first) == engine.dumps(second)
+
+
+@settings(max_examples=100, deadline=None)
+@given(ruleset=rulesets(), request=baskets())
+def test_evaluating_twice_gives_the_same_bytes(ruleset: ir.RuleSet, request: dict[str, Any]
+                                               ) -> None:
+    evaluator = engine.Evaluator(ruleset)
+    parsed = engine.parse_request(request)
+    first = engine.dumps(evaluator.evaluate(parsed, explain=True))
+    assert engine.dumps(evaluator.evaluate(parsed, explain=True)) == first
+
+
+@settings(max_examples=100, deadline=None)
+@given(ruleset=rulesets(), request=baskets())
+def test_the_ir_json_round_trip_gives_the_same_answer(ruleset: ir.RuleSet,
+                                                      request: dict[str, Any]) -> None:
+    reloaded = engine.load_ruleset(ruleset.to_json())
+    assert reloaded.to_json() == ruleset.to_json()
+    assert engine.dumps(price(reloaded, request)) == engine.dumps(price(ruleset, request))

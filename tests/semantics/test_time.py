@@ -1,0 +1,113 @@
+"""Time windows: exclusive ends, time zones, recurring slots, daylight saving (§8)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from freezegun import freeze_time
+from pricing import PUBLISHED, basket, evaluate, line, reason, rules
+
+import engine
+
+ITEM = line("1", "RAIN-JKT-01", "100.00", category="rainwear")
+FLASH = 'rule flash "Flash" {\n valid 2026-11-23 14:00 for 30 minutes\n discount 15% on items\n}'
+
+
+def discount_at(source: str, at: str) -> str:
+    return evaluate(rules(source), basket(ITEM, at=at))["discount"]
+
+
+@pytest.mark.parametrize(("at", "expected"), [
+    ("2026-11-23T13:59:59+01:00", "0.00"),  # one second early
+    ("2026-11-23T14:00:00+01:00", "15.00"),  # start is inclusive
+    ("2026-11-23T14:29:59+01:00", "15.00"),
+    ("2026-11-23T14:30:00+01:00", "0.00"),  # end is exclusive
+])
+def test_a_window_starts_inclusive_and_ends_exclusive(at: str, expected: str) -> None:
+    assert discount_at(FLASH, at) == expected
+
+
+def test_a_rule_in_paris_time_matches_a_basket_stamped_in_utc() -> None:
+    # 14:10 in Paris (UTC+1 in November) is 13:10 UTC
+    assert discount_at(FLASH, "2026-11-23T13:10:00Z") == "15.00"
+    assert discount_at(FLASH, "2026-11-23T14:10:00Z") == "0.00"  # 15:10 in Paris
+
+
+def test_an_ended_window_is_explained_in_the_rules_clock() -> None:
+    response = evaluate(rules(FLASH), basket(ITEM, at="2026-11-23T13:31:00Z"), explain=True)
+    assert reason(response, "flash") == (
+        "outside its time window: ended 2026-11-23 14:30 Europe/Paris")
+
+
+def test_from_publish_starts_when_the_version_is_published() -> None:
+    source = 'rule now "Now" {\n valid for 30 minutes from publish\n discount 15% on items\n}'
+    # published 13:00 UTC (tests' PUBLISHED): live until 13:30 UTC
+    assert datetime(2026, 11, 23, 13, tzinfo=UTC) == PUBLISHED
+    assert discount_at(source, "2026-11-23T13:29:00Z") == "15.00"
+    assert discount_at(source, "2026-11-23T13:30:00Z") == "0.00"
+
+
+def test_a_date_only_end_includes_the_whole_day() -> None:
+    source = 'rule d "D" {\n valid from 2026-12-01 to 2026-12-24\n discount 10% on items\n}'
+    assert discount_at(source, "2026-12-24T23:59:00+01:00") == "10.00"
+    assert discount_at(source, "2026-12-25T00:00:00+01:00") == "0.00"
+
+
+WEEKEND = 'rule w "W" {\n valid every sat, sun 09:00-20:00\n discount 10% on items\n}'
+
+
+@pytest.mark.parametrize(("at", "expected"), [
+    ("2026-11-28T10:00:00+01:00", "10.00"),  # saturday morning
+    ("2026-11-28T20:00:00+01:00", "0.00"),  # saturday 20:00: end exclusive
+    ("2026-11-29T08:59:00+01:00", "0.00"),  # sunday before opening
+    ("2026-11-27T10:00:00+01:00", "0.00"),  # friday
+])
+def test_a_recurring_window_is_read_on_the_local_wall_clock(at: str, expected: str) -> None:
+    assert discount_at(WEEKEND, at) == expected
+
+
+def test_a_recurring_window_follows_the_wall_clock_across_the_october_change() -> None:
+    # Sunday 2026-10-25: Paris goes from UTC+2 to UTC+1 at 03:00 local.
+    # 09:00 local that day is 08:00 UTC (already UTC+1); 07:30 UTC is 08:30 local.
+    assert discount_at(WEEKEND, "2026-10-25T08:00:00Z") == "10.00"
+    assert discount_at(WEEKEND, "2026-10-25T07:30:00Z") == "0.00"
+    # the saturday before is still UTC+2: 09:00 local = 07:00 UTC
+    assert discount_at(WEEKEND, "2026-10-24T07:00:00Z") == "10.00"
+
+
+def test_an_absolute_window_across_the_march_change_converts_each_end() -> None:
+    # 2026-03-29: Paris jumps from 02:00 (UTC+1) to 03:00 (UTC+2).
+    source = ('rule m "M" {\n valid from 2026-03-29 01:00 to 2026-03-29 04:00\n'
+              ' discount 10% on items\n}')
+    ir_window = rules(source).rules[0].windows[0]
+    assert isinstance(ir_window, engine.ir.AbsoluteWindow)
+    # 01:00 at UTC+1 = 00:00 UTC; 04:00 at UTC+2 = 02:00 UTC: two real hours
+    assert ir_window.start == datetime(2026, 3, 29, 0, tzinfo=UTC)
+    assert ir_window.end == datetime(2026, 3, 29, 2, tzinfo=UTC)
+
+
+def test_a_slot_crossing_midnight_belongs_to_the_day_it_starts() -> None:
+    source = 'rule late "Nuit" {\n valid every fri 22:00-02:00\n discount 10% on items\n}'
+    assert discount_at(source, "2026-11-27T23:00:00+01:00") == "10.00"  # friday night
+    assert discount_at(source, "2026-11-28T01:59:00+01:00") == "10.00"  # early saturday
+    assert discount_at(source, "2026-11-28T02:00:00+01:00") == "0.00"
+    assert discount_at(source, "2026-11-28T23:00:00+01:00") == "0.00"  # saturday night
+
+
+def test_recurring_date_bounds_are_inclusive() -> None:
+    source = ('rule b "B" {\n valid every day 09:00-20:00 from 2026-12-01 to 2026-12-24\n'
+              ' discount 10% on items\n}')
+    assert discount_at(source, "2026-11-30T10:00:00+01:00") == "0.00"
+    assert discount_at(source, "2026-12-24T19:59:00+01:00") == "10.00"
+    assert discount_at(source, "2026-12-25T10:00:00+01:00") == "0.00"
+
+
+@freeze_time("2026-11-23 13:10:00")
+def test_a_basket_without_at_is_priced_at_the_callers_now() -> None:
+    request = basket(ITEM)
+    del request["at"]
+    parsed = engine.parse_request(request, now=datetime.now(UTC))
+    response = engine.Evaluator(rules(FLASH)).evaluate(parsed)
+    assert response["at"] == "2026-11-23T13:10:00+00:00"
+    assert response["discount"] == "15.00"
