@@ -20,6 +20,8 @@ from .errors import Reporter, did_you_mean
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
 STACKING = ("exclusive", "best", "stackable")
+# Suggested first when a currency code is mistyped: what retailers mostly mean.
+COMMON_CURRENCIES = ("EUR", "USD", "GBP", "CHF", "JPY", "CAD", "SEK", "DKK", "NOK", "PLN")
 REPEATABLE = frozenset({"valid"})
 DEFAULT_TIMEZONE = "UTC"
 
@@ -69,7 +71,8 @@ class FileChecker:
         if self.file.currency and self.file.currency.text not in MINOR_UNITS:
             self.report.error(
                 self.file.currency.pos, f'unknown currency "{self.file.currency.text}"',
-                did_you_mean(self.file.currency.text.upper(), MINOR_UNITS)
+                did_you_mean(self.file.currency.text.upper(), COMMON_CURRENCIES)
+                or did_you_mean(self.file.currency.text.upper(), MINOR_UNITS)
                 or "use an ISO 4217 code such as EUR")
             self.currency = None
         if self.file.timezone:

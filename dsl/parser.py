@@ -356,16 +356,22 @@ def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
     column = error.column if isinstance(error.column, int) and error.column > 0 else 1
     if isinstance(error, UnexpectedCharacters):
         char = reporter.lines[line - 1][column - 1] if line <= len(reporter.lines) else "?"
-        reporter.error(ast.Pos(line, column, column + 1), f'unexpected character "{char}"',
-                       _expected_hint(error.allowed or set()))
+        if char == '"':
+            reporter.error(ast.Pos(line, column, column + 1), "this text is never closed",
+                           'end it with " on the same line')
+        else:
+            reporter.error(ast.Pos(line, column, column + 1), f"unexpected character {char!r}",
+                           _expected_hint(error.allowed or set()))
         return
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
     ):
         last = max(1, len(reporter.lines))
         end = len(reporter.lines[last - 1]) + 1 if reporter.lines else 1
-        reporter.error(ast.Pos(last, end, end + 1), "the file ends too early",
-                       _expected_hint(set(error.expected or ())) or 'a block ends with "}"')
+        expected = set(error.expected or ())
+        hint = ('a block ends with "}": close it' if "RBRACE" in expected
+                else _expected_hint(expected))
+        reporter.error(ast.Pos(last, end, end + 1), "the file ends too early", hint)
         return
     assert isinstance(error, UnexpectedToken)
     token = error.token
