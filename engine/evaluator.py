@@ -481,8 +481,8 @@ def _apply_stackable(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
                 continue
             if rule.percent is not None:
                 amount = percent_of(item.total, rule.percent)
-            else:
-                amount = rule.item_discount(item, item.quantity)
+            else:  # per unit, on the units no multi-unit rule made cheaper
+                amount = rule.item_discount(item, item.quantity - item.multi_discounted)
             evaluation.add(rule, item.give(rule, amount))
 
 
