@@ -19,7 +19,7 @@ from .errors import BasketError
 from .ir import CHANNELS
 from .money import MINOR_UNITS, has_valid_precision
 
-MAX_QUANTITY = 1_000_000
+MAX_QUANTITY = 10_000  # a line beyond this is wholesale, not retail
 
 REQUEST_FIELDS = frozenset(
     {"channel", "store", "currency", "at", "customer", "coupons", "lines",
