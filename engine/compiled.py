@@ -97,22 +97,11 @@ class CompiledRule:
     points: int = 0
     per: int = 0
     sort_key: tuple[int, str] = field(default=(0, ""))  # priority desc, then id
-
-    @property
-    def id(self) -> str:
-        return self.rule.id
-
-    @property
-    def title(self) -> str:
-        return self.rule.title
-
-    @property
-    def priority(self) -> int:
-        return self.rule.priority
-
-    @property
-    def stacking(self) -> str:
-        return self.rule.stacking
+    # Copies of the rule's fields as plain attributes: read on the hot path.
+    id: str = ""
+    title: str = ""
+    priority: int = 0
+    stacking: str = "best"
 
     def item_discount(self, item: ItemView, units: int) -> int:
         """What an item rule takes off ``units`` units of ``item``, before any cap."""
@@ -186,6 +175,10 @@ def compile_rule(rule: Rule, currency: str) -> CompiledRule:
         envelope=envelope(rule.windows),
         keys=index_keys(items_predicate) if level != "basket" else None,
         sort_key=(-rule.priority, rule.id),
+        id=rule.id,
+        title=rule.title,
+        priority=rule.priority,
+        stacking=rule.stacking,
         **_effect_fields(rule, currency),  # type: ignore[arg-type]
     )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -49,6 +50,16 @@ class Item:
     locked: bool = False  # an exclusive rule applies alone
     multi_counted: int = 0  # units counted in a multi-unit group
     multi_discounted: int = 0  # units a multi-unit rule discounted
+    # The eligible item rules that may match this line (its index keys plus the
+    # unkeyed ones): every stage looks only here.
+    reach: list[CompiledRule] = field(default_factory=list)
+    # The rules of ``reach`` whose items match this line at its final unit
+    # price, highest priority first; set once prices are known.
+    matched: list[CompiledRule] = field(default_factory=list)
+
+    def matching(self, rules: set[CompiledRule]) -> list[CompiledRule]:
+        """The rules of ``rules`` that match this line, highest priority first."""
+        return [rule for rule in self.matched if rule in rules]
 
     @property
     def total(self) -> int:
@@ -70,8 +81,13 @@ class Item:
 
 @dataclass(slots=True)
 class _ChannelSlice:
+    """The rules of one channel that can be live during one hour of time."""
+
     keyed: dict[tuple[str, str], list[CompiledRule]]
     always: list[CompiledRule]
+    # Rules live during only part of the hour: their window is checked exactly
+    # per basket. Every other rule of the slice is live for the whole hour.
+    partly_live: set[CompiledRule]
 
 
 @dataclass(slots=True)
@@ -131,41 +147,55 @@ class Evaluator:
     def _build_slice(self, channel: str, hour_start: int) -> _ChannelSlice:
         keyed: dict[tuple[str, str], list[CompiledRule]] = {}
         always: list[CompiledRule] = []
+        partly_live: set[CompiledRule] = set()
+        minutes = [datetime.fromtimestamp(hour_start + 60 * m, UTC) for m in range(60)]
         for rule in self.rules:
             low, high = rule.envelope
             if high <= hour_start or low >= hour_start + HOUR:
                 continue
             if rule.channels is not None and channel not in rule.channels:
                 continue
+            if rule.live is not None:
+                # Windows are set to the minute, so sampling each minute is exact.
+                live = [rule.live(at, at.timestamp()) for at in minutes]
+                if not any(live):
+                    continue
+                if not all(live):
+                    partly_live.add(rule)
             if rule.keys is None:
                 always.append(rule)
                 continue
             for key in rule.keys:
                 keyed.setdefault(key, []).append(rule)
-        return _ChannelSlice(keyed, always)
+        return _ChannelSlice(keyed, always, partly_live)
 
     def _candidates(self, request: BasketRequest, items: list[Item]) -> list[CompiledRule]:
-        index = self._slice(request.channel, request.at.timestamp())
-        found: dict[CompiledRule, None] = {}
+        """The eligible rules for this basket; fills each line's ``reach``.
+
+        Each rule is checked for eligibility at most once per basket, however
+        many lines look it up.
+        """
+        epoch = request.at.timestamp()
+        index = self._slice(request.channel, epoch)
+        verdicts: dict[CompiledRule, bool] = {}
+        partly_live = index.partly_live
+
+        def eligible(rule: CompiledRule) -> bool:
+            verdict = verdicts.get(rule)
+            if verdict is None:
+                verdict = verdicts[rule] = _eligible(rule, request, epoch, rule in partly_live)
+            return verdict
+
+        unkeyed = [rule for rule in index.always if eligible(rule) and rule.level != "basket"]
         keyed = index.keyed
         for item in items:
+            reach: dict[CompiledRule, None] = {}
             for key in (("sku", item.sku), ("category", item.category), ("brand", item.brand)):
-                rules = keyed.get(key)  # type: ignore[arg-type]
-                if rules:
-                    found.update(dict.fromkeys(rules))
-        found.update(dict.fromkeys(index.always))
-        return [rule for rule in found if self._eligible(rule, request)]
-
-    @staticmethod
-    def _eligible(rule: CompiledRule, request: BasketRequest) -> bool:
-        """The checks that do not depend on amounts: store, time, audience, coupon."""
-        if rule.stores is not None and request.store not in rule.stores:
-            return False
-        if rule.live is not None and not rule.live(request.at):
-            return False
-        if not rule.audience(request.customer):
-            return False
-        return not rule.coupons or not rule.coupons.isdisjoint(request.coupons)
+                for rule in keyed.get(key, ()):  # type: ignore[arg-type]
+                    if eligible(rule):
+                        reach[rule] = None
+            item.reach = [*reach, *unkeyed] if reach else unkeyed
+        return [rule for rule, verdict in verdicts.items() if verdict]
 
     # --- evaluation ------------------------------------------------------------------
 
@@ -202,7 +232,7 @@ class Evaluator:
             return f"channel: only {', '.join(sorted(rule.channels))}"
         if rule.stores is not None and request.store not in rule.stores:
             return f"store: only {', '.join(sorted(rule.stores))}"
-        if rule.live is not None and not rule.live(request.at):
+        if rule.live is not None and not rule.live(request.at, request.at.timestamp()):
             return not_live_reason(rule.rule.windows, request.at)
         if rule.rule.audience is not None and not rule.audience(request.customer):
             return "audience: " + _audience_reason(rule, request.customer)
@@ -238,6 +268,22 @@ class Evaluator:
             else:
                 report.append({"code": code, "status": "rejected", "reason": "unknown coupon"})
         return report
+
+
+def _by_priority(rule: CompiledRule) -> tuple[int, str]:
+    return rule.sort_key
+
+
+def _eligible(rule: CompiledRule, request: BasketRequest, epoch: float, check_time: bool
+              ) -> bool:
+    """The checks that do not depend on amounts: store, time, audience, coupon."""
+    if rule.stores is not None and request.store not in rule.stores:
+        return False
+    if check_time and rule.live is not None and not rule.live(request.at, epoch):
+        return False
+    if not rule.audience(request.customer):
+        return False
+    return not rule.coupons or not rule.coupons.isdisjoint(request.coupons)
 
 
 def _audience_reason(rule: CompiledRule, customer: Customer | None) -> str:
@@ -288,16 +334,18 @@ def _conditions_hold(rule: CompiledRule, subtotal: int, items: Sequence[Item]) -
 def _apply_prices(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
     items = evaluation.items
     evaluation.list_subtotal = sum(item.list_unit * item.quantity for item in items)
-    live = [r for r in rules if _conditions_hold(r, evaluation.list_subtotal, items)]
-    # Highest priority, then the most recently changed rule, then the smallest id.
-    live.sort(key=lambda r: (-r.priority, -r.rule.revision, r.id))
+    live = {r for r in rules if _conditions_hold(r, evaluation.list_subtotal, items)}
     for item in items:
-        for rule in live:
-            if rule.items(item):
-                item.unit, item.price_rule = rule.amount, rule
-                evaluation.prices_set.setdefault(rule.id, []).append(item.line.id)
-                break
+        matching = [r for r in item.reach if r in live and r.items(item)] if live else ()
+        if matching:
+            # Highest priority, then the most recently changed rule, then the smallest id.
+            rule = min(matching, key=lambda r: (-r.priority, -r.rule.revision, r.id))
+            item.unit, item.price_rule = rule.amount, rule
+            evaluation.prices_set.setdefault(rule.id, []).append(item.line.id)
         item.subtotal = item.unit * item.quantity
+        item.matched = sorted(
+            (rule for rule in item.reach if rule.level != "price" and rule.items(item)),
+            key=_by_priority)
     evaluation.item_subtotal = sum(item.subtotal for item in items)
 
 
@@ -311,20 +359,20 @@ def _apply_line_discounts(
     subtotal = evaluation.item_subtotal
     item_rules = [r for r in item_rules if _conditions_hold(r, subtotal, items)]
     multi_rules = [r for r in multi_rules if _conditions_hold(r, subtotal, items)]
-    _apply_exclusive(evaluation, [r for r in item_rules if r.stacking == "exclusive"])
+    _apply_exclusive(evaluation, {r for r in item_rules if r.stacking == "exclusive"})
     for rule in multi_rules:
         _apply_multi_unit(evaluation, rule)
-    _apply_best(evaluation, [r for r in item_rules if r.stacking == "best"])
-    _apply_stackable(evaluation, [r for r in item_rules if r.stacking == "stackable"])
+    _apply_best(evaluation, {r for r in item_rules if r.stacking == "best"})
+    _apply_stackable(evaluation, {r for r in item_rules if r.stacking == "stackable"})
     evaluation.basket_subtotal = sum(item.total for item in items)
 
 
-def _apply_exclusive(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
+def _apply_exclusive(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
     if not rules:
         return
     for item in evaluation.items:
         offers = [(rule, rule.item_discount(item, item.quantity))
-                  for rule in rules if rule.items(item)]
+                  for rule in item.matching(rules)]
         if not offers:
             continue
         # Highest priority; ties: the larger discount, then the smaller id.
@@ -449,12 +497,12 @@ def _largest_remainder(total: int, weights: list[int]) -> list[int]:
     return shares
 
 
-def _apply_best(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
+def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
     if not rules:
         return
     for item in evaluation.items:
         units = item.quantity - item.multi_discounted
-        matching = [rule for rule in rules if rule.items(item)]
+        matching = item.matching(rules)
         if item.locked or units <= 0:
             for rule in matching:
                 evaluation.note(rule, f"line {item.line.id} already has a discount that "
@@ -472,13 +520,13 @@ def _apply_best(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
                                       f"{winner.id}")
 
 
-def _apply_stackable(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
+def _apply_stackable(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
+    if not rules:
+        return
     for item in evaluation.items:
         if item.locked:
             continue
-        for rule in rules:  # already in priority order
-            if not rule.items(item):
-                continue
+        for rule in item.matching(rules):  # highest priority first
             if rule.percent is not None:
                 amount = percent_of(item.total, rule.percent)
             else:  # per unit, on the units no multi-unit rule made cheaper
@@ -544,12 +592,12 @@ def _allocate_basket(evaluation: Evaluation, rule: CompiledRule, amount: int) ->
 
 
 def _apply_points(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
-    rules = [r for r in rules if _conditions_hold(r, evaluation.item_subtotal, evaluation.items)]
-    if not rules:
+    live = {r for r in rules if _conditions_hold(r, evaluation.item_subtotal, evaluation.items)}
+    if not live:
         return
     earned_on: dict[CompiledRule, int] = {}
     for item in evaluation.items:
-        for rule in _points_winners(evaluation, item, [r for r in rules if r.items(item)]):
+        for rule in _points_winners(evaluation, item, item.matching(live)):
             earned_on[rule] = earned_on.get(rule, 0) + item.total
     for rule, net in sorted(earned_on.items(), key=lambda pair: pair[0].id):
         points = (net // rule.per) * rule.points

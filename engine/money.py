@@ -12,7 +12,7 @@ Rounding choices (docs/semantics.md, "Money"):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 # ISO 4217 active codes and their minor units (exponent). Codes with no minor
@@ -87,6 +87,31 @@ def to_minor(amount: Decimal, currency: str) -> int:
     return int(round_money(amount, currency).scaleb(minor_units(currency)))
 
 
+def format_minor(units: int, currency: str) -> str:
+    """Whole minor units as the contract's string ("8990" EUR -> "89.90"), without Decimal."""
+    digits = minor_units(currency)
+    if digits == 0:
+        return str(units)
+    sign, units = ("-", -units) if units < 0 else ("", units)
+    whole, fraction = divmod(units, 10**digits)
+    return f"{sign}{whole}.{fraction:0{digits}d}"
+
+
+def minor_formatter(currency: str) -> Callable[[int], str]:
+    """A fast ``format_minor`` for one currency, for the response hot path."""
+    digits = minor_units(currency)
+    scale = 10**digits
+    if digits == 0:
+        return str
+    pattern = f"%s%d.%0{digits}d"
+
+    def format_units(units: int) -> str:
+        sign = "-" if units < 0 else ""
+        return pattern % (sign, *divmod(abs(units), scale))
+
+    return format_units
+
+
 def from_minor(units: int, currency: str) -> Decimal:
     return Decimal(units).scaleb(-minor_units(currency)).quantize(quantum(currency))
 
@@ -124,9 +149,11 @@ __all__ = [
     "ZERO",
     "UnknownCurrency",
     "allocate",
+    "format_minor",
     "format_money",
     "from_minor",
     "has_valid_precision",
+    "minor_formatter",
     "minor_units",
     "quantum",
     "round_money",

@@ -9,32 +9,28 @@ reformats differently from one run to the next.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .ir import RuleSet
-from .money import from_minor
+from .money import minor_formatter
 
 if TYPE_CHECKING:
     from .evaluator import Evaluation, Item
 
 
-def _money(units: int, currency: str) -> str:
-    return str(from_minor(units, currency))
-
-
-def _line(item: Item, currency: str) -> dict[str, Any]:
+def _line(item: Item, money: Callable[[int], str]) -> dict[str, Any]:
     line: dict[str, Any] = {
         "id": item.line.id,
         "sku": item.sku,
         "quantity": item.quantity,
-        "list_price": _money(item.list_unit, currency),
-        "unit_price": _money(item.unit, currency),
-        "subtotal": _money(item.subtotal, currency),
-        "discount": _money(item.discount, currency),
-        "total": _money(item.total, currency),
+        "list_price": money(item.list_unit),
+        "unit_price": money(item.unit),
+        "subtotal": money(item.subtotal),
+        "discount": money(item.discount),
+        "total": money(item.total),
         "adjustments": [
-            {"rule": rule.id, "title": rule.title, "amount": _money(amount, currency)}
+            {"rule": rule.id, "title": rule.title, "amount": money(amount)}
             for rule, amount in item.adjustments
         ],
     }
@@ -50,6 +46,7 @@ def build_response(
     explained: list[dict[str, str]] | None,
 ) -> dict[str, Any]:
     currency = ruleset.currency
+    money = minor_formatter(currency)
     items = evaluation.items
     titles = {rule.id: rule.title for rule in evaluation.candidates}
     subtotal = sum(item.subtotal for item in items)
@@ -58,10 +55,10 @@ def build_response(
         "version": ruleset.version,
         "currency": currency,
         "at": evaluation.request.at.isoformat(),
-        "lines": [_line(item, currency) for item in items],
-        "subtotal": _money(subtotal, currency),
-        "discount": _money(discount, currency),
-        "total": _money(subtotal - discount, currency),
+        "lines": [_line(item, money) for item in items],
+        "subtotal": money(subtotal),
+        "discount": money(discount),
+        "total": money(subtotal - discount),
         "points": {
             "total": sum(evaluation.points.values()),
             "by_rule": [
@@ -70,7 +67,7 @@ def build_response(
             ],
         },
         "applied": [
-            {"rule": rule_id, "title": titles[rule_id], "amount": _money(amount, currency)}
+            {"rule": rule_id, "title": titles[rule_id], "amount": money(amount)}
             for rule_id, amount in sorted(evaluation.given.items())
         ],
         "coupons": coupons,

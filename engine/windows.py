@@ -16,7 +16,8 @@ from .ir import AbsoluteWindow, RecurringWindow, Window
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
-LiveCheck = Callable[[datetime], bool]
+# (instant, the same instant as UTC epoch seconds): callers compute the epoch once.
+LiveCheck = Callable[[datetime, float], bool]
 
 
 @lru_cache(maxsize=256)
@@ -27,8 +28,8 @@ def zone(name: str) -> ZoneInfo:
 def _absolute_check(window: AbsoluteWindow) -> LiveCheck:
     start, end = window.start.timestamp(), window.end.timestamp()
 
-    def live(at: datetime) -> bool:
-        return start <= at.timestamp() < end
+    def live(at: datetime, epoch: float) -> bool:
+        return start <= epoch < end
 
     return live
 
@@ -39,8 +40,14 @@ def _in_bounds(window: RecurringWindow, day: date) -> bool:
     return window.until_date is None or day <= window.until_date
 
 
+@lru_cache(maxsize=1024)
+def _local_time(at: datetime, tz: str) -> datetime:
+    """``at`` on the wall clock of ``tz``; cached since a basket asks many rules."""
+    return at.astimezone(zone(tz))
+
+
 def recurring_live(window: RecurringWindow, at: datetime) -> bool:
-    local = at.astimezone(zone(window.timezone))
+    local = _local_time(at, window.timezone)
     clock, today = local.time().replace(tzinfo=None), local.date()
     if window.start < window.end:
         return (local.isoweekday() in window.days and window.start <= clock < window.end
@@ -60,12 +67,12 @@ def live_check(windows: tuple[Window, ...]) -> LiveCheck | None:
         return None
     checks = [
         _absolute_check(w) if isinstance(w, AbsoluteWindow)
-        else (lambda at, w=w: recurring_live(w, at))
+        else (lambda at, epoch, w=w: recurring_live(w, at))
         for w in windows
     ]
     if len(checks) == 1:
         return checks[0]
-    return lambda at: any(check(at) for check in checks)
+    return lambda at, epoch: any(check(at, epoch) for check in checks)
 
 
 def envelope(windows: tuple[Window, ...]) -> tuple[float, float]:

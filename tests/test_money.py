@@ -92,3 +92,19 @@ def test_allocation_sums_exactly_and_never_exceeds_a_weight(weights, fraction) -
     assert sum(shares) == total
     assert all(Decimal(0) <= share <= weight for share, weight in zip(shares, weights, strict=True))
     assert all(to_minor(share, "EUR") == share * 100 for share in shares)
+
+
+@given(units=st.integers(min_value=-(10**9), max_value=10**9),
+       currency=st.sampled_from(["EUR", "JPY", "KWD"]))
+def test_formatting_minor_units_matches_decimal(units: int, currency: str) -> None:
+    from engine.money import format_minor, from_minor
+
+    assert format_minor(units, currency) == str(from_minor(units, currency))
+
+
+@given(units=st.integers(min_value=-(10**9), max_value=10**9),
+       currency=st.sampled_from(["EUR", "JPY", "KWD"]))
+def test_the_fast_formatter_matches_decimal(units: int, currency: str) -> None:
+    from engine.money import from_minor, minor_formatter
+
+    assert minor_formatter(currency)(units) == str(from_minor(units, currency))
