@@ -99,8 +99,10 @@ def _effect(rng: random.Random, cat: Catalogue, skew: float) -> tuple[str, str]:
     roll = rng.random()
     items = _items(rng, cat, skew)
     # Basket-wide offers are few at any time, and most need a coupon (_scope).
-    if roll < 0.015:
-        return "rule", f"discount {rng.choice((5, 10, 15))}.00 EUR on basket"
+    if roll < 0.015:  # "10 EUR off from 100 EUR": basket amounts come with a threshold
+        amount = rng.choice((5, 10, 15))
+        return "rule", (f"when subtotal >= {amount * 10}.00 EUR\n"
+                        f"    discount {amount}.00 EUR on basket")
     if roll < 0.02:
         return "rule", ("discount on basket\n        5% when subtotal >= 100.00 EUR\n"
                         "        10% when subtotal >= 200.00 EUR")

@@ -22,7 +22,7 @@ from .basket import BasketRequest, Customer, Line
 from .compiled import CompiledRule, compile_rule, percent_of
 from .errors import BasketError
 from .ir import RuleSet
-from .money import from_minor, to_minor
+from .money import from_minor, minor_units
 from .predicates import describe_audience_miss
 from .response import build_response
 from .windows import not_live_reason
@@ -105,6 +105,13 @@ class Evaluation:
     points: dict[str, int] = field(default_factory=dict)  # rule id -> points
     prices_set: dict[str, list[str]] = field(default_factory=dict)  # rule id -> line ids
     notes: dict[str, str] = field(default_factory=dict)  # rule id -> why it gave nothing
+    _canonical: list[Item] | None = None
+
+    def canonical_items(self) -> list[Item]:
+        """The lines in an order that does not depend on the request's (id, then SKU)."""
+        if self._canonical is None:
+            self._canonical = sorted(self.items, key=lambda item: item.order)
+        return self._canonical
 
     def note(self, rule: CompiledRule, reason: str) -> None:
         if self.track and rule.id not in self.given:
@@ -128,6 +135,7 @@ class Evaluator:
         for rule in sorted(self.rules, key=lambda r: r.id):
             for code in rule.coupons:
                 self.by_coupon.setdefault(code, []).append(rule)
+        self._scale = 10 ** minor_units(ruleset.currency)
         self._slices: dict[tuple[str, int], _ChannelSlice] = {}
         self._lock = threading.Lock()
 
@@ -219,7 +227,8 @@ class Evaluator:
             self.ruleset, evaluation, self._coupon_report(evaluation), explained)
 
     def _item(self, line: Line) -> Item:
-        unit = to_minor(line.unit_price, self.currency)
+        # Exact: parse_request refused prices finer than the minor unit.
+        unit = int(line.unit_price * self._scale)
         return Item(line, line.sku, line.category, line.brand, line.attributes,
                     line.quantity, unit, unit)
 
@@ -582,10 +591,11 @@ def _allocate_basket(evaluation: Evaluation, rule: CompiledRule, amount: int) ->
     if amount <= 0:
         evaluation.note(rule, "no tier reached" if rule.tiers else "nothing left to discount")
         return
-    lines = sorted(evaluation.items, key=lambda item: item.order)
+    lines = evaluation.canonical_items()
     shares = _largest_remainder(amount, [item.total for item in lines])
     for item, share in zip(lines, shares, strict=True):
-        evaluation.add(rule, item.give(rule, share))
+        if share:
+            evaluation.add(rule, item.give(rule, share))
 
 
 # --- 4. points -----------------------------------------------------------------------------
