@@ -7,7 +7,7 @@ percentages to exact integer ratios, windows to epoch bounds.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
@@ -182,7 +182,5 @@ def compile_rule(rule: Rule, currency: str) -> CompiledRule:
         **_effect_fields(rule, currency),  # type: ignore[arg-type]
     )
 
-
-RuleFilter = Callable[[CompiledRule], bool]
 
 __all__ = ["CompiledCondition", "CompiledRule", "CompiledTier", "compile_rule", "percent_of"]

@@ -130,7 +130,6 @@ class Evaluator:
         self.ruleset = ruleset
         self.currency = ruleset.currency
         self.rules = [compile_rule(rule, ruleset.currency) for rule in ruleset.rules]
-        self.by_id = {rule.id: rule for rule in self.rules}
         self.by_coupon: dict[str, list[CompiledRule]] = {}
         for rule in sorted(self.rules, key=lambda r: r.id):
             for code in rule.coupons:

@@ -363,9 +363,6 @@ class RuleSet(_Node):
         return cls.model_validate_json(data)
 
 
-ITEM_EFFECTS = (PercentOff, AmountOffEach, PriceOverride, BuyPay, BundlePrice, Points)
-MULTI_UNIT_EFFECTS = (BuyPay, BundlePrice)
-
 __all__ = [
     "CHANNELS",
     "IR_SCHEMA",
