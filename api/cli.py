@@ -53,16 +53,6 @@ def _parse_instant(text: str, option: str) -> datetime:
     return instant
 
 
-def _rule_files(paths: list[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(sorted(path.glob("*.rules")))
-        else:
-            files.append(path)
-    return files
-
-
 @app.command()
 def check(
     paths: Annotated[list[Path], typer.Argument(help="`.rules` files or folders of them.")],
@@ -86,7 +76,7 @@ def fmt(
     """Rewrite rule files in the canonical form."""
     unformatted: list[Path] = []
     diagnostics: list[dsl.Diagnostic] = []
-    for file in _rule_files(paths):
+    for file in dsl.rule_files(paths):
         try:
             source = file.read_text(encoding="utf-8")
         except OSError as error:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from . import ast
-from .compiler import check_paths, compile_paths, compile_source
+from .compiler import check_paths, compile_paths, compile_source, rule_files
 from .errors import Diagnostic, DslError
 from .formatter import format_source
 from .parser import parse
@@ -17,4 +17,5 @@ __all__ = [
     "compile_source",
     "format_source",
     "parse",
+    "rule_files",
 ]

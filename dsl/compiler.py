@@ -204,10 +204,11 @@ def _read(path: Path) -> tuple[str | None, Diagnostic | None]:
 
 
 def rule_files(paths: Sequence[str | Path]) -> list[Path]:
-    """The ``.rules`` files named: files as given, folders' ``*.rules`` sorted by name."""
+    """The ``.rules`` files named: files as given, and every ``.rules`` file under a
+    folder (subfolders included), sorted by path."""
     files: list[Path] = []
     for entry in map(Path, paths):
-        files.extend(sorted(entry.glob("*.rules")) if entry.is_dir() else [entry])
+        files.extend(sorted(entry.rglob("*.rules")) if entry.is_dir() else [entry])
     return files
 
 

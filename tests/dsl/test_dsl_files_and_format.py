@@ -81,3 +81,11 @@ def test_formatting_keeps_comments_with_their_lines() -> None:
               '    # only for members\n    audience cardholder  # card in wallet\n'
               '    discount 10% on items\n}\n')
     assert dsl.format_source(source) == source
+
+
+def test_a_folder_is_read_with_its_subfolders(tmp_path: Path) -> None:
+    (tmp_path / "fr").mkdir()
+    (tmp_path / "fr" / "a.rules").write_text('currency EUR\nrule a "A" { discount 5% on items }\n')
+    (tmp_path / "b.rules").write_text('currency EUR\nrule b "B" { discount 6% on items }\n')
+    assert dsl.rule_files([tmp_path]) == [tmp_path / "b.rules", tmp_path / "fr" / "a.rules"]
+    assert [rule.id for rule in dsl.compile_paths([tmp_path]).rules] == ["a", "b"]
