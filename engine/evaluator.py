@@ -106,6 +106,8 @@ class Evaluation:
     prices_set: dict[str, list[str]] = field(default_factory=dict)  # rule id -> line ids
     notes: dict[str, str] = field(default_factory=dict)  # rule id -> why it gave nothing
     _canonical: list[Item] | None = None
+    # rule -> the lines it matches at their final prices (filled with prices)
+    lines_of: dict[CompiledRule, list[Item]] = field(default_factory=dict)
 
     def canonical_items(self) -> list[Item]:
         """The lines in an order that does not depend on the request's (id, then SKU)."""
@@ -184,8 +186,9 @@ class Evaluator:
         """
         epoch = request.at.timestamp()
         index = self._slice(request.channel, epoch)
-        verdicts: dict[CompiledRule, bool] = {}
         partly_live = index.partly_live
+        verdicts: dict[CompiledRule, bool] = {}
+        found: dict[CompiledRule, None] = {}
 
         def eligible(rule: CompiledRule) -> bool:
             verdict = verdicts.get(rule)
@@ -193,7 +196,9 @@ class Evaluator:
                 verdict = verdicts[rule] = _eligible(rule, request, epoch, rule in partly_live)
             return verdict
 
-        unkeyed = [rule for rule in index.always if eligible(rule) and rule.level != "basket"]
+        always = [rule for rule in index.always if eligible(rule)]
+        found.update(dict.fromkeys(always))
+        unkeyed = [rule for rule in always if rule.level != "basket"]
         keyed = index.keyed
         for item in items:
             reach: dict[CompiledRule, None] = {}
@@ -201,8 +206,12 @@ class Evaluator:
                 for rule in keyed.get(key, ()):  # type: ignore[arg-type]
                     if eligible(rule):
                         reach[rule] = None
-            item.reach = [*reach, *unkeyed] if reach else unkeyed
-        return [rule for rule, verdict in verdicts.items() if verdict]
+            if reach:
+                found.update(reach)
+                item.reach = [*reach, *unkeyed]
+            else:
+                item.reach = unkeyed
+        return list(found)
 
     # --- evaluation ------------------------------------------------------------------
 
@@ -351,9 +360,12 @@ def _apply_prices(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
             item.unit, item.price_rule = rule.amount, rule
             evaluation.prices_set.setdefault(rule.id, []).append(item.line.id)
         item.subtotal = item.unit * item.quantity
-        item.matched = sorted(
-            (rule for rule in item.reach if rule.level != "price" and rule.items(item)),
-            key=_by_priority)
+        matched = [rule for rule in item.reach if rule.level != "price" and rule.items(item)]
+        if len(matched) > 1:
+            matched.sort(key=_by_priority)
+        item.matched = matched
+        for rule in matched:
+            evaluation.lines_of.setdefault(rule, []).append(item)
     evaluation.item_subtotal = sum(item.subtotal for item in items)
 
 
@@ -379,6 +391,8 @@ def _apply_exclusive(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
     if not rules:
         return
     for item in evaluation.items:
+        if not item.matched:
+            continue
         offers = [(rule, rule.item_discount(item, item.quantity))
                   for rule in item.matching(rules)]
         if not offers:
@@ -396,13 +410,12 @@ def _apply_exclusive(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
 def _unit_runs(evaluation: Evaluation, rule: CompiledRule) -> list[tuple[Item, int]]:
     """The units a multi-unit rule may count: most expensive first (ties: SKU, line id)."""
     runs = []
-    for item in sorted(evaluation.items, key=lambda i: (-i.unit, i.sku, i.line.id)):
+    lines = evaluation.lines_of.get(rule, [])
+    for item in sorted(lines, key=lambda i: (-i.unit, i.sku, i.line.id)):
         available = item.quantity - item.multi_counted
         if item.locked:
-            if rule.items(item):
-                evaluation.note(rule, f"an exclusive rule applied on line {item.line.id}")
-            continue
-        if available > 0 and rule.items(item):
+            evaluation.note(rule, f"an exclusive rule applied on line {item.line.id}")
+        elif available > 0:
             runs.append((item, available))
     return runs
 
@@ -509,6 +522,8 @@ def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
     if not rules:
         return
     for item in evaluation.items:
+        if not item.matched:
+            continue
         units = item.quantity - item.multi_discounted
         matching = item.matching(rules)
         if item.locked or units <= 0:
@@ -532,7 +547,7 @@ def _apply_stackable(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
     if not rules:
         return
     for item in evaluation.items:
-        if item.locked:
+        if item.locked or not item.matched:
             continue
         for rule in item.matching(rules):  # highest priority first
             if rule.percent is not None:

@@ -20,12 +20,13 @@ if TYPE_CHECKING:
 
 
 def _line(item: Item, money: Callable[[int], str]) -> dict[str, Any]:
+    list_price = money(item.list_unit)
     line: dict[str, Any] = {
         "id": item.line.id,
         "sku": item.sku,
         "quantity": item.quantity,
-        "list_price": money(item.list_unit),
-        "unit_price": money(item.unit),
+        "list_price": list_price,
+        "unit_price": list_price if item.unit == item.list_unit else money(item.unit),
         "subtotal": money(item.subtotal),
         "discount": money(item.discount),
         "total": money(item.total),
