@@ -22,7 +22,7 @@ from .basket import BasketRequest, Customer, Line
 from .compiled import CompiledRule, compile_rule, percent_of
 from .errors import BasketError
 from .ir import RuleSet
-from .money import from_minor, minor_units
+from .money import allocate_units, from_minor, minor_units
 from .predicates import describe_audience_miss
 from .response import build_response
 from .windows import not_live_reason
@@ -477,7 +477,7 @@ def _bundle_discounts(
         saving = max(0, price - rule.amount)
         if saving == 0:
             continue
-        shares = _largest_remainder(saving, [item.unit * n for item, n in group])
+        shares = allocate_units(saving, [item.unit * n for item, n in group])
         for (item, n), share in zip(group, shares, strict=True):
             amount, discounted = discounts.get(item, (0, 0))
             discounts[item] = (amount + share, discounted + n)
@@ -502,20 +502,6 @@ def _expand_groups(
             if filled == size:
                 yield group
                 group, filled = [], 0
-
-
-def _largest_remainder(total: int, weights: list[int]) -> list[int]:
-    weight_sum = sum(weights)
-    if weight_sum == 0:
-        return [0 for _ in weights]
-    shares, remainders = [], []
-    for index, weight in enumerate(weights):
-        share, remainder = divmod(total * weight, weight_sum)
-        shares.append(share)
-        remainders.append((-remainder, index))
-    for _, index in sorted(remainders)[: total - sum(shares)]:
-        shares[index] += 1
-    return shares
 
 
 def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
@@ -606,7 +592,7 @@ def _allocate_basket(evaluation: Evaluation, rule: CompiledRule, amount: int) ->
         evaluation.note(rule, "no tier reached" if rule.tiers else "nothing left to discount")
         return
     lines = evaluation.canonical_items()
-    shares = _largest_remainder(amount, [item.total for item in lines])
+    shares = allocate_units(amount, [item.total for item in lines])
     for item, share in zip(lines, shares, strict=True):
         if share:
             evaluation.add(rule, item.give(rule, share))

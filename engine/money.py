@@ -119,32 +119,35 @@ def from_minor(units: int, currency: str) -> Decimal:
     return Decimal(units).scaleb(-minor_units(currency)).quantize(quantum(currency))
 
 
-def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[Decimal]:
-    """Split ``total`` in proportion to ``weights``, exactly, in whole minor units.
+def allocate_units(total: int, weights: Sequence[int]) -> list[int]:
+    """Split ``total`` whole minor units in proportion to ``weights``, exactly.
 
-    Largest remainder: each part gets the floor of its exact share; the minor
-    units left over go one each to the parts with the largest remainders, ties
-    to the earlier part (callers pass weights in a canonical order so that
-    "earlier" never depends on the order of basket lines). All-zero weights get
-    nothing: the caller must not allocate a positive total over nothing.
+    Largest remainder: each part gets the floor of its exact share; the units
+    left over go one each to the parts with the largest remainders, ties to
+    the earlier part (callers pass weights in a canonical order so that
+    "earlier" never depends on the order of basket lines). All-zero weights
+    get nothing: the caller must not allocate a positive total over nothing.
     """
-    total_units = to_minor(total, currency)
-    weight_units = [to_minor(w, currency) for w in weights]
-    weight_sum = sum(weight_units)
+    weight_sum = sum(weights)
     if weight_sum == 0:
-        if total_units:
+        if total:
             raise ValueError("cannot allocate a non-zero amount over zero weights")
-        return [from_minor(0, currency) for _ in weights]
-    floors: list[int] = []
+        return [0 for _ in weights]
+    shares: list[int] = []
     remainders: list[tuple[int, int]] = []
-    for index, weight in enumerate(weight_units):
-        share, remainder = divmod(total_units * weight, weight_sum)
-        floors.append(share)
+    for index, weight in enumerate(weights):
+        share, remainder = divmod(total * weight, weight_sum)
+        shares.append(share)
         remainders.append((-remainder, index))
-    left_over = total_units - sum(floors)
-    for _, index in sorted(remainders)[:left_over]:
-        floors[index] += 1
-    return [from_minor(units, currency) for units in floors]
+    for _, index in sorted(remainders)[: total - sum(shares)]:
+        shares[index] += 1
+    return shares
+
+
+def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[Decimal]:
+    """``allocate_units`` for Decimal amounts of ``currency``."""
+    units = allocate_units(to_minor(total, currency), [to_minor(w, currency) for w in weights])
+    return [from_minor(part, currency) for part in units]
 
 
 __all__ = [
@@ -152,6 +155,7 @@ __all__ = [
     "ZERO",
     "UnknownCurrency",
     "allocate",
+    "allocate_units",
     "format_minor",
     "format_money",
     "from_minor",
