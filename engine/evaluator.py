@@ -115,9 +115,13 @@ class Evaluation:
             self._canonical = sorted(self.items, key=lambda item: item.order)
         return self._canonical
 
-    def note(self, rule: CompiledRule, reason: str) -> None:
-        if self.track and rule.id not in self.given:
-            self.notes.setdefault(rule.id, reason)
+    def note(self, rule: CompiledRule, reason: str, *args: object) -> None:
+        """Keep why ``rule`` gave nothing (``reason.format(*args)``), when anyone asks.
+
+        Formatting waits until it is needed: the hot path mostly does not track.
+        """
+        if self.track and rule.id not in self.given and rule.id not in self.notes:
+            self.notes[rule.id] = reason.format(*args) if args else reason
 
     def add(self, rule: CompiledRule, amount: int) -> None:
         if amount > 0:
@@ -341,8 +345,11 @@ def _failed_condition(rule: CompiledRule, evaluation: Evaluation) -> str:
     return ""
 
 
-def _conditions_hold(rule: CompiledRule, subtotal: int, items: Sequence[Item]) -> bool:
-    return all(c.holds(c.value(subtotal, items)) for c in rule.conditions)
+def _holding(rules: list[CompiledRule], subtotal: int, items: Sequence[Item]
+             ) -> list[CompiledRule]:
+    """The rules whose basket conditions all hold at this stage's subtotal."""
+    return [rule for rule in rules if not rule.conditions or all(
+        c.holds(c.value(subtotal, items)) for c in rule.conditions)]
 
 
 # --- 1. prices -----------------------------------------------------------------------
@@ -351,7 +358,7 @@ def _conditions_hold(rule: CompiledRule, subtotal: int, items: Sequence[Item]) -
 def _apply_prices(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
     items = evaluation.items
     evaluation.list_subtotal = sum(item.list_unit * item.quantity for item in items)
-    live = {r for r in rules if _conditions_hold(r, evaluation.list_subtotal, items)}
+    live = set(_holding(rules, evaluation.list_subtotal, items))
     for item in items:
         matching = [r for r in item.reach if r in live and r.items(item)] if live else ()
         if matching:
@@ -377,8 +384,8 @@ def _apply_line_discounts(
 ) -> None:
     items = evaluation.items
     subtotal = evaluation.item_subtotal
-    item_rules = [r for r in item_rules if _conditions_hold(r, subtotal, items)]
-    multi_rules = [r for r in multi_rules if _conditions_hold(r, subtotal, items)]
+    item_rules = _holding(item_rules, subtotal, items)
+    multi_rules = _holding(multi_rules, subtotal, items)
     _apply_exclusive(evaluation, {r for r in item_rules if r.stacking == "exclusive"})
     for rule in multi_rules:
         _apply_multi_unit(evaluation, rule)
@@ -403,8 +410,8 @@ def _apply_exclusive(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
         evaluation.add(winner, item.give(winner, amount))
         for rule, _ in offers:
             if rule is not winner:
-                evaluation.note(rule, f"an exclusive rule applied on line {item.line.id}: "
-                                      f"{winner.id}")
+                evaluation.note(rule, "an exclusive rule applied on line {}: {}",
+                                item.line.id, winner.id)
 
 
 def _unit_runs(evaluation: Evaluation, rule: CompiledRule) -> list[tuple[Item, int]]:
@@ -414,7 +421,7 @@ def _unit_runs(evaluation: Evaluation, rule: CompiledRule) -> list[tuple[Item, i
     for item in sorted(lines, key=lambda i: (-i.unit, i.sku, i.line.id)):
         available = item.quantity - item.multi_counted
         if item.locked:
-            evaluation.note(rule, f"an exclusive rule applied on line {item.line.id}")
+            evaluation.note(rule, "an exclusive rule applied on line {}", item.line.id)
         elif available > 0:
             runs.append((item, available))
     return runs
@@ -431,7 +438,7 @@ def _apply_multi_unit(evaluation: Evaluation, rule: CompiledRule) -> None:
     counted = (pool // rule.group) * rule.group
     if counted == 0:
         if runs:
-            evaluation.note(rule, f"needs {rule.group} matching units, basket has {pool}")
+            evaluation.note(rule, "needs {} matching units, basket has {}", rule.group, pool)
         return
     if rule.rule.effect.kind == "buy_pay":
         discounts = _buy_pay_discounts(runs, rule, counted)
@@ -514,8 +521,8 @@ def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
         matching = item.matching(rules)
         if item.locked or units <= 0:
             for rule in matching:
-                evaluation.note(rule, f"line {item.line.id} already has a discount that "
-                                      "takes no other")
+                evaluation.note(rule, "line {} already has a discount that takes no other",
+                                item.line.id)
             continue
         offers = [(rule, min(rule.item_discount(item, units), item.total)) for rule in matching]
         if not offers:
@@ -525,8 +532,8 @@ def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
         evaluation.add(winner, item.give(winner, amount))
         for rule, _ in offers:
             if rule is not winner:
-                evaluation.note(rule, f"a better discount applied on line {item.line.id}: "
-                                      f"{winner.id}")
+                evaluation.note(rule, "a better discount applied on line {}: {}",
+                                item.line.id, winner.id)
 
 
 def _apply_stackable(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
@@ -564,7 +571,7 @@ def _apply_basket_discounts(
     evaluation: Evaluation, rules: list[CompiledRule], currency: str
 ) -> None:
     subtotal = evaluation.basket_subtotal
-    rules = [r for r in rules if _conditions_hold(r, subtotal, evaluation.items)]
+    rules = _holding(rules, subtotal, evaluation.items)
     exclusive = [r for r in rules if r.stacking == "exclusive"]
     if exclusive:
         offers = [(r, _basket_amount(r, subtotal, subtotal)) for r in exclusive]
@@ -572,7 +579,7 @@ def _apply_basket_discounts(
         _allocate_basket(evaluation, winner, amount)
         for rule in rules:
             if rule is not winner:
-                evaluation.note(rule, f"an exclusive basket discount applied: {winner.id}")
+                evaluation.note(rule, "an exclusive basket discount applied: {}", winner.id)
         return
     best = [(r, _basket_amount(r, subtotal, subtotal)) for r in rules if r.stacking == "best"]
     if best:
@@ -580,7 +587,7 @@ def _apply_basket_discounts(
         _allocate_basket(evaluation, winner, amount)
         for rule, _ in best:
             if rule is not winner:
-                evaluation.note(rule, f"a better basket discount applied: {winner.id}")
+                evaluation.note(rule, "a better basket discount applied: {}", winner.id)
     for rule in (r for r in rules if r.stacking == "stackable"):
         left = sum(item.total for item in evaluation.items)
         _allocate_basket(evaluation, rule, _basket_amount(rule, subtotal, left))
@@ -602,7 +609,7 @@ def _allocate_basket(evaluation: Evaluation, rule: CompiledRule, amount: int) ->
 
 
 def _apply_points(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
-    live = {r for r in rules if _conditions_hold(r, evaluation.item_subtotal, evaluation.items)}
+    live = set(_holding(rules, evaluation.item_subtotal, evaluation.items))
     if not live:
         return
     earned_on: dict[CompiledRule, int] = {}
@@ -629,7 +636,7 @@ def _points_winners(
         winner = min(exclusive, key=lambda r: (-r.priority, -rate(r), r.id))
         for rule in rules:
             if rule is not winner:
-                evaluation.note(rule, f"an exclusive points rule applied: {winner.id}")
+                evaluation.note(rule, "an exclusive points rule applied: {}", winner.id)
         return [winner]
     best = [r for r in rules if r.stacking == "best"]
     winners = [r for r in rules if r.stacking == "stackable"]
@@ -638,7 +645,7 @@ def _points_winners(
         winners.append(top)
         for rule in best:
             if rule is not top:
-                evaluation.note(rule, f"a better points rule applied: {top.id}")
+                evaluation.note(rule, "a better points rule applied: {}", top.id)
     return winners
 
 
