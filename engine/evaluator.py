@@ -14,7 +14,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -25,7 +24,7 @@ from .ir import RuleSet
 from .money import allocate_units, from_minor, minor_units
 from .predicates import describe_audience_miss
 from .response import build_response
-from .windows import not_live_reason
+from .windows import coverage, not_live_reason
 
 HOUR = 3600
 MAX_CACHED_SLICES = 64
@@ -161,20 +160,17 @@ class Evaluator:
         keyed: dict[tuple[str, str], list[CompiledRule]] = {}
         always: list[CompiledRule] = []
         partly_live: set[CompiledRule] = set()
-        minutes = [datetime.fromtimestamp(hour_start + 60 * m, UTC) for m in range(60)]
         for rule in self.rules:
             low, high = rule.envelope
             if high <= hour_start or low >= hour_start + HOUR:
                 continue
             if rule.channels is not None and channel not in rule.channels:
                 continue
-            if rule.live is not None:
-                # Windows are set to the minute, so sampling each minute is exact.
-                live = [rule.live(at, at.timestamp()) for at in minutes]
-                if not any(live):
-                    continue
-                if not all(live):
-                    partly_live.add(rule)
+            covered = coverage(rule.rule.windows, hour_start, hour_start + HOUR)
+            if covered == "none":
+                continue
+            if covered == "partial":
+                partly_live.add(rule)
             if rule.keys is None:
                 always.append(rule)
                 continue

@@ -96,6 +96,50 @@ def envelope(windows: tuple[Window, ...]) -> tuple[float, float]:
     return (min(lows), max(highs))
 
 
+def coverage(windows: tuple[Window, ...], start: float, end: float) -> str:
+    """How the windows cover the UTC epoch span [start, end): "none", "full" or "partial".
+
+    Absolute windows are compared arithmetically; a recurring window is live
+    all through the span or not at all unless one of its slots starts or ends
+    inside it. "partial" is the safe answer: the evaluator then checks the
+    exact instant of each basket.
+    """
+    if not windows:
+        return "full"
+    answers = set()
+    for window in windows:
+        if isinstance(window, AbsoluteWindow):
+            low, high = window.start.timestamp(), window.end.timestamp()
+            if high <= start or low >= end:
+                answers.add("none")
+            elif low <= start and high >= end:
+                return "full"
+            else:
+                answers.add("partial")
+            continue
+        covered = _recurring_coverage(window, start, end)
+        if covered == "full":
+            return "full"
+        answers.add(covered)
+    return "partial" if "partial" in answers else "none"
+
+
+def _recurring_coverage(window: RecurringWindow, start: float, end: float) -> str:
+    """Constant over the span unless a slot starts or ends inside it, or the zone's
+    offset changes inside it (then "partial", the safe answer)."""
+    tz = zone(window.timezone)
+    first = datetime.fromtimestamp(start, UTC).astimezone(tz)
+    last = datetime.fromtimestamp(end, UTC).astimezone(tz)
+    if first.utcoffset() != last.utcoffset():
+        return "partial"
+    for day in {first.date(), last.date()}:
+        for clock in (window.start, window.end):
+            boundary = datetime.combine(day, clock, tz).timestamp()
+            if start < boundary < end:
+                return "partial"
+    return "full" if recurring_live(window, first) else "none"
+
+
 def _date_epoch(day: date, margin_days: int) -> float:
     return datetime.combine(day + timedelta(days=margin_days), time(), UTC).timestamp()
 
@@ -128,4 +172,4 @@ def not_live_reason(windows: tuple[Window, ...], at: datetime) -> str:
     return "outside its time window: " + "; ".join(parts)
 
 
-__all__ = ["envelope", "live_check", "not_live_reason", "recurring_live", "zone"]
+__all__ = ["coverage", "envelope", "live_check", "not_live_reason", "recurring_live", "zone"]

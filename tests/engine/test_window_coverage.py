@@ -1,0 +1,54 @@
+"""The time index's shortcut: a window said to cover an hour "fully" or "not at all"
+must agree with the exact check at every minute of that hour (DST days included)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from engine.ir import AbsoluteWindow, RecurringWindow
+from engine.windows import coverage, live_check
+
+ZONES = ("Europe/Paris", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")
+clock = st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45]))
+recurring = st.builds(
+    RecurringWindow, days=st.sets(st.integers(1, 7), min_size=1).map(lambda d: tuple(sorted(d))),
+    start=clock, end=clock, timezone=st.sampled_from(ZONES))
+# Hours around the 2026 daylight-saving changes and ordinary days.
+hours = st.sampled_from([
+    datetime(2026, 3, 29, 0, tzinfo=UTC), datetime(2026, 10, 25, 0, tzinfo=UTC),
+    datetime(2026, 3, 8, 6, tzinfo=UTC), datetime(2026, 11, 1, 5, tzinfo=UTC),
+    datetime(2026, 11, 24, 0, tzinfo=UTC)]).flatmap(
+    lambda day: st.integers(0, 23).map(lambda h: day + timedelta(hours=h)))
+
+
+def exact_minutes(window: RecurringWindow | AbsoluteWindow, hour: datetime) -> list[bool]:
+    check = live_check((window,))
+    assert check is not None
+    instants = [hour + timedelta(minutes=m) for m in range(60)]
+    return [check(at, at.timestamp()) for at in instants]
+
+
+@settings(max_examples=400, deadline=None)
+@given(window=recurring, hour=hours)
+def test_recurring_coverage_agrees_with_every_minute(window: RecurringWindow,
+                                                     hour: datetime) -> None:
+    answer = coverage((window,), hour.timestamp(), hour.timestamp() + 3600)
+    live = exact_minutes(window, hour)
+    if answer == "full":
+        assert all(live)
+    elif answer == "none":
+        assert not any(live)
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=st.integers(-120, 120), length=st.integers(1, 240), hour=hours)
+def test_absolute_coverage_agrees_with_every_minute(start: int, length: int,
+                                                    hour: datetime) -> None:
+    window = AbsoluteWindow(start=hour + timedelta(minutes=start),
+                            end=hour + timedelta(minutes=start + length), timezone="UTC")
+    answer = coverage((window,), hour.timestamp(), hour.timestamp() + 3600)
+    live = exact_minutes(window, hour)
+    assert answer == ("full" if all(live) else "none" if not any(live) else "partial")
