@@ -140,7 +140,26 @@ def describe_audience_miss(audience: Audience, customer: Customer | None) -> str
         return f'customer is not in segment "{audience.value}"'
     if isinstance(audience, AudienceAttributeIn):
         return f'customer attribute "{audience.name}" is not {" or ".join(audience.values)}'
-    return "customer is outside the rule's audience"
+    if isinstance(audience, AudienceAnd):  # the first part that fails says it all
+        failing = next(arg for arg in audience.args if not compile_audience(arg)(customer))
+        return describe_audience_miss(failing, customer)
+    if isinstance(audience, AudienceOr):
+        return "; ".join(describe_audience_miss(arg, customer) for arg in audience.args)
+    assert isinstance(audience, AudienceNot)
+    return f"the rule excludes customers with {_describe(audience.arg)}"
+
+
+def _describe(audience: Audience) -> str:
+    """The audience in the words of the rule language (for "excludes" reasons)."""
+    if isinstance(audience, AudienceFlag):
+        return {"cardholder": "a card", "known": "an id", "anonymous": "no id"}[audience.flag]
+    if isinstance(audience, AudienceTierIn):
+        return "tier " + " or ".join(audience.values)
+    if isinstance(audience, AudienceSegment):
+        return f'segment "{audience.value}"'
+    if isinstance(audience, AudienceAttributeIn):
+        return f'attribute "{audience.name}" = {" or ".join(audience.values)}'
+    return "this profile"
 
 
 __all__ = [

@@ -131,3 +131,16 @@ def test_no_matching_item_is_explained() -> None:
     given = rules('rule r "R" { discount 10% on items where category = "boots" }')
     assert reason(evaluate(given, basket(TSHIRT), explain=True), "r") == (
         "no item in the basket matches")
+
+
+def test_a_compound_audience_names_the_part_that_fails() -> None:
+    given = rules('rule p "P" {\n audience attribute "city" = "Paris" and '
+                  '(tier in ("gold", "platinum") or cardholder)\n discount 10% on items\n}\n'
+                  'rule s "S" {\n audience known and not segment "employees"\n'
+                  ' discount 10% on items\n}')
+    parisian = {"id": "c-1", "attributes": {"city": "Paris"}, "segments": ["employees"]}
+    response = evaluate(given, basket(TSHIRT, customer=parisian), explain=True)
+    assert reason(response, "p") == ("audience: tier must be gold or platinum, the customer "
+                                     "has no tier; customer is not a cardholder")
+    assert reason(response, "s") == (
+        'audience: the rule excludes customers with segment "employees"')
