@@ -25,7 +25,15 @@ import dsl
 import engine
 from engine import ir
 
-from .generate import BENCH_AT, RULE_SKEW, STRESS_SKEW, baskets, catalogue, rules_source
+from .generate import (
+    BENCH_AT,
+    RULE_SKEW,
+    STRESS_SKEW,
+    Catalogue,
+    baskets,
+    catalogue,
+    rules_source,
+)
 
 EVALUATIONS = 2000
 WARM_UP = 200
@@ -162,9 +170,9 @@ def durable_in_child(size: int, skew: float, timeout: float) -> tuple[list[int],
         child.join()
 
 
-def measure(size: int, skew: float, parsed: list[engine.BasketRequest]) -> dict[str, float]:
-    cat = catalogue()
-    source = rules_source(size, cat=cat, skew=skew)
+def measure(size: int, skew: float, parsed: list[engine.BasketRequest],
+            cat: Catalogue | None = None) -> dict[str, float]:
+    source = rules_source(size, cat=cat or catalogue(), skew=skew)
     start = time.perf_counter()
     ruleset = dsl.compile_source(source, "bench.rules", publish_at=BENCH_AT)
     compile_s = time.perf_counter() - start
@@ -182,6 +190,29 @@ def measure(size: int, skew: float, parsed: list[engine.BasketRequest]) -> dict[
             "p50": percentile(samples, 0.5), "p99": percentile(samples, 0.99)}
 
 
+def growing_catalogue(size: int) -> Catalogue:
+    """The default catalogue at 10,000 rules, scaled with the rule count."""
+    factor = max(1.0, size / 10_000)
+    return catalogue(skus=int(50_000 * factor), categories=int(200 * factor),
+                     brands=int(300 * factor))
+
+
+def run_growing(sizes: list[int]) -> None:
+    p50s = {}
+    for size in sizes:
+        cat = growing_catalogue(size)
+        parsed = [engine.parse_request(r) for r in baskets(EVALUATIONS, cat=cat)]
+        row = measure(size, RULE_SKEW, parsed, cat)
+        p50s[size] = row["p50"]
+        print(f"| growing catalogue | {size:,} | {row['compile_per_1000']:.2f} s | "
+              f"{row['build_ms']:,.0f} ms | {row['first_ms']:,.1f} ms | "
+              f"{row['memory']:,.1f} MiB | {row['p50']:.3f} ms | {row['p99']:.3f} ms |",
+              flush=True)
+    if 100_000 in p50s:
+        print(f"| growing catalogue | 100k / 10k | | | | | "
+              f"x{p50s[100_000] / p50s[10_000]:.2f} | |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1,000 and 10,000 rules only")
@@ -190,6 +221,9 @@ def main() -> None:
                              "somewhere above 400 rules of this mix)")
     parser.add_argument("--stress", action="store_true",
                         help="also run the stress mix (rules crowded on a few categories)")
+    parser.add_argument("--growing", action="store_true",
+                        help="also run the realistic mix on a catalogue that grows with the "
+                             "rules (as many rules per category and SKU at every size)")
     args = parser.parse_args()
     sizes = [1_000, 10_000] if args.quick else [1_000, 10_000, 100_000]
     print(f"remise core benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
@@ -211,6 +245,8 @@ def main() -> None:
                   f"{row['p50']:.3f} ms | {row['p99']:.3f} ms |", flush=True)
         if 100_000 in p50s:
             print(f"| {label} | 100k / 10k | | | | | x{p50s[100_000] / p50s[10_000]:.2f} | |")
+    if args.growing:
+        run_growing(sizes)
     print(f"\nBaseline, same run, {args.baseline_rules} rules (realistic mix), per basket:\n")
     print("| engine | p50 | p99 | matches counted |")
     print("|---|---|---|---|")

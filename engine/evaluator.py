@@ -84,6 +84,9 @@ class _ChannelSlice:
 
     keyed: dict[tuple[str, str], list[CompiledRule]]
     always: list[CompiledRule]
+    # Rules that no item key indexes but that need a coupon: found by the code,
+    # so a basket without that code never looks at them.
+    by_coupon: dict[str, list[CompiledRule]]
     # Rules live during only part of the hour: their window is checked exactly
     # per basket. Every other rule of the slice is live for the whole hour.
     partly_live: set[CompiledRule]
@@ -159,6 +162,7 @@ class Evaluator:
     def _build_slice(self, channel: str, hour_start: int) -> _ChannelSlice:
         keyed: dict[tuple[str, str], list[CompiledRule]] = {}
         always: list[CompiledRule] = []
+        by_coupon: dict[str, list[CompiledRule]] = {}
         partly_live: set[CompiledRule] = set()
         for rule in self.rules:
             low, high = rule.envelope
@@ -171,12 +175,16 @@ class Evaluator:
                 continue
             if covered == "partial":
                 partly_live.add(rule)
+            if rule.keys is None and rule.coupons:
+                for code in rule.coupons:
+                    by_coupon.setdefault(code, []).append(rule)
+                continue
             if rule.keys is None:
                 always.append(rule)
                 continue
             for key in rule.keys:
                 keyed.setdefault(key, []).append(rule)
-        return _ChannelSlice(keyed, always, partly_live)
+        return _ChannelSlice(keyed, always, by_coupon, partly_live)
 
     def _candidates(self, request: BasketRequest, items: list[Item]) -> list[CompiledRule]:
         """The eligible rules for this basket; fills each line's ``reach``.
@@ -196,7 +204,11 @@ class Evaluator:
                 verdict = verdicts[rule] = _eligible(rule, request, epoch, rule in partly_live)
             return verdict
 
-        always = [rule for rule in index.always if eligible(rule)]
+        unindexed = index.always
+        if request.coupons and index.by_coupon:
+            with_coupon = (index.by_coupon.get(code, ()) for code in request.coupons)
+            unindexed = [*unindexed, *dict.fromkeys(r for rules in with_coupon for r in rules)]
+        always = [rule for rule in unindexed if eligible(rule)]
         found.update(dict.fromkeys(always))
         unkeyed = [rule for rule in always if rule.level != "basket"]
         keyed = index.keyed
