@@ -608,9 +608,13 @@ def _allocate_basket(evaluation: Evaluation, rule: CompiledRule, amount: int) ->
         return
     lines = evaluation.canonical_items()
     shares = allocate_units(amount, [item.total for item in lines])
+    # A share never exceeds its line's total (amount <= the sum of totals), so
+    # no cap is needed line by line.
     for item, share in zip(lines, shares, strict=True):
         if share:
-            evaluation.add(rule, item.give(rule, share))
+            item.discount += share
+            item.adjustments.append((rule, share))
+    evaluation.add(rule, amount)
 
 
 # --- 4. points -----------------------------------------------------------------------------
