@@ -112,7 +112,11 @@ class Evaluation:
     lines_of: dict[CompiledRule, list[Item]] = field(default_factory=dict)
 
     def canonical_items(self) -> list[Item]:
-        """The lines in an order that does not depend on the request's (id, then SKU)."""
+        """The lines in an order that does not depend on the request's (id, then SKU).
+
+        Every stage walks the lines in this order, so that what it notes (the
+        first reason a rule lost) never depends on how the request was sorted.
+        """
         if self._canonical is None:
             self._canonical = sorted(self.items, key=lambda item: item.order)
         return self._canonical
@@ -236,11 +240,15 @@ class Evaluator:
         evaluation = Evaluation(request, items, self._candidates(request, items),
                                 track=explain or bool(request.coupons))
         by_level: dict[str, list[CompiledRule]] = {}
-        for rule in sorted(evaluation.candidates, key=lambda r: r.sort_key):
+        for rule in evaluation.candidates:
             by_level.setdefault(rule.level, []).append(rule)
+        # Only these two stages take rules one after another, highest priority
+        # first; the others choose per line (lines keep their rules in order).
+        multi = sorted(by_level.get("multi", []), key=_by_priority)
+        basket = sorted(by_level.get("basket", []), key=_by_priority)
         _apply_prices(evaluation, by_level.get("price", []))
-        _apply_line_discounts(evaluation, by_level.get("item", []), by_level.get("multi", []))
-        _apply_basket_discounts(evaluation, by_level.get("basket", []), self.currency)
+        _apply_line_discounts(evaluation, by_level.get("item", []), multi)
+        _apply_basket_discounts(evaluation, basket, self.currency)
         _apply_points(evaluation, by_level.get("points", []))
         explained = self._explain(evaluation) if explain else None
         return build_response(
@@ -367,7 +375,7 @@ def _apply_prices(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
     items = evaluation.items
     evaluation.list_subtotal = sum(item.list_unit * item.quantity for item in items)
     live = set(_holding(rules, evaluation.list_subtotal, items))
-    for item in items:
+    for item in evaluation.canonical_items():
         matching = [r for r in item.reach if r in live and r.items(item)] if live else ()
         if matching:
             # Highest priority, then the most recently changed rule, then the smallest id.
@@ -405,7 +413,7 @@ def _apply_line_discounts(
 def _apply_exclusive(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
     if not rules:
         return
-    for item in evaluation.items:
+    for item in evaluation.canonical_items():
         if not item.matched:
             continue
         offers = [(rule, rule.item_discount(item, item.quantity))
@@ -522,7 +530,7 @@ def _expand_groups(
 def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
     if not rules:
         return
-    for item in evaluation.items:
+    for item in evaluation.canonical_items():
         if not item.matched:
             continue
         units = item.quantity - item.multi_discounted
@@ -547,7 +555,7 @@ def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
 def _apply_stackable(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
     if not rules:
         return
-    for item in evaluation.items:
+    for item in evaluation.canonical_items():
         if item.locked or not item.matched:
             continue
         for rule in item.matching(rules):  # highest priority first
@@ -625,7 +633,7 @@ def _apply_points(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
     if not live:
         return
     earned_on: dict[CompiledRule, int] = {}
-    for item in evaluation.items:
+    for item in evaluation.canonical_items():
         for rule in _points_winners(evaluation, item, item.matching(live)):
             earned_on[rule] = earned_on.get(rule, 0) + item.total
     for rule, net in sorted(earned_on.items(), key=lambda pair: pair[0].id):

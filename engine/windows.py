@@ -134,9 +134,10 @@ def _recurring_coverage(window: RecurringWindow, start: float, end: float) -> st
         return "partial"
     for day in {first.date(), last.date()}:
         for clock in (window.start, window.end):
-            boundary = datetime.combine(day, clock, tz).timestamp()
-            if start < boundary < end:
-                return "partial"
+            for fold in (0, 1):  # a wall-clock time repeated by DST happens twice
+                boundary = datetime.combine(day, clock, tz).replace(fold=fold).timestamp()
+                if start < boundary < end:
+                    return "partial"
     return "full" if recurring_live(window, first) else "none"
 
 
