@@ -9,7 +9,8 @@ formatted text changes nothing, and the result compiles to the same IR.
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from . import ast
 from .errors import DslError
@@ -18,10 +19,23 @@ from .parser import parse
 ORDER = ("coupon", "limit", "channels", "stores", "audience", "timezone", "valid", "when",
          "effect", "stacking", "priority")
 INDENT = "    "
+T = TypeVar("T")
 
 
 def _quote(text: ast.Text) -> str:
     return '"' + text.value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+# Binding strength, loosest first: parentheses are printed only where needed.
+OR_LEVEL, AND_LEVEL, NOT_LEVEL = 1, 2, 3
+
+
+def _connect(args: tuple[T, ...], render: Callable[[T, int], str], conjunction: bool,
+             parent: int) -> str:
+    """``a and b`` / ``a or b``, in parentheses when the parent binds tighter."""
+    level, word = (AND_LEVEL, " and ") if conjunction else (OR_LEVEL, " or ")
+    text = word.join(render(arg, level) for arg in args)
+    return f"({text})" if parent > level else text
 
 
 def _tuple(values: tuple[ast.Text, ...]) -> str:
@@ -68,10 +82,8 @@ class _Printer:
             value = f"in {_tuple(expr.values)}" if expr.listed else f"= {_quote(expr.values[0])}"
             return f"attribute {_quote(expr.name)} {value}"
         if isinstance(expr, ast.AudienceNot):
-            return "not " + self.audience(expr.arg, 3)
-        level, word = (2, " and ") if isinstance(expr, ast.AudienceAll) else (1, " or ")
-        text = word.join(self.audience(arg, level) for arg in expr.args)
-        return f"({text})" if parent > level else text
+            return "not " + self.audience(expr.arg, NOT_LEVEL)
+        return _connect(expr.args, self.audience, isinstance(expr, ast.AudienceAll), parent)
 
     def items(self, expr: ast.ItemExpr, parent: int = 0) -> str:
         if isinstance(expr, ast.ItemField):
@@ -83,10 +95,8 @@ class _Printer:
         if isinstance(expr, ast.ItemPrice):
             return f"price {expr.op} {self.amount(expr.amount)}"
         if isinstance(expr, ast.ItemNot):
-            return "not " + self.items(expr.arg, 3)
-        level, word = (2, " and ") if isinstance(expr, ast.ItemAll) else (1, " or ")
-        text = word.join(self.items(arg, level) for arg in expr.args)
-        return f"({text})" if parent > level else text
+            return "not " + self.items(expr.arg, NOT_LEVEL)
+        return _connect(expr.args, self.items, isinstance(expr, ast.ItemAll), parent)
 
     def where(self, expr: ast.ItemExpr | None) -> str:
         return f" where {self.items(expr)}" if expr is not None else ""
