@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from . import ast
-from .compiler import check_paths, compile_paths, compile_source, rule_files
+from .compiler import (
+    check_paths,
+    compile_paths,
+    compile_source,
+    compile_sources,
+    rule_files,
+    rule_sources,
+)
 from .errors import Diagnostic, DslError
 from .formatter import format_source
 from .parser import parse
@@ -15,7 +22,9 @@ __all__ = [
     "check_paths",
     "compile_paths",
     "compile_source",
+    "compile_sources",
     "format_source",
     "parse",
     "rule_files",
+    "rule_sources",
 ]

@@ -8,7 +8,7 @@ their wall clock and zone because they move with daylight saving.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
@@ -287,6 +287,35 @@ def compile_paths(
     return builder.build()
 
 
+def compile_sources(
+    sources: Mapping[str, str], *, publish_at: datetime | None = None
+) -> ir.RuleSet:
+    """Compile a rule set held as texts by file name (how the rule store keeps it)."""
+    if not sources:
+        raise DslError([Diagnostic("<source>", 1, 1, 2, "no rules given", None, "")])
+    builder = _RuleSetBuilder(publish_at)
+    for filename in sorted(sources):
+        builder.add(sources[filename], filename)
+    return builder.build()
+
+
+def rule_sources(sources: Mapping[str, str]) -> dict[str, str]:
+    """The source text of every rule and price block, by rule id (for diffs).
+
+    A block's text runs from its first to its last line, comments inside
+    included. Files that do not parse give no blocks.
+    """
+    texts: dict[str, str] = {}
+    for filename in sorted(sources):
+        file, reporter = parse_file(sources[filename], filename)
+        if reporter.diagnostics:
+            continue
+        lines = file.source.splitlines()
+        for block in file.blocks:
+            texts[block.id.text] = "\n".join(lines[block.pos.line - 1:block.end_line]) + "\n"
+    return texts
+
+
 def check_paths(paths: Sequence[str | Path]) -> list[Diagnostic]:
     """Every diagnostic of these files (empty when they compile)."""
     try:
@@ -296,4 +325,12 @@ def check_paths(paths: Sequence[str | Path]) -> list[Diagnostic]:
     return []
 
 
-__all__ = ["check_paths", "compile_file", "compile_paths", "compile_source", "rule_files"]
+__all__ = [
+    "check_paths",
+    "compile_file",
+    "compile_paths",
+    "compile_source",
+    "compile_sources",
+    "rule_files",
+    "rule_sources",
+]

@@ -1,1 +1,81 @@
-"""remise rules."""
+"""remise rules: the versioned rule store, its audit log and the live cache.
+
+Imports point down only: rules uses dsl (to compile on publish) and engine
+(to evaluate), never the api.
+"""
+
+from __future__ import annotations
+
+from .audit import AuditEntry, AuditQuery, all_audit_entries, audit_csv, audit_entries
+from .config import Settings
+from .db import create_db_engine, current_revision, ensure_schema, head_revision, upgrade
+from .diff import RuleChange, RuleSetDiff, diff_versions
+from .errors import (
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    SchemaNotReady,
+    SourceRejected,
+    StoreError,
+)
+from .live import Announcement, LiveCache, LiveRuleSet, RedisFanout
+from .store import (
+    LivePeriod,
+    RuleSetInfo,
+    RuleStore,
+    Version,
+    VersionSummary,
+    check_name,
+    content_hash,
+)
+
+
+def open_store(settings: Settings) -> RuleStore:
+    """The rule store the settings point at.
+
+    The embedded SQLite default creates or upgrades its own schema, so a
+    newcomer needs no setup; a configured database must be migrated by its
+    operator (``remise db upgrade``) and is refused until it is.
+    """
+    db = create_db_engine(settings.database_url)
+    if settings.embedded:
+        upgrade(db)
+    else:
+        ensure_schema(db)
+    return RuleStore(db)
+
+
+__all__ = [
+    "Announcement",
+    "AuditEntry",
+    "AuditQuery",
+    "Conflict",
+    "InvalidRequest",
+    "LiveCache",
+    "LivePeriod",
+    "LiveRuleSet",
+    "NotFound",
+    "RedisFanout",
+    "RuleChange",
+    "RuleSetDiff",
+    "RuleSetInfo",
+    "RuleStore",
+    "SchemaNotReady",
+    "Settings",
+    "SourceRejected",
+    "StoreError",
+    "Version",
+    "VersionSummary",
+    "all_audit_entries",
+    "audit_csv",
+    "audit_entries",
+    "check_name",
+    "content_hash",
+    "create_db_engine",
+    "current_revision",
+    "diff_versions",
+    "ensure_schema",
+    "head_revision",
+    "open_store",
+    "upgrade",
+]

@@ -10,8 +10,14 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+
+from rules import RuleStore, create_db_engine, upgrade
 
 SERVICES = {
     "postgresql": ("127.0.0.1", 5432),
@@ -37,3 +43,54 @@ def require_service(name: str) -> None:
     if os.environ.get("REMISE_REQUIRE_SERVICES") == "1":
         pytest.fail(f"{reason}, and REMISE_REQUIRE_SERVICES=1 requires it")
     pytest.skip(f"{reason}; start it to run this test")
+
+
+# --- databases for the rule store -----------------------------------------------------
+
+POSTGRES_URL = os.environ.get(
+    "REMISE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("REMISE_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The same store tests on the embedded SQLite file and on the real PostgreSQL.
+
+    Each PostgreSQL test gets a private schema (dropped afterwards), so tests
+    never see each other's versions and the append-only triggers stay on.
+    """
+    if request.param == "sqlite":
+        yield f"sqlite:///{(tmp_path / 'remise.db').as_posix()}"
+        return
+    require_service("postgresql")
+    schema = f"remise_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f"CREATE SCHEMA {schema}"))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[RuleStore]:
+    """A migrated, empty rule store."""
+    db = create_db_engine(database_url)
+    upgrade(db)
+    yield RuleStore(db)
+    db.dispose()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    require_service("redis")
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> str:
+    """A key and channel prefix of its own, so tests sharing the server never cross."""
+    return f"remise-test-{uuid.uuid4().hex[:12]}"

@@ -1,0 +1,105 @@
+"""Reading the append-only audit log: filtered, paged, and as CSV for finance.
+
+Nothing here (or anywhere in remise) updates or deletes an entry; the
+database triggers installed by the first migration refuse it as well.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from .models import AuditRow
+
+CSV_COLUMNS = ("id", "at", "actor", "action", "ruleset", "version", "message", "address",
+               "details")
+MAX_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    ruleset: str | None
+    version: int | None
+    message: str
+    address: str | None
+    details: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "at": self.at.isoformat(), "actor": self.actor,
+                "action": self.action, "ruleset": self.ruleset, "version": self.version,
+                "message": self.message, "address": self.address, "details": self.details}
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    ruleset: str | None = None
+    action: str | None = None
+    actor: str | None = None
+    since: datetime | None = None  # inclusive
+    until: datetime | None = None  # exclusive
+    after_id: int = 0  # paging: entries with a larger id
+    limit: int = 100
+
+
+def audit_entries(db: Engine, query: AuditQuery = AuditQuery()) -> list[AuditEntry]:
+    """Entries oldest first, at most ``query.limit`` (capped at 1,000) after ``after_id``."""
+    statement = select(AuditRow).where(AuditRow.id > query.after_id)
+    for column, value in ((AuditRow.ruleset, query.ruleset), (AuditRow.action, query.action),
+                          (AuditRow.actor, query.actor)):
+        if value is not None:
+            statement = statement.where(column == value)
+    if query.since is not None:
+        statement = statement.where(AuditRow.at >= query.since)
+    if query.until is not None:
+        statement = statement.where(AuditRow.at < query.until)
+    statement = statement.order_by(AuditRow.id).limit(max(1, min(query.limit, MAX_PAGE)))
+    with Session(db) as session:
+        return [_entry(row) for row in session.scalars(statement)]
+
+
+def all_audit_entries(db: Engine, query: AuditQuery = AuditQuery()) -> Iterator[AuditEntry]:
+    """Every matching entry, fetched page by page (for exports)."""
+    after = query.after_id
+    while True:
+        page = audit_entries(db, AuditQuery(query.ruleset, query.action, query.actor,
+                                            query.since, query.until, after, MAX_PAGE))
+        yield from page
+        if len(page) < MAX_PAGE:
+            return
+        after = page[-1].id
+
+
+def audit_csv(entries: Iterable[AuditEntry]) -> Iterator[str]:
+    """RFC 4180 CSV, header first; instants in ISO-8601 UTC, details as JSON."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for entry in entries:
+        writer.writerow([entry.id, entry.at.isoformat(), entry.actor, entry.action,
+                         entry.ruleset or "", "" if entry.version is None else entry.version,
+                         entry.message, entry.address or "",
+                         json.dumps(entry.details, sort_keys=True)])
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _entry(row: AuditRow) -> AuditEntry:
+    return AuditEntry(row.id, row.at, row.actor, row.action, row.ruleset, row.version,
+                      row.message, row.address, json.loads(row.details))
+
+
+__all__ = ["AuditEntry", "AuditQuery", "all_audit_entries", "audit_csv", "audit_entries"]

@@ -1,0 +1,63 @@
+"""Where the rule store lives, read from the environment.
+
+* ``REMISE_DATABASE_URL``: a SQLAlchemy URL (``postgresql+psycopg://...``).
+  Unset: the embedded default, a SQLite file ``remise.db`` in the data folder.
+* ``REMISE_DATA_DIR``: the data folder (default ``./remise-data``).
+* ``REMISE_REDIS_URL``: Redis for the live-version fan-out (unset: none, and
+  every process polls the database instead).
+* ``REMISE_POLL_SECONDS``: how often a process checks the database for a new
+  live version: default 2 s without Redis; with Redis the check is only a
+  safety net behind pub/sub and defaults to 30 s.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import InvalidRequest
+
+DEFAULT_DATA_DIR = "remise-data"
+POLL_SECONDS_WITHOUT_REDIS = 2.0
+POLL_SECONDS_WITH_REDIS = 30.0
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    poll_seconds: float
+    data_dir: Path
+    embedded: bool  # the database is the default SQLite file in the data folder
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        data_dir = Path(env.get("REMISE_DATA_DIR") or DEFAULT_DATA_DIR)
+        url = env.get("REMISE_DATABASE_URL") or ""
+        redis_url = env.get("REMISE_REDIS_URL") or None
+        default_poll = POLL_SECONDS_WITH_REDIS if redis_url else POLL_SECONDS_WITHOUT_REDIS
+        return cls(
+            database_url=url or f"sqlite:///{(data_dir / 'remise.db').as_posix()}",
+            redis_url=redis_url,
+            poll_seconds=_seconds(env.get("REMISE_POLL_SECONDS"), default_poll),
+            data_dir=data_dir,
+            embedded=not url,
+        )
+
+
+def _seconds(text: str | None, default: float) -> float:
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidRequest(f"REMISE_POLL_SECONDS={text!r} is not a number of seconds") from None
+    if not 0.05 <= value <= 3600:
+        raise InvalidRequest(f"REMISE_POLL_SECONDS={text!r} must be between 0.05 and 3600")
+    return value
+
+
+__all__ = ["Settings"]

@@ -1,0 +1,119 @@
+"""Database engines and schema migrations (Alembic).
+
+SQLite runs in WAL mode with a generous busy timeout so that concurrent
+publishers wait for each other instead of failing; the versions table's
+unique (rule set, number) constraint then decides who wins. PostgreSQL
+connections are checked before use so a restarted server costs one retry,
+not an error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from .errors import InvalidRequest, SchemaNotReady
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+SQLITE_BUSY_SECONDS = 30
+
+
+def create_db_engine(url: str) -> Engine:
+    """An engine for a SQLAlchemy URL; SQLite files get their folder created."""
+    try:
+        if url.startswith("sqlite"):
+            return _sqlite_engine(url)
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, NoSuchModuleError) as error:
+        raise InvalidRequest(f"cannot use database URL {_redact(url)!r}: {error}") from None
+
+
+def _sqlite_engine(url: str) -> Engine:
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(connection: Any, _record: Any) -> None:
+        cursor = connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    return engine
+
+
+def _redact(url: str) -> str:
+    """A URL fit for an error message: no password."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+
+
+def _config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    """The schema revision this code needs."""
+    head = ScriptDirectory.from_config(_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The database's schema revision (None: no schema yet)."""
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    except OperationalError as error:
+        raise SchemaNotReady(f"cannot reach the database {_redact(str(engine.url))}: "
+                             f"{error.orig}") from None
+
+
+def upgrade(engine: Engine) -> str:
+    """Bring the schema to this code's revision; returns it. Safe to run twice."""
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+    return head_revision()
+
+
+def downgrade(engine: Engine, revision: str = "base") -> None:
+    """Take the schema back to ``revision`` (``base``: drop everything remise made)."""
+    config = _config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
+
+
+def ensure_schema(engine: Engine) -> None:
+    """Refuse to work on a database whose schema is missing or out of date."""
+    current, needed = current_revision(engine), head_revision()
+    if current != needed:
+        state = "has no remise schema" if current is None else f"is at schema {current}"
+        raise SchemaNotReady(f"the database {_redact(str(engine.url))} {state}; this remise "
+                             f"needs {needed}: run `remise db upgrade`")
+
+
+__all__ = [
+    "create_db_engine",
+    "current_revision",
+    "downgrade",
+    "ensure_schema",
+    "head_revision",
+    "upgrade",
+]

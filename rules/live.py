@@ -1,0 +1,272 @@
+"""The live cache: every process serves each rule set's live version, compiled once.
+
+Reads never wait: ``get`` returns an immutable ``LiveRuleSet`` (version,
+rules, evaluator). A reload builds the new evaluator aside and then swaps one
+dictionary entry, so a request that already holds the old entry finishes on
+the version it started with and the next request sees the new one.
+
+How new versions arrive:
+
+* With Redis, a publish announces ``{ruleset, version, hash, live_from}`` on a
+  pub/sub channel and caches the compiled IR under its content hash, so a
+  hundred workers reloading at once read Redis, not the database, and nobody
+  recompiles rule source. Pub/sub delivers at most once, so each (re)subscribe
+  is followed by a catch-up against the database, and a slow database check
+  runs behind it as a safety net. While Redis is unreachable the process
+  polls the database at its backoff pace and reconnects by itself.
+* Without Redis, a background thread polls the database every
+  ``poll_seconds``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+import engine as runtime
+
+from .store import RuleStore, Version
+
+log = logging.getLogger("remise.live")
+
+IR_CACHE_SECONDS = 7 * 24 * 3600
+MAX_BACKOFF_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class LiveRuleSet:
+    name: str
+    version: int
+    content_hash: str
+    live_from: datetime
+    ruleset: runtime.RuleSet
+    evaluator: runtime.Evaluator
+
+
+@dataclass(frozen=True)
+class Announcement:
+    ruleset: str
+    version: int
+    content_hash: str
+    live_from: datetime
+
+    def to_json(self) -> str:
+        return json.dumps({"ruleset": self.ruleset, "version": self.version,
+                           "hash": self.content_hash, "live_from": self.live_from.isoformat()})
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> Announcement:
+        raw = json.loads(data)
+        return cls(str(raw["ruleset"]), int(raw["version"]), str(raw["hash"]),
+                   datetime.fromisoformat(raw["live_from"]))
+
+
+class RedisFanout:
+    """Announces new live versions on Redis pub/sub and caches their IR by hash."""
+
+    def __init__(self, url: str, *, prefix: str = "remise") -> None:
+        # No silent reconnection inside redis-py: the follower notices a lost
+        # connection and catches up itself (see LiveCache._follow_redis).
+        self.client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5,
+                                           retry=Retry(NoBackoff(), 0))
+        self.channel = f"{prefix}:live"
+        self.prefix = prefix
+
+    def ir_key(self, content_hash: str) -> str:
+        return f"{self.prefix}:ir:{content_hash}"
+
+    def announce(self, version: Version) -> bool:
+        """Cache the IR and tell every process. A Redis outage is logged, not raised:
+        the version is already live in the database and pollers will find it."""
+        announcement = Announcement(version.ruleset, version.number, version.content_hash,
+                                    version.live_from)
+        try:
+            pipe = self.client.pipeline(transaction=False)
+            pipe.set(self.ir_key(version.content_hash), version.ir_json, ex=IR_CACHE_SECONDS)
+            pipe.publish(self.channel, announcement.to_json())
+            pipe.execute()
+        except redis.RedisError as error:
+            log.warning("could not announce %s version %s on Redis: %s", version.ruleset,
+                        version.number, error)
+            return False
+        return True
+
+    def cached_ir(self, content_hash: str) -> str | None:
+        try:
+            data = self.client.get(self.ir_key(content_hash))
+        except redis.RedisError:
+            return None
+        return data.decode("utf-8") if isinstance(data, bytes) else None
+
+    def subscribe(self) -> Any:
+        pubsub = self.client.pubsub()
+        pubsub.subscribe(self.channel)
+        return pubsub
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class LiveCache:
+    """The live version of every rule set, compiled and ready, for one process."""
+
+    def __init__(self, store: RuleStore, *, fanout: RedisFanout | None = None,
+                 poll_seconds: float = 2.0) -> None:
+        self.store = store
+        self.fanout = fanout
+        self.poll_seconds = poll_seconds
+        self.reloads = 0
+        self.redis_connected = False
+        self.on_reload: list[Callable[[LiveRuleSet], None]] = []
+        self._live: dict[str, LiveRuleSet] = {}
+        self._reload_lock = threading.Lock()  # one reload at a time; reads never take it
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- reading -------------------------------------------------------------------
+
+    def get(self, name: str) -> LiveRuleSet | None:
+        """The live rule set, loading it on first use (None: never published)."""
+        entry = self._live.get(name)
+        if entry is None:
+            self.refresh(name)
+            entry = self._live.get(name)
+        return entry
+
+    def loaded(self) -> dict[str, LiveRuleSet]:
+        return dict(self._live)
+
+    # --- reloading -----------------------------------------------------------------
+
+    def refresh(self, name: str) -> bool:
+        """Load ``name``'s latest version from the database if it is newer."""
+        with self._reload_lock:
+            version = self.store.latest(name)
+            if version is None or not self._is_newer(name, version.number):
+                return False
+            self._install(_from_version(version))
+            return True
+
+    def refresh_all(self) -> int:
+        """Catch up with the database on every rule set; returns how many changed."""
+        changed = 0
+        for name, number in sorted(self.store.latest_numbers().items()):
+            if self._is_newer(name, number):
+                changed += self.refresh(name)
+        return changed
+
+    def apply(self, announcement: Announcement) -> bool:
+        """Install an announced version, from the Redis IR cache when it is there."""
+        with self._reload_lock:
+            if not self._is_newer(announcement.ruleset, announcement.version):
+                return False
+            cached = self.fanout.cached_ir(announcement.content_hash) if self.fanout else None
+            if cached is None:
+                version = self.store.version(announcement.ruleset, announcement.version)
+                entry = _from_version(version)
+            else:
+                ruleset = runtime.load_ruleset(cached).model_copy(
+                    update={"version": announcement.version})
+                entry = LiveRuleSet(announcement.ruleset, announcement.version,
+                                    announcement.content_hash, announcement.live_from, ruleset,
+                                    runtime.Evaluator(ruleset))
+            self._install(entry)
+            return True
+
+    def _is_newer(self, name: str, number: int) -> bool:
+        current = self._live.get(name)
+        return current is None or number > current.version
+
+    def _install(self, entry: LiveRuleSet) -> None:
+        self._live[entry.name] = entry  # one atomic swap; holders keep the old entry
+        self.reloads += 1
+        log.info("live: %s version %s (%s rules)", entry.name, entry.version,
+                 len(entry.ruleset.rules))
+        for callback in self.on_reload:
+            callback(entry)
+
+    # --- following new versions ----------------------------------------------------
+
+    def start(self) -> None:
+        """Load everything now, then follow new versions in a background thread."""
+        self._safely(self.refresh_all)
+        target = self._follow_redis if self.fanout else self._poll
+        self._thread = threading.Thread(target=target, name="remise-live", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.poll_seconds):
+            self._safely(self.refresh_all)
+
+    def _follow_redis(self) -> None:
+        assert self.fanout is not None
+        backoff = 0.1
+        while not self._stop.is_set():
+            try:
+                self._listen(self.fanout)
+            except (redis.RedisError, OSError) as error:
+                if self.redis_connected:
+                    log.warning("lost Redis (%s); polling the database until it is back", error)
+                self.redis_connected = False
+                self._safely(self.refresh_all)
+                self._stop.wait(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+            else:
+                backoff = 0.1
+
+    def _listen(self, fanout: RedisFanout) -> None:
+        pubsub = fanout.subscribe()
+        last_check = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                message = pubsub.get_message(timeout=0.5)
+                if message is None:
+                    pass
+                elif message["type"] == "subscribe":
+                    # (Re)subscribed: anything announced while we were away is lost
+                    # on pub/sub, so ask the database.
+                    self.redis_connected = True
+                    self._safely(self.refresh_all)
+                    last_check = time.monotonic()
+                elif message["type"] == "message":
+                    self._safely(lambda data=message["data"]: self.apply(
+                        Announcement.from_json(data)))
+                if time.monotonic() - last_check >= self.poll_seconds:
+                    self._safely(self.refresh_all)
+                    last_check = time.monotonic()
+        finally:
+            pubsub.close()
+
+    @staticmethod
+    def _safely(action: Callable[[], object]) -> None:
+        """A failed reload keeps the current version serving; it is logged and retried."""
+        try:
+            action()
+        except redis.RedisError:
+            raise
+        except Exception:  # the database may be restarting; never kill the follower
+            log.exception("live cache reload failed; still serving the current versions")
+
+
+def _from_version(version: Version) -> LiveRuleSet:
+    ruleset = version.ruleset_ir()
+    return LiveRuleSet(version.ruleset, version.number, version.content_hash,
+                       version.live_from, ruleset, runtime.Evaluator(ruleset))
+
+
+__all__ = ["Announcement", "LiveCache", "LiveRuleSet", "RedisFanout"]

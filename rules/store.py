@@ -1,0 +1,354 @@
+"""The rule store: rule sets as chains of immutable versions.
+
+Publishing compiles first (a source that does not compile writes nothing),
+then appends version ``parent + 1`` and its audit entry in one transaction.
+The unique (rule set, number) constraint makes the database the referee: of
+two publishes on the same parent exactly one commits, the other is told it
+is stale (``Conflict``). A publish without a stated parent goes on top of
+whatever is latest, retrying if it loses a race, so it never fails on a
+conflict and never leaves a gap.
+
+The latest version is the live one. ``live_from`` is when it went live; it
+never goes backwards, even if a publisher's clock is behind the previous
+one's, so "which version was live at T" always has one answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+import dsl
+import engine as runtime
+
+from .errors import Conflict, InvalidRequest, NotFound, SourceRejected
+from .models import AuditRow, RuleSetRow, VersionRow
+
+NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+MAX_RETRIES = 50  # publishes without a parent retry this often before giving up
+
+
+@dataclass(frozen=True)
+class VersionSummary:
+    ruleset: str
+    number: int
+    parent: int | None
+    content_hash: str
+    rule_count: int
+    author: str
+    message: str
+    created_at: datetime
+    live_from: datetime
+    rollback_of: int | None
+
+
+@dataclass(frozen=True)
+class Version(VersionSummary):
+    sources: dict[str, str] = field(repr=False)
+    ir_json: str = field(repr=False)
+
+    def ruleset_ir(self) -> runtime.RuleSet:
+        """The compiled rules, stamped with this version's number."""
+        return runtime.load_ruleset(self.ir_json).model_copy(update={"version": self.number})
+
+
+@dataclass(frozen=True)
+class LivePeriod:
+    version: int
+    start: datetime
+    end: datetime | None  # None: still live
+
+
+@dataclass(frozen=True)
+class RuleSetInfo:
+    name: str
+    live_version: int
+    live_from: datetime
+    versions: int
+
+
+@dataclass(frozen=True)
+class _Content:
+    """What a new version carries: either freshly compiled or copied by a rollback."""
+
+    sources: dict[str, str]
+    ir_json: str
+    content_hash: str
+    rule_count: int
+
+
+def content_hash(ir_json: str) -> str:
+    """SHA-256 of the canonical IR JSON: equal rules, equal hash."""
+    return hashlib.sha256(ir_json.encode("utf-8")).hexdigest()
+
+
+def check_name(name: str) -> str:
+    if not NAME_PATTERN.fullmatch(name):
+        raise InvalidRequest(
+            f"rule set name {name!r} is not allowed: use 1 to 64 lower-case letters, digits, "
+            "'-' or '_', starting with a letter or digit (e.g. fr, be-web)")
+    return name
+
+
+def _check_text(what: str, text: str, limit: int = 2000) -> str:
+    text = text.strip()
+    if not text:
+        raise InvalidRequest(f"a {what} is required")
+    if len(text) > limit:
+        raise InvalidRequest(f"the {what} is longer than {limit} characters")
+    return text
+
+
+class RuleStore:
+    """Rule sets, versions and the audit log in one SQL database."""
+
+    def __init__(
+        self,
+        db: Engine,
+        *,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.db = db
+        self._clock = clock or (lambda: datetime.now(UTC))
+        # Called after a version is committed (fan-out to other processes).
+        self.listeners: list[Callable[[Version], None]] = []
+
+    # --- writing -------------------------------------------------------------------
+
+    def publish(
+        self,
+        ruleset: str,
+        sources: Mapping[str, str],
+        *,
+        message: str,
+        author: str,
+        parent: int | None = None,
+        address: str | None = None,
+    ) -> Version:
+        """Compile ``sources`` and make them the live version of ``ruleset``.
+
+        ``parent`` is the version the change was based on (0 for a new rule
+        set); None means "on top of whatever is latest".
+        """
+        check_name(ruleset)
+        message, author = _check_text("message", message), _check_text("author", author, 200)
+        now = self._clock()
+        try:
+            compiled = dsl.compile_sources(sources, publish_at=now)
+        except dsl.DslError as error:
+            raise SourceRejected(error.diagnostics) from None
+        ir_json = compiled.to_json()
+        content = _Content(dict(sources), ir_json, content_hash(ir_json), len(compiled.rules))
+        return self._append(ruleset, content, message=message, author=author, parent=parent,
+                            address=address, now=now, rollback_of=None)
+
+    def rollback(
+        self,
+        ruleset: str,
+        to: int,
+        *,
+        message: str,
+        author: str,
+        parent: int | None = None,
+        address: str | None = None,
+    ) -> Version:
+        """Make version ``to``'s exact content live again, as a new version.
+
+        The IR is copied, not recompiled: the rules come back exactly as they
+        were, instants of `from publish` windows included.
+        """
+        message, author = _check_text("message", message), _check_text("author", author, 200)
+        target = self.version(ruleset, to)
+        latest = self.latest(ruleset)
+        if latest is not None and latest.number == to:
+            raise InvalidRequest(f"version {to} of {ruleset!r} is already live: nothing to roll "
+                                 "back")
+        content = _Content(target.sources, target.ir_json, target.content_hash,
+                           target.rule_count)
+        return self._append(ruleset, content, message=f"rollback to version {to}: {message}",
+                            author=author, parent=parent, address=address,
+                            now=self._clock(), rollback_of=to)
+
+    def _append(self, ruleset: str, content: _Content, *, message: str, author: str,
+                parent: int | None, address: str | None, now: datetime,
+                rollback_of: int | None) -> Version:
+        for _attempt in range(MAX_RETRIES):
+            try:
+                version = self._append_once(ruleset, content, message=message, author=author,
+                                            parent=parent, address=address, now=now,
+                                            rollback_of=rollback_of)
+            except IntegrityError:
+                # Another publish took the number (or created the rule set) first.
+                if parent is not None:
+                    raise Conflict(ruleset, parent, self._head_number(ruleset)) from None
+                now = max(now, self._clock())
+                continue
+            for listener in self.listeners:
+                listener(version)
+            return version
+        raise Conflict(ruleset, parent, self._head_number(ruleset))
+
+    def _append_once(self, ruleset: str, content: _Content, *, message: str, author: str,
+                     parent: int | None, address: str | None, now: datetime,
+                     rollback_of: int | None) -> Version:
+        with Session(self.db) as session, session.begin():
+            row = session.scalars(select(RuleSetRow).where(RuleSetRow.name == ruleset)).first()
+            if row is None:
+                row = RuleSetRow(name=ruleset, created_at=now)
+                session.add(row)
+                session.flush()
+            head = session.scalars(select(VersionRow).where(VersionRow.ruleset_id == row.id)
+                                   .order_by(VersionRow.number.desc()).limit(1)).first()
+            head_number = head.number if head else 0
+            if parent is not None and parent != head_number:
+                raise Conflict(ruleset, parent, head_number)
+            live_from = max(now, head.live_from) if head else now
+            version_row = VersionRow(
+                ruleset_id=row.id, number=head_number + 1, parent=head_number or None,
+                sources=json.dumps(content.sources, sort_keys=True), ir=content.ir_json,
+                content_hash=content.content_hash, rule_count=content.rule_count,
+                author=author, message=message, created_at=now, live_from=live_from,
+                rollback_of=rollback_of)
+            session.add(version_row)
+            session.flush()
+            session.add(_audit_row(version_row, ruleset, address))
+            return _version(version_row, ruleset)
+
+    def record(self, *, actor: str, action: str, message: str, address: str | None = None,
+               ruleset: str | None = None, details: Mapping[str, Any] | None = None) -> None:
+        """Append an audit entry for a change that is not a version (e.g. API keys)."""
+        with Session(self.db) as session, session.begin():
+            session.add(AuditRow(at=self._clock(), actor=actor, action=action, ruleset=ruleset,
+                                 version=None, message=message, address=address,
+                                 details=json.dumps(dict(details or {}), sort_keys=True)))
+
+    # --- reading -------------------------------------------------------------------
+
+    def rulesets(self) -> list[RuleSetInfo]:
+        """Every rule set with its live version."""
+        latest = (select(VersionRow.ruleset_id, func.max(VersionRow.number).label("number"))
+                  .group_by(VersionRow.ruleset_id).subquery())
+        query = (select(RuleSetRow.name, VersionRow.number, VersionRow.live_from)
+                 .join(VersionRow, VersionRow.ruleset_id == RuleSetRow.id)
+                 .join(latest, (latest.c.ruleset_id == VersionRow.ruleset_id)
+                       & (latest.c.number == VersionRow.number))
+                 .order_by(RuleSetRow.name))
+        with Session(self.db) as session:
+            return [RuleSetInfo(name, number, live_from, number)
+                    for name, number, live_from in session.execute(query)]
+
+    def latest(self, ruleset: str) -> Version | None:
+        """The live version (None for a rule set never published)."""
+        with Session(self.db) as session:
+            row = session.scalars(self._versions_of(ruleset)
+                                  .order_by(VersionRow.number.desc()).limit(1)).first()
+            return _version(row, ruleset) if row else None
+
+    def latest_numbers(self) -> dict[str, int]:
+        """The live version number of every rule set, in one cheap query (polling)."""
+        query = (select(RuleSetRow.name, func.max(VersionRow.number))
+                 .join(VersionRow, VersionRow.ruleset_id == RuleSetRow.id)
+                 .group_by(RuleSetRow.name))
+        with Session(self.db) as session:
+            return {name: number for name, number in session.execute(query)}
+
+    def version(self, ruleset: str, number: int) -> Version:
+        with Session(self.db) as session:
+            row = session.scalars(self._versions_of(ruleset)
+                                  .where(VersionRow.number == number)).first()
+            if row is None:
+                raise self._missing(session, ruleset, number)
+            return _version(row, ruleset)
+
+    def versions(self, ruleset: str) -> list[VersionSummary]:
+        """The whole chain, oldest first."""
+        with Session(self.db) as session:
+            rows = session.scalars(self._versions_of(ruleset)
+                                   .order_by(VersionRow.number)).all()
+            if not rows:
+                raise self._missing(session, ruleset, None)
+            return [_summary(row, ruleset) for row in rows]
+
+    def live_at(self, ruleset: str, at: datetime) -> Version | None:
+        """The version that was live at instant ``at`` (None: before the first one)."""
+        if at.tzinfo is None:
+            raise InvalidRequest("the instant needs a UTC offset, e.g. 2026-11-23T14:10:00+01:00")
+        with Session(self.db) as session:
+            row = session.scalars(self._versions_of(ruleset)
+                                  .where(VersionRow.live_from <= at)
+                                  .order_by(VersionRow.live_from.desc(),
+                                            VersionRow.number.desc()).limit(1)).first()
+            if row is None:
+                self._require_ruleset(session, ruleset)
+            return _version(row, ruleset) if row else None
+
+    def live_periods(self, ruleset: str) -> list[LivePeriod]:
+        """When each version was live: from its own start to the next one's."""
+        chain = self.versions(ruleset)
+        periods = [LivePeriod(v.number, v.live_from, after.live_from)
+                   for v, after in itertools.pairwise(chain)]
+        periods.append(LivePeriod(chain[-1].number, chain[-1].live_from, None))
+        return periods
+
+    def _head_number(self, ruleset: str) -> int:
+        latest = self.latest(ruleset)
+        return latest.number if latest else 0
+
+    @staticmethod
+    def _versions_of(ruleset: str) -> Any:
+        return (select(VersionRow).join(RuleSetRow, VersionRow.ruleset_id == RuleSetRow.id)
+                .where(RuleSetRow.name == ruleset))
+
+    @staticmethod
+    def _require_ruleset(session: Session, ruleset: str) -> None:
+        if session.scalar(select(RuleSetRow.id).where(RuleSetRow.name == ruleset)) is None:
+            raise NotFound(f"no rule set named {ruleset!r}")
+
+    def _missing(self, session: Session, ruleset: str, number: int | None) -> NotFound:
+        self._require_ruleset(session, ruleset)
+        head = self._head_number(ruleset)
+        return NotFound(f"rule set {ruleset!r} has no version {number} (versions 1 to {head})")
+
+
+def _audit_row(row: VersionRow, ruleset: str, address: str | None) -> AuditRow:
+    details: dict[str, Any] = {"content_hash": row.content_hash, "parent": row.parent,
+                               "rules": row.rule_count, "live_from": row.live_from.isoformat()}
+    if row.rollback_of is not None:
+        details["rollback_of"] = row.rollback_of
+    return AuditRow(at=row.created_at, actor=row.author,
+                    action="rollback" if row.rollback_of is not None else "publish",
+                    ruleset=ruleset, version=row.number, message=row.message, address=address,
+                    details=json.dumps(details, sort_keys=True))
+
+
+def _summary(row: VersionRow, ruleset: str) -> VersionSummary:
+    return VersionSummary(ruleset, row.number, row.parent, row.content_hash, row.rule_count,
+                          row.author, row.message, row.created_at, row.live_from,
+                          row.rollback_of)
+
+
+def _version(row: VersionRow, ruleset: str) -> Version:
+    return Version(ruleset, row.number, row.parent, row.content_hash, row.rule_count,
+                   row.author, row.message, row.created_at, row.live_from, row.rollback_of,
+                   sources=json.loads(row.sources), ir_json=row.ir)
+
+
+__all__ = [
+    "LivePeriod",
+    "RuleSetInfo",
+    "RuleStore",
+    "Version",
+    "VersionSummary",
+    "check_name",
+    "content_hash",
+]

@@ -1,0 +1,124 @@
+"""Rollback, diff and "which version was live at T": the finance view of history."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from freezegun import freeze_time
+
+from rules import InvalidRequest, LivePeriod, NotFound, RuleStore, diff_versions
+
+from .scenario import BOOTS_10, BOOTS_20, SOCKS_3_FOR_2, sources
+
+NINE = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+TEN = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+ELEVEN = datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
+
+
+def _three_versions(store: RuleStore) -> None:
+    """v1 at 09:00 boots -10%; v2 at 10:00 boots -20% and socks 3 for 2; v3 at 11:00
+    a rollback to v1."""
+    with freeze_time(NINE):
+        store.publish("fr", sources(BOOTS_10), message="boots", author="ana")
+    with freeze_time(TEN):
+        store.publish("fr", sources(BOOTS_20, SOCKS_3_FOR_2), message="more", author="bob")
+    with freeze_time(ELEVEN):
+        store.rollback("fr", 1, message="socks promo was a mistake", author="carla")
+
+
+def test_rollback_publishes_the_old_content_as_a_new_version(store: RuleStore) -> None:
+    _three_versions(store)
+
+    first, rolled_back = store.version("fr", 1), store.version("fr", 3)
+    assert (rolled_back.number, rolled_back.parent, rolled_back.rollback_of) == (3, 2, 1)
+    assert rolled_back.message == "rollback to version 1: socks promo was a mistake"
+    assert rolled_back.author == "carla"
+    assert (rolled_back.sources, rolled_back.ir_json) == (first.sources, first.ir_json)
+    assert rolled_back.content_hash == first.content_hash
+    assert [v.number for v in store.versions("fr")] == [1, 2, 3]  # nothing rewritten
+
+
+def test_rolling_back_to_the_live_version_is_refused(store: RuleStore) -> None:
+    store.publish("fr", sources(BOOTS_10), message="boots", author="ana")
+
+    with pytest.raises(InvalidRequest, match="version 1 of 'fr' is already live"):
+        store.rollback("fr", 1, message="again", author="ana")
+
+
+def test_rolling_back_to_a_version_that_does_not_exist_is_refused(store: RuleStore) -> None:
+    store.publish("fr", sources(BOOTS_10), message="boots", author="ana")
+
+    with pytest.raises(NotFound, match="has no version 7 \\(versions 1 to 1\\)"):
+        store.rollback("fr", 7, message="?", author="ana")
+
+
+def test_live_periods_chain_each_version_to_the_next(store: RuleStore) -> None:
+    _three_versions(store)
+
+    assert store.live_periods("fr") == [
+        LivePeriod(1, NINE, TEN), LivePeriod(2, TEN, ELEVEN), LivePeriod(3, ELEVEN, None)]
+
+
+@pytest.mark.parametrize(("at", "expected"), [
+    ("2026-11-27T08:59:59+00:00", None),
+    ("2026-11-27T09:00:00+00:00", 1),  # a version is live from its own instant
+    ("2026-11-27T10:59:59.999999+00:00", 2),
+    ("2026-11-27T12:00:00+01:00", 3),  # 11:00 UTC written in Paris time
+    ("2027-01-01T00:00:00+00:00", 3),
+])
+def test_live_at_names_the_version_live_at_that_instant(
+    store: RuleStore, at: str, expected: int | None
+) -> None:
+    _three_versions(store)
+
+    live = store.live_at("fr", datetime.fromisoformat(at))
+
+    assert (live.number if live else None) == expected
+
+
+def test_live_at_needs_an_offset(store: RuleStore) -> None:
+    _three_versions(store)
+
+    with pytest.raises(InvalidRequest, match="needs a UTC offset"):
+        store.live_at("fr", datetime(2026, 11, 27, 10))
+
+
+def test_diff_lists_added_removed_and_changed_rules(store: RuleStore) -> None:
+    _three_versions(store)
+
+    diff = diff_versions(store.version("fr", 1), store.version("fr", 2))
+
+    assert [c.rule for c in diff.added] == ["socks"]
+    assert diff.removed == []
+    assert [(c.rule, c.fields) for c in diff.changed] == [("boots", ("effect", "title"))]
+    assert diff.unchanged == 0
+    assert diff.changed[0].diff == (
+        "--- version 1: boots\n"
+        "+++ version 2: boots\n"
+        "@@ -1,3 +1,3 @@\n"
+        '-rule boots "Bottes -10%" {\n'
+        '-    discount 10% on items where category = "boots"\n'
+        '+rule boots "Bottes -20%" {\n'
+        '+    discount 20% on items where category = "boots"\n'
+        " }\n")
+    assert diff.added[0].diff.splitlines()[3] == '+rule socks "Chaussettes 3 pour 2" {'
+
+
+def test_diff_back_to_a_rolled_back_version_is_the_reverse(store: RuleStore) -> None:
+    _three_versions(store)
+
+    diff = diff_versions(store.version("fr", 2), store.version("fr", 3))
+
+    assert ([c.rule for c in diff.added], [c.rule for c in diff.removed]) == ([], ["socks"])
+    assert [c.rule for c in diff.changed] == ["boots"]
+
+
+def test_moving_or_commenting_a_rule_is_not_a_change(store: RuleStore) -> None:
+    store.publish("fr", sources(BOOTS_10, SOCKS_3_FOR_2), message="v1", author="ana")
+    store.publish("fr", sources("# socks first now\n" + SOCKS_3_FOR_2, BOOTS_10),
+                  message="reordered", author="ana")
+
+    diff = diff_versions(store.version("fr", 1), store.version("fr", 2))
+
+    assert (diff.added, diff.removed, diff.changed, diff.unchanged) == ([], [], [], 2)

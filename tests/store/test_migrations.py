@@ -1,0 +1,61 @@
+"""Schema migrations: `remise db upgrade` creates the store, twice is harmless,
+an unmigrated database is refused with the command to run."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import inspect
+
+from rules import (
+    SchemaNotReady,
+    Settings,
+    create_db_engine,
+    current_revision,
+    ensure_schema,
+    head_revision,
+    open_store,
+    upgrade,
+)
+from rules.db import downgrade
+
+
+def test_upgrade_creates_the_store_and_is_idempotent(database_url: str) -> None:
+    db = create_db_engine(database_url)
+
+    assert current_revision(db) is None
+    assert upgrade(db) == head_revision()
+    assert upgrade(db) == head_revision()
+
+    assert {"rulesets", "versions", "audit_log"} <= set(inspect(db).get_table_names())
+    ensure_schema(db)
+    db.dispose()
+
+
+def test_downgrade_to_base_removes_everything_and_upgrade_restores_it(
+    database_url: str,
+) -> None:
+    db = create_db_engine(database_url)
+    upgrade(db)
+
+    downgrade(db)
+    assert not {"rulesets", "versions", "audit_log"} & set(inspect(db).get_table_names())
+    upgrade(db)
+    assert current_revision(db) == head_revision()
+    db.dispose()
+
+
+def test_an_unmigrated_configured_database_is_refused_with_the_fix(database_url: str) -> None:
+    settings = Settings.from_env({"REMISE_DATABASE_URL": database_url})
+
+    with pytest.raises(SchemaNotReady, match=r"has no remise schema.*run `remise db upgrade`"):
+        open_store(settings)
+
+
+def test_the_embedded_default_migrates_itself(tmp_path: object) -> None:
+    settings = Settings.from_env({"REMISE_DATA_DIR": f"{tmp_path}/data"})
+
+    store = open_store(settings)
+
+    assert settings.embedded
+    assert settings.database_url.endswith("/data/remise.db")
+    assert current_revision(store.db) == head_revision()

@@ -1,0 +1,104 @@
+"""Concurrent publishers: the database decides, nobody overwrites anybody, no gaps."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from rules import Conflict, RuleStore
+from rules.models import VersionRow
+
+from .scenario import BOOTS_10, BOOTS_20, SOCKS_3_FOR_2, sources
+
+
+@contextmanager
+def _rival_publishes_after_our_head_read(store: RuleStore) -> Iterator[None]:
+    """Force the tightest race: right after this publish reads the latest version,
+    another publisher (its own thread and connection) commits the next number."""
+    state = {"fired": False}
+    main = threading.get_ident()
+
+    def rival() -> None:
+        store.publish("fr", sources(SOCKS_3_FOR_2), message="rival", author="bob")
+
+    def after_select(orm_execute_state: Any) -> None:
+        reads_head = (orm_execute_state.is_select and VersionRow in {
+            d["entity"] for d in orm_execute_state.statement.column_descriptions})
+        if reads_head and not state["fired"] and threading.get_ident() == main:
+            state["fired"] = True
+            thread = threading.Thread(target=rival)
+            thread.start()
+            thread.join()
+
+    event.listen(Session, "do_orm_execute", after_select)
+    try:
+        yield
+    finally:
+        event.remove(Session, "do_orm_execute", after_select)
+    assert state["fired"]
+
+
+def test_losing_the_race_on_a_stated_parent_is_a_conflict(store: RuleStore) -> None:
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+
+    with _rival_publishes_after_our_head_read(store), pytest.raises(Conflict) as refused:
+        store.publish("fr", sources(BOOTS_20), message="mine", author="ana", parent=1)
+
+    assert (refused.value.parent, refused.value.head) == (1, 2)
+    assert [(v.number, v.author) for v in store.versions("fr")] == [(1, "ana"), (2, "bob")]
+
+
+def test_losing_the_race_without_a_parent_retries_on_top(store: RuleStore) -> None:
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+
+    with _rival_publishes_after_our_head_read(store):
+        mine = store.publish("fr", sources(BOOTS_20), message="mine", author="ana")
+
+    assert (mine.number, mine.parent) == (3, 2)
+    assert [v.author for v in store.versions("fr")] == ["ana", "bob", "ana"]
+
+
+def test_two_publishes_on_the_same_parent_at_once_exactly_one_wins(store: RuleStore) -> None:
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    start = threading.Barrier(2)
+
+    def attempt(author: str) -> str:
+        start.wait()
+        try:
+            store.publish("fr", sources(BOOTS_20), message=author, author=author, parent=1)
+        except Conflict:
+            return "conflict"
+        return "won"
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = list(pool.map(attempt, ["ana", "bob"]))
+
+    assert sorted(outcomes) == ["conflict", "won"]
+    assert [v.number for v in store.versions("fr")] == [1, 2]
+
+
+def test_twenty_concurrent_publishes_leave_a_gap_free_chain(store: RuleStore) -> None:
+    start = threading.Barrier(20)
+
+    def publish(n: int) -> int:
+        start.wait()
+        return store.publish("fr", sources(BOOTS_10 if n % 2 else BOOTS_20),
+                             message=f"publish {n}", author=f"marketer-{n}").number
+
+    with ThreadPoolExecutor(20) as pool:
+        numbers = list(pool.map(publish, range(20)))
+
+    chain = store.versions("fr")
+    assert sorted(numbers) == list(range(1, 21))
+    assert [(v.number, v.parent) for v in chain] == [(1, None)] + [
+        (n, n - 1) for n in range(2, 21)]
+    assert sorted(v.message for v in chain) == sorted(f"publish {n}" for n in range(20))
+    assert all(a.live_from <= b.live_from for a, b in itertools.pairwise(chain))
