@@ -1,8 +1,10 @@
 """The ``remise`` command line.
 
-Exit codes: 0 success; 1 the rules have located errors (``check``, ``fmt``);
-2 the input could not be used (bad basket, bad rules given to ``evaluate``,
-unreadable file). Errors go to stderr as plain sentences, never a traceback.
+Exit codes: 0 success; 1 the rules have located errors (``check``, ``fmt``,
+``rules publish``); 2 the input could not be used (bad basket, bad rules
+given to ``evaluate``, unreadable file); 3 the rule store refused (stale
+parent, unknown rule set or version, database not migrated). Errors go to
+stderr as plain sentences, never a traceback.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import typer
 import dsl
 import engine
 
+from .cli_store import audit_app, db_app, rules_app
+
 app = typer.Typer(
     name="remise",
     help="remise: promotion and pricing rules, exact to the cent, on every channel.",
@@ -26,6 +30,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+app.add_typer(db_app, name="db")
+app.add_typer(rules_app, name="rules")
+app.add_typer(audit_app, name="audit")
 
 EXIT_RULE_ERRORS = 1
 EXIT_BAD_INPUT = 2

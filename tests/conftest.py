@@ -9,6 +9,7 @@ can never go green by silently skipping them.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import uuid
 from collections.abc import Iterator
@@ -34,15 +35,26 @@ def service_reachable(name: str) -> bool:
         return False
 
 
-def require_service(name: str) -> None:
-    """Skip (or, in CI, fail) the calling test when the service is down."""
-    if service_reachable(name):
-        return
-    host, port = SERVICES[name]
-    reason = f"{name} is not reachable on {host}:{port}"
+def _missing(reason: str) -> None:
     if os.environ.get("REMISE_REQUIRE_SERVICES") == "1":
         pytest.fail(f"{reason}, and REMISE_REQUIRE_SERVICES=1 requires it")
     pytest.skip(f"{reason}; start it to run this test")
+
+
+def require_service(name: str) -> None:
+    """Skip (or, in CI, fail) the calling test when the service is down."""
+    if not service_reachable(name):
+        host, port = SERVICES[name]
+        _missing(f"{name} is not reachable on {host}:{port}")
+
+
+def require_program(name: str) -> str:
+    """The path of a server program a test starts itself (e.g. a private redis-server)."""
+    path = shutil.which(name)
+    if path is None:
+        _missing(f"{name} is not installed")
+    assert path is not None
+    return path
 
 
 # --- databases for the rule store -----------------------------------------------------

@@ -1,0 +1,276 @@
+"""``remise db``, ``remise rules`` and ``remise audit``: the rule store from a terminal.
+
+The store is the one the environment names (``REMISE_DATABASE_URL``, else the
+embedded SQLite file under ``REMISE_DATA_DIR``); with ``REMISE_REDIS_URL`` a
+publish or rollback is announced to every running server at once.
+Exit codes: 0 done; 1 the rules do not compile; 2 bad input; 3 the store
+refused (stale parent, unknown rule set or version, schema not migrated).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import socket
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+
+import dsl
+import rules
+
+EXIT_RULE_ERRORS = 1
+EXIT_BAD_INPUT = 2
+EXIT_REFUSED = 3
+
+db_app = typer.Typer(help="The rule store's database schema.", no_args_is_help=True)
+rules_app = typer.Typer(help="Publish, roll back and read rule set versions.",
+                        no_args_is_help=True)
+audit_app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
+
+RuleSetOption = Annotated[str, typer.Option("--ruleset", "-r", help="Rule set name.")]
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def _store() -> Iterator[rules.RuleStore]:
+    """The configured store, announcing changes on Redis when there is one."""
+    try:
+        settings = rules.Settings.from_env()
+        store = rules.open_store(settings)
+    except rules.StoreError as error:
+        _fail(str(error), EXIT_REFUSED)
+    fanout = rules.RedisFanout(settings.redis_url) if settings.redis_url else None
+    if fanout is not None:
+        store.listeners.append(fanout.announce)
+    try:
+        yield store
+    except rules.SourceRejected as error:
+        for diagnostic in error.diagnostics:
+            typer.echo(diagnostic.render(), err=True)
+        _fail(str(error), EXIT_RULE_ERRORS)
+    except rules.InvalidRequest as error:
+        _fail(str(error), EXIT_BAD_INPUT)
+    except rules.StoreError as error:
+        _fail(str(error), EXIT_REFUSED)
+    finally:
+        if fanout is not None:
+            fanout.close()
+        store.db.dispose()
+
+
+def _author(author: str | None) -> str:
+    return author or getpass.getuser()
+
+
+def _address() -> str:
+    return f"cli@{socket.gethostname()}"
+
+
+def _instant(text: str) -> datetime:
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        _fail(f"{text!r} is not an ISO-8601 instant, e.g. 2026-11-23T14:10:00+01:00",
+              EXIT_BAD_INPUT)
+    if instant.tzinfo is None:
+        _fail(f"{text!r} has no UTC offset: add one, e.g. +01:00 or Z", EXIT_BAD_INPUT)
+    return instant
+
+
+def _read_sources(paths: list[Path]) -> dict[str, str]:
+    """File name (relative to the folder given) -> text, for every `.rules` file."""
+    sources: dict[str, str] = {}
+    for entry in paths:
+        files = dsl.rule_files([entry])
+        for file in files:
+            name = file.relative_to(entry).as_posix() if entry.is_dir() else file.name
+            try:
+                sources[name] = file.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as error:
+                _fail(f"cannot read {file}: {getattr(error, 'strerror', None) or error}",
+                      EXIT_BAD_INPUT)
+    if not sources:
+        _fail(f"no .rules file in {', '.join(map(str, paths))}", EXIT_BAD_INPUT)
+    return sources
+
+
+def _describe(version: rules.VersionSummary) -> str:
+    return (f"{version.ruleset} version {version.number} ({version.rule_count} rules, "
+            f"hash {version.content_hash[:12]}), live from {version.live_from.isoformat()}")
+
+
+# --- remise db -----------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to this version of remise."""
+    settings = rules.Settings.from_env()
+    try:
+        db = rules.create_db_engine(settings.database_url)
+        before = rules.current_revision(db)
+        after = rules.upgrade(db)
+    except rules.StoreError as error:
+        _fail(str(error), EXIT_REFUSED)
+    verb = "already at" if before == after else f"upgraded from {before or 'nothing'} to"
+    typer.echo(f"database {verb} schema {after}")
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database and the one this remise needs."""
+    settings = rules.Settings.from_env()
+    try:
+        current = rules.current_revision(rules.create_db_engine(settings.database_url))
+    except rules.StoreError as error:
+        _fail(str(error), EXIT_REFUSED)
+    typer.echo(f"database schema {current or 'none'}; remise needs {rules.head_revision()}")
+
+
+# --- remise rules ----------------------------------------------------------------------
+
+
+@rules_app.command("publish")
+def publish(
+    paths: Annotated[list[Path], typer.Argument(help="`.rules` files or folders of them.")],
+    message: Annotated[str, typer.Option("--message", "-m", help="Why: goes to the audit log.")],
+    ruleset: RuleSetOption = "default",
+    parent: Annotated[int | None, typer.Option(
+        "--parent", help="The version this change is based on (0: a new rule set); "
+        "refused if another version was published since. Default: the latest.")] = None,
+    author: Annotated[str | None, typer.Option("--author", help="Default: your login.")] = None,
+) -> None:
+    """Compile rules and make them the live version of a rule set."""
+    sources = _read_sources(paths)
+    with _store() as store:
+        version = store.publish(ruleset, sources, message=message, author=_author(author),
+                                parent=parent, address=_address())
+        typer.echo(f"published {_describe(version)}")
+
+
+@rules_app.command("rollback")
+def rollback(
+    to: Annotated[int, typer.Option("--to", help="The version whose content goes live again.")],
+    message: Annotated[str, typer.Option("--message", "-m", help="Why: goes to the audit log.")],
+    ruleset: RuleSetOption = "default",
+    author: Annotated[str | None, typer.Option("--author", help="Default: your login.")] = None,
+) -> None:
+    """Make an older version's rules live again, as a new version."""
+    with _store() as store:
+        version = store.rollback(ruleset, to, message=message, author=_author(author),
+                                 address=_address())
+        typer.echo(f"rolled back to version {to}: {_describe(version)}")
+
+
+@rules_app.command("versions")
+def versions(ruleset: RuleSetOption = "default") -> None:
+    """List a rule set's versions with when each was live."""
+    with _store() as store:
+        periods = {p.version: p for p in store.live_periods(ruleset)}
+        for version in store.versions(ruleset):
+            period = periods[version.number]
+            until = period.end.isoformat() if period.end else "now (live)"
+            typer.echo(f"{version.number:>4}  {period.start.isoformat()} -> {until}  "
+                       f"{version.rule_count:>5} rules  {version.content_hash[:12]}  "
+                       f"{version.author}: {version.message}")
+
+
+@rules_app.command("show")
+def show(
+    number: Annotated[int, typer.Argument(help="Version number.")],
+    ruleset: RuleSetOption = "default",
+) -> None:
+    """Print the source of one version, file by file."""
+    with _store() as store:
+        version = store.version(ruleset, number)
+        typer.echo(f"# {_describe(version)}\n# {version.author}: {version.message}")
+        for name, text in sorted(version.sources.items()):
+            typer.echo(f"\n# --- {name}\n{text}", nl=False)
+
+
+@rules_app.command("diff")
+def diff(
+    from_version: Annotated[int, typer.Argument(help="Older version.")],
+    to_version: Annotated[int, typer.Argument(help="Newer version.")],
+    ruleset: RuleSetOption = "default",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """What changed between two versions, rule by rule."""
+    with _store() as store:
+        changes = rules.diff_versions(store.version(ruleset, from_version),
+                                      store.version(ruleset, to_version))
+    if as_json:
+        typer.echo(json.dumps(changes.as_dict(), indent=2, ensure_ascii=False))
+        return
+    typer.echo(f"{ruleset}: version {from_version} -> {to_version}: {len(changes.added)} added, "
+               f"{len(changes.removed)} removed, {len(changes.changed)} changed, "
+               f"{changes.unchanged} unchanged")
+    for label, items in (("added", changes.added), ("removed", changes.removed),
+                         ("changed", changes.changed)):
+        for change in items:
+            typer.echo(f"\n{label}: {change.rule} \"{change.title}\"\n{change.diff}", nl=False)
+
+
+@rules_app.command("live-at")
+def live_at(
+    at: Annotated[str, typer.Argument(help="An ISO-8601 instant with offset.")],
+    ruleset: RuleSetOption = "default",
+) -> None:
+    """Which version was live at an instant."""
+    instant = _instant(at)
+    with _store() as store:
+        version = store.live_at(ruleset, instant)
+        if version is None:
+            _fail(f"no version of {ruleset!r} was live at {instant.isoformat()} (the first "
+                  "went live later)", EXIT_REFUSED)
+        typer.echo(_describe(version))
+
+
+@rules_app.command("list")
+def list_rulesets() -> None:
+    """List rule sets and their live versions."""
+    with _store() as store:
+        for info in store.rulesets():
+            typer.echo(f"{info.name}  version {info.live_version}, live from "
+                       f"{info.live_from.isoformat()}")
+
+
+# --- remise audit ----------------------------------------------------------------------
+
+
+@audit_app.command("export")
+def audit_export(
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="CSV file (default: stdout).")] = None,
+    ruleset: Annotated[str | None, typer.Option("--ruleset", "-r")] = None,
+    since: Annotated[str | None, typer.Option(help="From this instant (inclusive).")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to this instant (exclusive).")] = None,
+) -> None:
+    """Export the audit log as CSV."""
+    query = rules.AuditQuery(ruleset=ruleset, since=_instant(since) if since else None,
+                             until=_instant(until) if until else None)
+    with _store() as store:
+        chunks = rules.audit_csv(rules.all_audit_entries(store.db, query))
+        if output is None:
+            for chunk in chunks:
+                sys.stdout.write(chunk)
+            return
+        try:
+            with output.open("w", encoding="utf-8", newline="") as handle:
+                handle.writelines(chunks)
+        except OSError as error:
+            _fail(f"cannot write {output}: {error.strerror}", EXIT_BAD_INPUT)
+        typer.echo(f"wrote {output}", err=True)
+
+
+__all__ = ["audit_app", "db_app", "rules_app"]

@@ -1,0 +1,103 @@
+"""Test helpers that run real processes: followers of the live cache, a private Redis."""
+
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Follower:
+    """Another remise process following live versions; reads what it reports."""
+
+    def __init__(self, database_url: str, redis_url: str | None, prefix: str,
+                 poll_seconds: float) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.store.follow_live", database_url, redis_url or "-",
+             prefix, str(poll_seconds)],
+            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)})
+        self.lines: queue.Queue[str] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        self.wait_for(lambda line: line == "ready", timeout=30)
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.put(line.strip())
+
+    def wait_for(self, wanted: object, timeout: float) -> str:
+        """The first line ever reported that is ``wanted``, waiting for it if need be."""
+        for line in self.seen:
+            if wanted(line):  # type: ignore[operator]
+                return line
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"the follower did not report in {timeout} s")
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            self.seen.append(line)
+            if wanted(line):  # type: ignore[operator]
+                return line
+
+    def wait_for_version(self, ruleset: str, version: int, timeout: float = 10) -> float:
+        """Block until the follower serves ``version``; returns when it did (unix time)."""
+        line = self.wait_for(lambda text: text.split()[:3] == ["live", ruleset, str(version)],
+                             timeout)
+        return float(line.split()[3])
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, which it can stop and start again."""
+
+    def __init__(self, program: str) -> None:
+        self.program = program
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.program, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no"], stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("the private redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None

@@ -1,0 +1,141 @@
+"""`remise db`, `remise rules` and `remise audit` against the configured store."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from freezegun import freeze_time
+from typer.testing import CliRunner
+
+from api.cli import app
+
+from .scenario import BOOTS_10, BOOTS_20, BROKEN, HEADER
+
+runner = CliRunner()
+Remise = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def remise(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Remise:
+    """Run `remise ...` on a migrated store; returns (exit code, stdout, stderr)."""
+    monkeypatch.setenv("REMISE_DATABASE_URL", database_url)
+    monkeypatch.delenv("REMISE_REDIS_URL", raising=False)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        result = runner.invoke(app, list(args))
+        return result.exit_code, result.stdout, result.stderr
+
+    assert run("db", "upgrade")[0] == 0
+    return run
+
+
+def _rules(tmp_path: Path, body: str, name: str = "promo.rules") -> str:
+    folder = tmp_path / "rules"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(HEADER + body, encoding="utf-8")
+    return str(folder)
+
+
+def test_db_upgrade_says_what_it_did(database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REMISE_DATABASE_URL", database_url)
+
+    first, again = runner.invoke(app, ["db", "upgrade"]), runner.invoke(app, ["db", "upgrade"])
+
+    assert first.stdout == "database upgraded from nothing to schema 0001\n"
+    assert again.stdout == "database already at schema 0001\n"
+
+
+def test_an_unmigrated_database_is_refused_with_the_fix(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("REMISE_DATABASE_URL", database_url)
+
+    result = runner.invoke(app, ["rules", "versions"])
+
+    assert result.exit_code == 3
+    assert "run `remise db upgrade`" in result.stderr
+
+
+def test_publish_rollback_and_read_history(remise: Remise, tmp_path: Path) -> None:
+    with freeze_time("2026-11-27 09:00:00"):
+        code, out, _ = remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-r", "fr",
+                              "-m", "boots", "--author", "ana")
+    assert code == 0
+    assert out.startswith("published fr version 1 (1 rules, hash ")
+    assert out.endswith("live from 2026-11-27T09:00:00+00:00\n")
+
+    with freeze_time("2026-11-27 10:00:00"):
+        assert remise("rules", "publish", _rules(tmp_path, BOOTS_20), "-r", "fr", "-m", "more",
+                      "--parent", "1", "--author", "bob")[0] == 0
+    with freeze_time("2026-11-27 11:00:00"):
+        code, out, _ = remise("rules", "rollback", "--to", "1", "-r", "fr", "-m", "too much",
+                              "--author", "carla")
+    assert code == 0 and out.startswith("rolled back to version 1: fr version 3")
+
+    code, out, _ = remise("rules", "versions", "-r", "fr")
+    assert [line.split()[:4] for line in out.splitlines()] == [
+        ["1", "2026-11-27T09:00:00+00:00", "->", "2026-11-27T10:00:00+00:00"],
+        ["2", "2026-11-27T10:00:00+00:00", "->", "2026-11-27T11:00:00+00:00"],
+        ["3", "2026-11-27T11:00:00+00:00", "->", "now"],
+    ]
+    assert out.splitlines()[2].endswith("carla: rollback to version 1: too much")
+    assert remise("rules", "live-at", "2026-11-27T10:30:00+01:00", "-r", "fr")[1].startswith(
+        "fr version 1 ")  # 09:30 UTC
+    code, out, _ = remise("rules", "diff", "1", "2", "-r", "fr")
+    assert out.splitlines()[0] == (
+        "fr: version 1 -> 2: 0 added, 0 removed, 1 changed, 0 unchanged")
+    assert '+    discount 20% on items where category = "boots"' in out
+
+
+def test_a_stale_parent_exits_3_and_names_the_latest(remise: Remise, tmp_path: Path) -> None:
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-m", "v1")
+    remise("rules", "publish", _rules(tmp_path, BOOTS_20), "-m", "v2")
+
+    code, _, err = remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-m", "v3",
+                          "--parent", "1")
+
+    assert code == 3
+    assert "'default' is at version 2, but this change was based on version 1" in err
+
+
+def test_a_broken_source_prints_located_errors_and_publishes_nothing(
+    remise: Remise, tmp_path: Path
+) -> None:
+    code, _, err = remise("rules", "publish", _rules(tmp_path, BROKEN), "-m", "broken")
+
+    assert code == 1
+    assert err.startswith("promo.rules:5:")
+    assert "nothing published" in err
+    assert remise("rules", "list")[1] == ""
+
+
+def test_audit_export_writes_csv(remise: Remise, tmp_path: Path) -> None:
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-r", "fr", "-m", "v1",
+           "--author", "ana")
+    target = tmp_path / "audit.csv"
+
+    code, _, err = remise("audit", "export", "-o", str(target))
+
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert (code, err) == (0, f"wrote {target}\n")
+    assert [(r["actor"], r["action"], r["ruleset"], r["version"]) for r in rows] == [
+        ("ana", "publish", "fr", "1")]
+    assert rows[0]["address"].startswith("cli@")
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["rules", "versions", "-r", "nope"], "no rule set named 'nope'"),
+    (["rules", "live-at", "yesterday"], "is not an ISO-8601 instant"),
+    (["rules", "live-at", "2026-11-27T10:00:00"], "has no UTC offset"),
+    (["rules", "publish", "/nowhere", "-m", "x"], "cannot read /nowhere: No such file"),
+])
+def test_bad_requests_get_one_clear_line(remise: Remise, args: list[str], message: str) -> None:
+    code, _, err = remise(*args)
+
+    assert code in (2, 3)
+    assert message in err
+    assert "Traceback" not in err

@@ -1,0 +1,170 @@
+"""The live cache: atomic swaps, in-flight requests keep their version, and new
+versions reach every process (database polling, Redis pub/sub, after an outage)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import event
+
+import engine
+from rules import Announcement, LiveCache, RedisFanout, RuleStore, create_db_engine
+from tests.conftest import require_program
+
+from .processes import Follower, PrivateRedis
+from .scenario import BOOTS_10, BOOTS_20, SOCKS_3_FOR_2, boots_basket, sources
+
+
+def _discount(entry_evaluator: engine.Evaluator) -> str:
+    response = entry_evaluator.evaluate(engine.parse_request(boots_basket()))
+    return str(response["discount"])
+
+
+def _wait_until(condition: object, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_a_request_in_flight_finishes_on_the_version_it_started_with(
+    store: RuleStore,
+) -> None:
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    cache = LiveCache(store)
+    in_flight = cache.get("fr")
+    assert in_flight is not None
+
+    store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+    assert cache.refresh("fr")
+
+    assert (in_flight.version, _discount(in_flight.evaluator)) == (1, "10.00")
+    now_live = cache.get("fr")
+    assert now_live is not None
+    assert (now_live.version, _discount(now_live.evaluator)) == (2, "20.00")
+
+
+def test_a_rule_set_never_published_is_not_served(store: RuleStore) -> None:
+    assert LiveCache(store).get("fr") is None
+
+
+def test_refresh_all_loads_every_rule_set_and_only_what_changed(store: RuleStore) -> None:
+    store.publish("fr", sources(BOOTS_10), message="fr", author="ana")
+    store.publish("be", sources(BOOTS_20), message="be", author="ana")
+    cache = LiveCache(store)
+
+    assert cache.refresh_all() == 2
+    assert cache.refresh_all() == 0
+    assert {name: entry.version for name, entry in cache.loaded().items()} == {"fr": 1, "be": 1}
+
+
+def test_without_redis_another_process_polls_the_database(
+    store: RuleStore, database_url: str
+) -> None:
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    other = LiveCache(RuleStore(create_db_engine(database_url)), poll_seconds=0.05)
+    other.start()
+    try:
+        store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+        _wait_until(lambda: other.get("fr").version == 2)  # type: ignore[union-attr]
+    finally:
+        other.stop()
+
+
+# --- Redis ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fanout(redis_url: str, redis_prefix: str) -> Iterator[RedisFanout]:
+    fanout = RedisFanout(redis_url, prefix=redis_prefix)
+    yield fanout
+    fanout.client.delete(*fanout.client.keys(f"{redis_prefix}:*") or ["-"])
+    fanout.close()
+
+
+def test_an_announcement_caches_the_ir_by_content_hash(
+    store: RuleStore, fanout: RedisFanout
+) -> None:
+    version = store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+
+    assert fanout.announce(version)
+
+    assert fanout.cached_ir(version.content_hash) == version.ir_json
+
+
+def test_an_announced_version_loads_from_redis_without_touching_the_database(
+    store: RuleStore, fanout: RedisFanout
+) -> None:
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    cache = LiveCache(store, fanout=fanout)
+    cache.refresh_all()
+    second = store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+    fanout.announce(second)
+    statements: list[str] = []
+    event.listen(store.db, "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+    assert cache.apply(Announcement("fr", 2, second.content_hash, second.live_from))
+
+    assert statements == []
+    assert _discount(cache.get("fr").evaluator) == "20.00"  # type: ignore[union-attr]
+
+
+def test_an_old_announcement_never_replaces_a_newer_version(
+    store: RuleStore, fanout: RedisFanout
+) -> None:
+    first = store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+    cache = LiveCache(store, fanout=fanout)
+    cache.refresh_all()
+
+    assert not cache.apply(Announcement("fr", 1, first.content_hash, first.live_from))
+    assert cache.get("fr").version == 2  # type: ignore[union-attr]
+
+
+def test_a_publish_in_one_process_is_served_by_two_others_through_redis(
+    store: RuleStore, database_url: str, fanout: RedisFanout, redis_url: str,
+    redis_prefix: str,
+) -> None:
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    store.listeners.append(fanout.announce)
+    # poll every hour: only pub/sub can bring the new version in time
+    followers = [Follower(database_url, redis_url, redis_prefix, 3600) for _ in range(2)]
+    try:
+        for follower in followers:
+            follower.wait_for_version("fr", 1)
+
+        store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+
+        for follower in followers:
+            follower.wait_for_version("fr", 2, timeout=5)
+    finally:
+        for follower in followers:
+            follower.close()
+
+
+def test_a_process_that_lost_redis_catches_up_when_it_is_back(
+    store: RuleStore, database_url: str, redis_prefix: str
+) -> None:
+    redis_server = PrivateRedis(require_program("redis-server"))
+    redis_server.start()
+    fanout = RedisFanout(redis_server.url, prefix=redis_prefix)
+    store.listeners.append(fanout.announce)
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    follower = Follower(database_url, redis_server.url, redis_prefix, 3600)
+    try:
+        follower.wait_for_version("fr", 1)
+
+        redis_server.stop()
+        store.publish("fr", sources(BOOTS_20), message="v2 while Redis is down", author="ana")
+        follower.wait_for_version("fr", 2, timeout=15)  # caught up from the database
+        redis_server.start()
+        time.sleep(0.5)  # let the follower resubscribe
+        store.publish("fr", sources(SOCKS_3_FOR_2), message="v3", author="ana")
+
+        follower.wait_for_version("fr", 3, timeout=10)  # pub/sub works again
+    finally:
+        follower.close()
+        fanout.close()
+        redis_server.stop()
