@@ -13,9 +13,10 @@ import getpass
 import json
 import socket
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -49,7 +50,8 @@ def _store() -> Iterator[rules.RuleStore]:
         store = rules.open_store(settings)
     except rules.StoreError as error:
         _fail(str(error), EXIT_REFUSED)
-    fanout = rules.RedisFanout(settings.redis_url) if settings.redis_url else None
+    fanout = (rules.RedisFanout(settings.redis_url, prefix=settings.redis_prefix)
+              if settings.redis_url else None)
     if fanout is not None:
         store.listeners.append(fanout.announce)
     try:
@@ -243,6 +245,31 @@ def list_rulesets() -> None:
         for info in store.rulesets():
             typer.echo(f"{info.name}  version {info.live_version}, live from "
                        f"{info.live_from.isoformat()}")
+
+
+@rules_app.command("watch")
+def watch() -> None:
+    """Follow live versions as a server does and print one line each time one goes live:
+    `<instant> live <ruleset> <version> <hash> <rules>`. Stop with Ctrl-C."""
+    settings = rules.Settings.from_env()
+    with _store() as store:
+        cache = rules.follow_live(settings, store)
+
+        def report(entry: rules.LiveRuleSet) -> None:
+            stamp = datetime.now(UTC).isoformat()
+            typer.echo(f"{stamp} live {entry.name} {entry.version} {entry.content_hash[:12]} "
+                       f"{len(entry.ruleset.rules)}")
+            sys.stdout.flush()
+
+        cache.on_reload.append(report)
+        cache.start()
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            cache.stop()
 
 
 # --- remise audit ----------------------------------------------------------------------

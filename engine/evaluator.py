@@ -138,10 +138,15 @@ class Evaluation:
 class Evaluator:
     """A rule set compiled and indexed once; ``evaluate`` is pure and thread-safe."""
 
-    def __init__(self, ruleset: RuleSet) -> None:
+    def __init__(self, ruleset: RuleSet, *, reuse: Evaluator | None = None) -> None:
+        """``reuse``: the evaluator of the previous version, whose compiled rules are
+        taken over for every rule object both versions share (see RuleSetReader)."""
         self.ruleset = ruleset
         self.currency = ruleset.currency
-        self.rules = [compile_rule(rule, ruleset.currency) for rule in ruleset.rules]
+        known = ({id(c.rule): c for c in reuse.rules}
+                 if reuse is not None and reuse.currency == ruleset.currency else {})
+        self.rules: list[CompiledRule] = [
+            known.get(id(rule)) or compile_rule(rule, ruleset.currency) for rule in ruleset.rules]
         self.by_coupon: dict[str, list[CompiledRule]] = {}
         for rule in sorted(self.rules, key=lambda r: r.id):
             for code in rule.coupons:

@@ -45,6 +45,16 @@ def open_store(settings: Settings) -> RuleStore:
     return RuleStore(db)
 
 
+def follow_live(settings: Settings, store: RuleStore) -> LiveCache:
+    """A live cache wired as the settings say: with Redis, this process announces
+    its own publishes and follows everybody else's; without, it polls."""
+    fanout = (RedisFanout(settings.redis_url, prefix=settings.redis_prefix)
+              if settings.redis_url else None)
+    if fanout is not None:
+        store.listeners.append(fanout.announce)
+    return LiveCache(store, fanout=fanout, poll_seconds=settings.poll_seconds)
+
+
 __all__ = [
     "Announcement",
     "AuditEntry",
@@ -75,6 +85,7 @@ __all__ = [
     "current_revision",
     "diff_versions",
     "ensure_schema",
+    "follow_live",
     "head_revision",
     "open_store",
     "upgrade",

@@ -5,6 +5,8 @@
 * ``REMISE_DATA_DIR``: the data folder (default ``./remise-data``).
 * ``REMISE_REDIS_URL``: Redis for the live-version fan-out (unset: none, and
   every process polls the database instead).
+* ``REMISE_REDIS_PREFIX``: prefix of remise's Redis keys and channel (default
+  ``remise``), for deployments that share one Redis.
 * ``REMISE_POLL_SECONDS``: how often a process checks the database for a new
   live version: default 2 s without Redis; with Redis the check is only a
   safety net behind pub/sub and defaults to 30 s.
@@ -28,6 +30,7 @@ POLL_SECONDS_WITH_REDIS = 30.0
 class Settings:
     database_url: str
     redis_url: str | None
+    redis_prefix: str
     poll_seconds: float
     data_dir: Path
     embedded: bool  # the database is the default SQLite file in the data folder
@@ -42,6 +45,7 @@ class Settings:
         return cls(
             database_url=url or f"sqlite:///{(data_dir / 'remise.db').as_posix()}",
             redis_url=redis_url,
+            redis_prefix=env.get("REMISE_REDIS_PREFIX") or "remise",
             poll_seconds=_seconds(env.get("REMISE_POLL_SECONDS"), default_poll),
             data_dir=data_dir,
             embedded=not url,

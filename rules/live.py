@@ -129,6 +129,7 @@ class LiveCache:
         self.redis_connected = False
         self.on_reload: list[Callable[[LiveRuleSet], None]] = []
         self._live: dict[str, LiveRuleSet] = {}
+        self._readers: dict[str, runtime.RuleSetReader] = {}
         self._reload_lock = threading.Lock()  # one reload at a time; reads never take it
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -154,7 +155,8 @@ class LiveCache:
             version = self.store.latest(name)
             if version is None or not self._is_newer(name, version.number):
                 return False
-            self._install(_from_version(version))
+            self._install(self._build(name, version.number, version.content_hash,
+                                      version.live_from, version.ir_json))
             return True
 
     def refresh_all(self) -> int:
@@ -170,18 +172,22 @@ class LiveCache:
         with self._reload_lock:
             if not self._is_newer(announcement.ruleset, announcement.version):
                 return False
-            cached = self.fanout.cached_ir(announcement.content_hash) if self.fanout else None
-            if cached is None:
-                version = self.store.version(announcement.ruleset, announcement.version)
-                entry = _from_version(version)
-            else:
-                ruleset = runtime.load_ruleset(cached).model_copy(
-                    update={"version": announcement.version})
-                entry = LiveRuleSet(announcement.ruleset, announcement.version,
-                                    announcement.content_hash, announcement.live_from, ruleset,
-                                    runtime.Evaluator(ruleset))
-            self._install(entry)
+            ir_json = self.fanout.cached_ir(announcement.content_hash) if self.fanout else None
+            if ir_json is None:
+                ir_json = self.store.version(announcement.ruleset, announcement.version).ir_json
+            self._install(self._build(announcement.ruleset, announcement.version,
+                                      announcement.content_hash, announcement.live_from,
+                                      ir_json))
             return True
+
+    def _build(self, name: str, number: int, content_hash: str, live_from: datetime,
+               ir_json: str) -> LiveRuleSet:
+        """Read and compile a version, reusing whatever the live one shares with it."""
+        reader = self._readers.setdefault(name, runtime.RuleSetReader())
+        ruleset = reader.read(ir_json).model_copy(update={"version": number})
+        current = self._live.get(name)
+        evaluator = runtime.Evaluator(ruleset, reuse=current.evaluator if current else None)
+        return LiveRuleSet(name, number, content_hash, live_from, ruleset, evaluator)
 
     def _is_newer(self, name: str, number: int) -> bool:
         current = self._live.get(name)
@@ -261,12 +267,6 @@ class LiveCache:
             raise
         except Exception:  # the database may be restarting; never kill the follower
             log.exception("live cache reload failed; still serving the current versions")
-
-
-def _from_version(version: Version) -> LiveRuleSet:
-    ruleset = version.ruleset_ir()
-    return LiveRuleSet(version.ruleset, version.number, version.content_hash,
-                       version.live_from, ruleset, runtime.Evaluator(ruleset))
 
 
 __all__ = ["Announcement", "LiveCache", "LiveRuleSet", "RedisFanout"]

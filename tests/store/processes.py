@@ -9,25 +9,28 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 class Follower:
-    """Another remise process following live versions; reads what it reports."""
+    """Another remise process following live versions (`remise rules watch`)."""
 
     def __init__(self, database_url: str, redis_url: str | None, prefix: str,
                  poll_seconds: float) -> None:
+        env = {**os.environ, "PYTHONPATH": str(ROOT), "REMISE_DATABASE_URL": database_url,
+               "REMISE_REDIS_PREFIX": prefix, "REMISE_POLL_SECONDS": str(poll_seconds)}
+        env.pop("REMISE_REDIS_URL", None)
+        if redis_url:
+            env["REMISE_REDIS_URL"] = redis_url
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.store.follow_live", database_url, redis_url or "-",
-             prefix, str(poll_seconds)],
-            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT)})
+            [sys.executable, "-m", "api.cli", "rules", "watch"], cwd=ROOT,
+            stdout=subprocess.PIPE, text=True, env=env)
         self.lines: queue.Queue[str] = queue.Queue()
         self.seen: list[str] = []
         threading.Thread(target=self._read, daemon=True).start()
-        self.wait_for(lambda line: line == "ready", timeout=30)
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -52,15 +55,14 @@ class Follower:
             if wanted(line):  # type: ignore[operator]
                 return line
 
-    def wait_for_version(self, ruleset: str, version: int, timeout: float = 10) -> float:
-        """Block until the follower serves ``version``; returns when it did (unix time)."""
-        line = self.wait_for(lambda text: text.split()[:3] == ["live", ruleset, str(version)],
+    def wait_for_version(self, ruleset: str, version: int, timeout: float = 10) -> datetime:
+        """Block until the follower serves ``version``; returns when it started to."""
+        line = self.wait_for(lambda text: text.split()[1:4] == ["live", ruleset, str(version)],
                              timeout)
-        return float(line.split()[3])
+        return datetime.fromisoformat(line.split()[0])
 
     def close(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
+        self.process.terminate()
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
