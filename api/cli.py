@@ -21,6 +21,7 @@ import typer
 import dsl
 import engine
 
+from .cli_serve import keys_app, serve
 from .cli_store import audit_app, db_app, rules_app
 
 app = typer.Typer(
@@ -34,9 +35,12 @@ app = typer.Typer(
 app.add_typer(db_app, name="db")
 app.add_typer(rules_app, name="rules")
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
+app.command()(serve)
 
 EXIT_RULE_ERRORS = 1
 EXIT_BAD_INPUT = 2
+EXIT_REFUSED = 3
 
 
 def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
@@ -123,10 +127,39 @@ def _read_basket(basket: Path) -> dict[str, Any]:
     return data
 
 
+def _ruleset_from_files(paths: list[Path], publish_at: str | None, now: datetime
+                        ) -> engine.RuleSet:
+    published = _parse_instant(publish_at, "--publish-at") if publish_at else now
+    try:
+        return dsl.compile_paths(paths, publish_at=published)
+    except dsl.DslError as error:
+        _print_diagnostics(error.diagnostics)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+
+
+def _ruleset_from_store(name: str, number: int | None) -> engine.RuleSet:
+    """A published version (default: the live one), exactly as the server holds it."""
+    import rules  # the store is only needed here; `evaluate --rules` works without it
+
+    try:
+        store = rules.open_store(rules.Settings.from_env())
+        version = store.version(name, number) if number else store.latest(name)
+    except rules.StoreError as error:
+        _fail(str(error), EXIT_REFUSED)
+    if version is None:
+        _fail(f"no rule set named {name!r} is published", EXIT_REFUSED)
+    return version.ruleset_ir()
+
+
 @app.command()
 def evaluate(
-    rules: Annotated[list[Path], typer.Option("--rules", help="A `.rules` file or a folder.")],
     basket: Annotated[Path, typer.Option("--basket", help="Basket JSON file, or - for stdin.")],
+    rules: Annotated[list[Path] | None, typer.Option(
+        "--rules", help="A `.rules` file or a folder (or use --ruleset).")] = None,
+    ruleset: Annotated[str | None, typer.Option(
+        "--ruleset", help="A published rule set from the rule store instead of files.")] = None,
+    version: Annotated[int | None, typer.Option(
+        "--version", help="With --ruleset: that version (default: the live one).")] = None,
     at: Annotated[
         str | None, typer.Option("--at", help="Instant to price at (ISO-8601 with offset).")
     ] = None,
@@ -135,24 +168,23 @@ def evaluate(
     ] = False,
     publish_at: Annotated[
         str | None,
-        typer.Option("--publish-at", help="Start of `from publish` windows (default: now)."),
+        typer.Option("--publish-at", help="With --rules: start of `from publish` windows "
+                                          "(default: now)."),
     ] = None,
 ) -> None:
-    """Price a basket with rule files and print the response JSON."""
+    """Price a basket with rule files or a published rule set; print the response JSON."""
     now = datetime.now(UTC)
-    published = _parse_instant(publish_at, "--publish-at") if publish_at else now
-    try:
-        ruleset = dsl.compile_paths(rules, publish_at=published)
-    except dsl.DslError as error:
-        _print_diagnostics(error.diagnostics)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+    if (rules is None) == (ruleset is None):
+        _fail("give either --rules PATH (rule files) or --ruleset NAME (the rule store)")
+    compiled = (_ruleset_from_files(rules, publish_at, now) if rules is not None
+                else _ruleset_from_store(ruleset or "", version))
     data = _read_basket(basket)
     if at is not None:
         data["at"] = _parse_instant(at, "--at").isoformat()
     explain = explain or data.get("explain") is True
     try:
         request = engine.parse_request(data, now=now)
-        response = engine.Evaluator(ruleset).evaluate(request, explain=explain)
+        response = engine.Evaluator(compiled).evaluate(request, explain=explain)
     except engine.BasketError as error:
         _fail(f"basket {basket}: {error}")
     typer.echo(engine.dumps(response))

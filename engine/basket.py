@@ -20,6 +20,7 @@ from .ir import CHANNELS
 from .money import MINOR_UNITS, has_valid_precision
 
 MAX_QUANTITY = 10_000  # a line beyond this is wholesale, not retail
+MAX_VERSION = 2_147_483_647  # version numbers are 32-bit in the rule store
 
 REQUEST_FIELDS = frozenset(
     {"channel", "store", "currency", "at", "customer", "coupons", "lines",
@@ -240,7 +241,7 @@ def parse_request(data: Mapping[str, Any], *, now: datetime | None = None) -> Ba
         raise BasketError("explain", "expected true or false")
     version = data.get("version")
     if version is not None and (isinstance(version, bool) or not isinstance(version, int)
-                                or version < 1):
+                                or not 1 <= version <= MAX_VERSION):
         raise BasketError("version", "expected a version number, e.g. 12")
     return BasketRequest(
         channel=_channel(data.get("channel")),

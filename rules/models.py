@@ -93,4 +93,19 @@ class AuditRow(Base):
     details: Mapped[str] = mapped_column(Text)  # JSON object
 
 
-__all__ = ["AuditRow", "Base", "RuleSetRow", "UtcDateTime", "VersionRow"]
+class ApiKeyRow(Base):
+    """An API key of the HTTP API: only its SHA-256 is kept, never the key itself."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # the key's first characters, to recognise it
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    created_by: Mapped[str] = mapped_column(String(200))
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+__all__ = ["ApiKeyRow", "AuditRow", "Base", "RuleSetRow", "UtcDateTime", "VersionRow"]

@@ -35,6 +35,7 @@ from .errors import Conflict, InvalidRequest, NotFound, SourceRejected
 from .models import AuditRow, RuleSetRow, VersionRow
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+MAX_VERSION = 2_147_483_647  # 32-bit integers in every database
 MAX_RETRIES = 50  # publishes without a parent retry this often before giving up
 
 
@@ -142,6 +143,8 @@ class RuleStore:
         """
         check_name(ruleset)
         message, author = _check_text("message", message), _check_text("author", author, 200)
+        if parent is not None and not 0 <= parent <= MAX_VERSION:
+            raise InvalidRequest(f"parent {parent} is not a version number")
         now = self._clock()
         try:
             compiled = dsl.compile_sources(sources, publish_at=now)
@@ -263,6 +266,8 @@ class RuleStore:
             return {name: number for name, number in session.execute(query)}
 
     def version(self, ruleset: str, number: int) -> Version:
+        if not 1 <= number <= MAX_VERSION:
+            raise NotFound(f"rule set {ruleset!r} has no version {number}")
         with Session(self.db) as session:
             row = session.scalars(self._versions_of(ruleset)
                                   .where(VersionRow.number == number)).first()

@@ -45,8 +45,8 @@ def test_db_upgrade_says_what_it_did(database_url: str, monkeypatch: pytest.Monk
 
     first, again = runner.invoke(app, ["db", "upgrade"]), runner.invoke(app, ["db", "upgrade"])
 
-    assert first.stdout == "database upgraded from nothing to schema 0001\n"
-    assert again.stdout == "database already at schema 0001\n"
+    assert first.stdout == "database upgraded from nothing to schema 0002\n"
+    assert again.stdout == "database already at schema 0002\n"
 
 
 def test_an_unmigrated_database_is_refused_with_the_fix(

@@ -122,3 +122,12 @@ def test_moving_or_commenting_a_rule_is_not_a_change(store: RuleStore) -> None:
     diff = diff_versions(store.version("fr", 1), store.version("fr", 2))
 
     assert (diff.added, diff.removed, diff.changed, diff.unchanged) == ([], [], [], 2)
+
+
+@pytest.mark.parametrize("number", [0, -1, 2**31, 2**70])
+def test_a_version_number_out_of_range_is_simply_not_found(store: RuleStore,
+                                                           number: int) -> None:
+    store.publish("fr", sources(BOOTS_10), message="boots", author="ana")
+
+    with pytest.raises(NotFound, match=f"has no version {number}"):
+        store.version("fr", number)

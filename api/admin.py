@@ -1,0 +1,79 @@
+"""The audit log (finance) and API keys (admin) over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+
+import rules
+
+from .auth import Principal
+from .deps import client_address, require, services
+from .problems import PROBLEM_RESPONSES, invalid
+from .schemas import NAME_PATTERN, AuditPageOut, KeyCreatedOut, KeyIn, KeyOut
+
+router = APIRouter(responses=PROBLEM_RESPONSES)
+
+
+def _aware(value: datetime | None, field: str) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise invalid(field, "needs a UTC offset, e.g. 2026-11-23T14:10:00+01:00")
+    return value
+
+
+@router.get("/v1/audit", tags=["audit"], response_model=AuditPageOut,
+            summary="The audit log, filtered and paged (CSV with Accept: text/csv)",
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+            dependencies=[require("audit")])
+def audit(
+    request: Request,
+    ruleset: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=32)] = None,
+    actor: Annotated[str | None, Query(max_length=200)] = None,
+    since: Annotated[datetime | None, Query(description="Inclusive.")] = None,
+    until: Annotated[datetime | None, Query(description="Exclusive.")] = None,
+    after: Annotated[int, Query(ge=0, le=2**62, description="Entries after this id.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=rules.audit.MAX_PAGE)] = 100,
+) -> Any:
+    query = rules.AuditQuery(ruleset=ruleset, action=action, actor=actor,
+                             since=_aware(since, "query.since"),
+                             until=_aware(until, "query.until"), after_id=after, limit=limit)
+    db = services(request).store.db
+    if "text/csv" in request.headers.get("accept", ""):
+        rows: Iterator[str] = rules.audit_csv(rules.all_audit_entries(db, query))
+        return StreamingResponse(rows, media_type="text/csv; charset=utf-8", headers={
+            "Content-Disposition": 'attachment; filename="remise-audit.csv"'})
+    entries = rules.audit_entries(db, query)
+    return {"entries": [e.as_dict() for e in entries],
+            "next_after": entries[-1].id if len(entries) == limit else None}
+
+
+@router.post("/v1/keys", tags=["keys"], response_model=KeyCreatedOut, status_code=201,
+             summary="Create an API key (shown once)")
+def create_key(body: KeyIn, request: Request,
+               caller: Principal = require("keys")) -> dict[str, str]:
+    key = services(request).keys.create(body.name, body.role, created_by=caller.name,
+                                        address=client_address(request))
+    return {"name": body.name, "role": body.role, "key": key}
+
+
+@router.get("/v1/keys", tags=["keys"], response_model=list[KeyOut], summary="API keys",
+            dependencies=[require("keys")])
+def list_keys(request: Request) -> list[dict[str, Any]]:
+    return [vars(k) for k in services(request).keys.list_keys()]
+
+
+@router.delete("/v1/keys/{name}", tags=["keys"], status_code=204, summary="Revoke an API key",
+               response_class=Response)
+def revoke_key(name: Annotated[str, Path(pattern=NAME_PATTERN)], request: Request,
+               caller: Principal = require("keys")) -> Response:
+    services(request).keys.revoke(name, revoked_by=caller.name,
+                                  address=client_address(request))
+    return Response(status_code=204)
+
+
+__all__ = ["router"]

@@ -1,0 +1,127 @@
+"""The FastAPI application: ``create_app()`` (uvicorn factory) wires everything.
+
+On start it opens the rule store (the embedded SQLite default migrates
+itself), loads every rule set's live version, then follows new versions
+(Redis pub/sub, or database polling). ``/readyz`` answers 200 once that first
+load is done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+import rules
+
+from . import admin, authoring, evaluate, problems
+from .schemas import EvaluateIn, HealthOut, ReadyOut
+from .services import Metrics, Services, build_services
+
+Scope = MutableMapping[str, Any]
+ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitable[None]]],
+                   Awaitable[None]]
+
+
+class CountRequests:
+    """Counts requests by route template and status (pure ASGI: no per-request task)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app, self.metrics = app, metrics
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Any]],
+                       send: Callable[[Any], Awaitable[None]]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+
+        async def remember_status(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, remember_status)
+        finally:
+            route = scope.get("route")
+            endpoint = getattr(route, "path", "unmatched")
+            self.metrics.requests.labels(scope["method"], endpoint, str(status)).inc()
+
+
+def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """The schema, with the evaluation request (parsed by the engine, not by FastAPI)."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(title=app.title, version=app.version, routes=app.routes,
+                             description=app.description)
+        definitions = EvaluateIn.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(definitions.pop("$defs", {}))
+        components["EvaluateIn"] = definitions
+        app.openapi_schema = schema
+        return schema
+
+    return build
+
+
+def create_app(settings: rules.Settings | None = None,
+               store: rules.RuleStore | None = None) -> FastAPI:
+    """The remise HTTP API on the configured (or given) rule store."""
+    found = build_services(settings or rules.Settings.from_env(), store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(found.live.start)
+        found.ready = True
+        try:
+            yield
+        finally:
+            found.ready = False
+            await run_in_threadpool(found.close)
+
+    app = FastAPI(title="remise", version="0.1.0", lifespan=lifespan, description=(
+        "Promotion and pricing rules, exact to the cent, identical on every channel. "
+        "Every error is an RFC 9457 problem (application/problem+json)."))
+    app.state.services = found
+    problems.install(app)
+    app.include_router(evaluate.router)
+    app.include_router(authoring.router)
+    app.include_router(admin.router)
+    _health(app, found)
+    app.add_middleware(CountRequests, metrics=found.metrics)  # type: ignore[arg-type]
+    app.openapi = _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _health(app: FastAPI, found: Services) -> None:
+    @app.get("/healthz", tags=["health"], response_model=HealthOut, summary="Process up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["health"], response_model=ReadyOut,
+             summary="Live versions loaded",
+             responses={503: {"model": ReadyOut, "description": "Still loading"}})
+    async def readyz() -> JSONResponse:
+        loaded = {name: entry.version for name, entry in sorted(found.live.loaded().items())}
+        status = 200 if found.ready else 503
+        return JSONResponse({"status": "ready" if found.ready else "starting",
+                             "rulesets": loaded}, status_code=status)
+
+    @app.get("/metrics", tags=["health"], summary="Prometheus metrics",
+             responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(found.metrics.registry),
+                        media_type=CONTENT_TYPE_LATEST)
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,111 @@
+"""``remise serve`` and ``remise keys``: run the HTTP API, manage its API keys."""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+
+import dsl
+import rules
+
+from .auth import ROLES, KeyStore
+from .cli_store import EXIT_BAD_INPUT, EXIT_REFUSED, _fail
+
+DEMO_RULES = Path(__file__).resolve().parents[1] / "examples" / "rules"
+
+keys_app = typer.Typer(help="API keys of the HTTP API (one role each).", no_args_is_help=True)
+
+
+def _open() -> tuple[rules.Settings, rules.RuleStore]:
+    try:
+        settings = rules.Settings.from_env()
+        return settings, rules.open_store(settings)
+    except rules.StoreError as error:
+        _fail(str(error), EXIT_REFUSED)
+
+
+def _publish_demo(store: rules.RuleStore, folder: Path) -> None:
+    """The first start of an empty store publishes the demo rules as `default`."""
+    if store.rulesets() or not folder.is_dir():
+        return
+    sources = {path.relative_to(folder).as_posix(): path.read_text(encoding="utf-8")
+               for path in dsl.rule_files([folder])}
+    version = store.publish("default", sources, message="demo rule set (first start)",
+                            author="remise serve", parent=0, address="local")
+    typer.echo(f"published the demo rules ({version.rule_count} rules) as rule set "
+               f"'default', version {version.number}")
+
+
+def _first_admin_key(keys: KeyStore) -> None:
+    if keys.has_active_admin():
+        typer.echo("admin key: already created (make another with "
+                   "`remise keys create --role admin --name NAME`)")
+        return
+    key = keys.create("admin", "admin", created_by="remise serve", address="local")
+    typer.echo(f"admin key (shown once, keep it): {key}")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
+    demo: Annotated[bool, typer.Option(
+        "--demo/--no-demo", help="Publish the demo rules into an empty store.")] = True,
+) -> None:
+    """Run the HTTP API. With nothing configured: SQLite under ./remise-data, the demo
+    rules published as `default`, and an admin key printed on first start."""
+    settings, store = _open()
+    if demo:
+        _publish_demo(store, DEMO_RULES)
+    _first_admin_key(KeyStore(store))
+    store.db.dispose()
+    where = "SQLite " + settings.database_url.split("///", 1)[-1] if settings.embedded else (
+        "the configured database")
+    typer.echo(f"remise on http://{host}:{port} (API docs: http://{host}:{port}/docs), "
+               f"rules in {where}, {'Redis fan-out' if settings.redis_url else 'polling'}")
+    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level="info", access_log=False)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option("--role", help=f"One of: {', '.join(ROLES)}.")],
+    name: Annotated[str, typer.Option("--name", help="Who or what uses it, e.g. till-paris.")],
+) -> None:
+    """Create an API key and print it, once."""
+    _, store = _open()
+    try:
+        key = KeyStore(store).create(name, role, created_by=f"cli:{getpass.getuser()}",
+                                     address="cli")
+    except rules.InvalidRequest as error:
+        _fail(str(error), EXIT_BAD_INPUT)
+    typer.echo(key)
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
+    """Revoke an API key (refused everywhere within seconds)."""
+    _, store = _open()
+    try:
+        KeyStore(store).revoke(name, revoked_by=f"cli:{getpass.getuser()}", address="cli")
+    except rules.NotFound as error:
+        _fail(str(error), EXIT_REFUSED)
+    except rules.InvalidRequest as error:
+        _fail(str(error), EXIT_BAD_INPUT)
+    typer.echo(f"revoked {name}")
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List API keys (names, roles, prefixes; never the keys)."""
+    _, store = _open()
+    for key in KeyStore(store).list_keys():
+        state = f"revoked {key.revoked_at.isoformat()}" if key.revoked_at else "active"
+        typer.echo(f"{key.name:<24} {key.role:<9} {key.prefix}…  {state}")
+
+
+__all__ = ["keys_app", "serve"]

@@ -1,0 +1,94 @@
+"""Request plumbing shared by the routers: who is calling, and the JSON body."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from .auth import PERMISSIONS, Principal
+from .problems import Problem, invalid
+from .services import Services
+
+MAX_BODY_BYTES = 2 * 1024 * 1024  # a 500-line basket is ~100 KiB; a big rule file ~1 MiB
+
+bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer rk_...`")
+
+ACTIONS = {
+    "evaluate": "price baskets", "author": "change rule sets", "read": "read rule sets",
+    "audit": "read the audit log", "keys": "manage API keys", "bundles": "download bundles",
+}
+
+
+def services(request: Request) -> Services:
+    found: Services = request.app.state.services
+    return found
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(401, "unauthorized", "An API key is required", detail,
+                   headers={"WWW-Authenticate": "Bearer"})
+
+
+def require(permission: str) -> Any:
+    """A dependency: the caller's key, which must have a role allowed to ``permission``."""
+    allowed = PERMISSIONS[permission]
+
+    async def caller(request: Request,
+                     credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
+                     ) -> Principal:
+        if credentials is None:
+            raise _unauthorized("send your API key as `Authorization: Bearer <key>`")
+        keys = services(request).keys
+        known, principal = keys.cached(credentials.credentials)
+        if not known:
+            principal = await run_in_threadpool(keys.lookup, credentials.credentials)
+        if principal is None:
+            raise _unauthorized("this API key is unknown or revoked")
+        if principal.role not in allowed:
+            raise Problem(403, "forbidden", "This key's role may not do this",
+                          f"the {principal.role} role may not {ACTIONS[permission]}; "
+                          f"roles that may: {', '.join(sorted(allowed))}")
+        return principal
+
+    return Depends(caller)
+
+
+async def json_object(request: Request) -> dict[str, Any]:
+    """The body as a JSON object, decimals kept exact; 413 beyond ``MAX_BODY_BYTES``."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large()
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            raise too_large()
+    try:
+        data = json.loads(body, parse_float=Decimal)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        where = (f" at line {error.lineno}, column {error.colno}"
+                 if isinstance(error, json.JSONDecodeError) else "")
+        raise invalid("body", f"not valid JSON{where}") from None
+    if not isinstance(data, dict):
+        raise invalid("body", "expected a JSON object")
+    return data
+
+
+def too_large() -> Problem:
+    return Problem(413, "body-too-large", "The request body is too large",
+                   f"send at most {MAX_BODY_BYTES // 1024} KiB")
+
+
+Handler = Callable[..., Awaitable[Any]]
+
+__all__ = ["client_address", "json_object", "require", "services"]

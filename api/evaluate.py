@@ -1,0 +1,123 @@
+"""``POST /v1/evaluate``: price a basket for any channel; and its bare twin ``/v1/echo``.
+
+Pure: nothing is written. The live version answers unless the request pins
+``version`` (a replay on that version) or asks ``replay`` (the version that
+was live at the basket's ``at``). The response is the engine's own canonical
+JSON, byte for byte what `remise evaluate` prints and a device computes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+import engine
+
+from .deps import json_object, require, services
+from .problems import PROBLEM_RESPONSES, Problem, invalid
+from .schemas import MAX_COUPONS, MAX_LINES, EvaluateIn, EvaluateOut
+from .services import Services
+
+router = APIRouter(tags=["evaluate"])
+
+BODY_DOC = {"requestBody": {"required": True, "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/EvaluateIn"}}}}}
+
+
+def _limits(data: dict[str, Any]) -> tuple[str, bool]:
+    """Checks the engine does not make (sizes, HTTP-only fields); returns (ruleset, replay)."""
+    lines, coupons = data.get("lines"), data.get("coupons")
+    if isinstance(lines, list) and len(lines) > MAX_LINES:
+        raise invalid("lines", f"at most {MAX_LINES} lines per basket, got {len(lines)}")
+    if isinstance(coupons, list) and len(coupons) > MAX_COUPONS:
+        raise invalid("coupons", f"at most {MAX_COUPONS} coupons per basket, got {len(coupons)}")
+    replay = data.pop("replay", False)
+    if not isinstance(replay, bool):
+        raise invalid("replay", "expected true or false")
+    ruleset = data.get("ruleset") or "default"
+    if not isinstance(ruleset, str):
+        raise invalid("ruleset", "expected a rule set name, e.g. \"fr\"")
+    if replay and data.get("version") is not None:
+        raise invalid("replay", "ask for either a `version` or a `replay`, not both")
+    return ruleset, replay
+
+
+def _no_ruleset(name: str) -> Problem:
+    return Problem(404, "not-found", "Not found", f"no rule set named {name!r} is published")
+
+
+def _evaluator(found: Services, name: str, basket: engine.BasketRequest, replay: bool
+               ) -> engine.Evaluator:
+    """Which rules price this basket (may read the database: run in a thread)."""
+    if basket.version is not None:
+        return found.evaluator_of(name, basket.version)
+    if replay:
+        version = found.store.live_at(name, basket.at)
+        if version is None:
+            raise Problem(404, "not-found", "Not found",
+                          f"no version of {name!r} was live at {basket.at.isoformat()}")
+        return found.evaluator_of(name, version.number)
+    live = found.live.get(name)
+    if live is None:
+        raise _no_ruleset(name)
+    return live.evaluator
+
+
+async def _price(request: Request) -> tuple[engine.Evaluator, engine.BasketRequest, str]:
+    data = await json_object(request)
+    name, replay = _limits(data)
+    basket = engine.parse_request(data, now=datetime.now(UTC))
+    found = services(request)
+    live = found.live.loaded().get(name)
+    if basket.version is None and not replay and live is not None:
+        evaluator = live.evaluator  # the hot path: no thread hop, no database
+    else:
+        evaluator = await run_in_threadpool(_evaluator, found, name, basket, replay)
+    if basket.currency != evaluator.currency:
+        raise invalid("currency", f"the rule set {name!r} prices in {evaluator.currency}, "
+                                  f"this basket is in {basket.currency}")
+    return evaluator, basket, name
+
+
+@router.post("/v1/evaluate", summary="Price a basket", openapi_extra=BODY_DOC,
+             response_model=EvaluateOut,
+             responses={**PROBLEM_RESPONSES, 200: {"description": "The priced basket"}},
+             dependencies=[require("evaluate")])
+async def evaluate(request: Request) -> Response:
+    started = time.perf_counter()
+    evaluator, basket, name = await _price(request)
+    response = evaluator.evaluate(basket, explain=basket.explain)
+    body = engine.dumps(response).encode("utf-8")
+    services(request).metrics.evaluate_seconds.labels(name).observe(
+        time.perf_counter() - started)
+    return Response(body, media_type="application/json",
+                    headers={"X-Remise-Version": str(response["version"])})
+
+
+@router.post("/v1/echo", summary="Check a basket without pricing it", openapi_extra=BODY_DOC,
+             response_model=EvaluateIn,
+             responses={**PROBLEM_RESPONSES, 200: {"description": "The basket, as understood"}},
+             dependencies=[require("evaluate")])
+async def echo(request: Request) -> Response:
+    """Parses and checks a basket exactly as `/v1/evaluate` does (rule set included) and
+    sends it back, priced by nothing: a channel can check what it sends, and the HTTP
+    benchmark uses it as its baseline."""
+    evaluator, basket, _ = await _price(request)
+    del evaluator
+    echoed = {"channel": basket.channel, "store": basket.store, "currency": basket.currency,
+              "at": basket.at.isoformat(), "coupons": list(basket.coupons),
+              "lines": [{"id": line.id, "sku": line.sku, "quantity": line.quantity,
+                         "unit_price": str(line.unit_price), "category": line.category,
+                         "brand": line.brand, "attributes": dict(line.attributes)}
+                        for line in basket.lines],
+              "ruleset": basket.ruleset or "default", "explain": basket.explain}
+    return Response(json.dumps(echoed, separators=(",", ":"), ensure_ascii=False),
+                    media_type="application/json")
+
+
+__all__ = ["router"]

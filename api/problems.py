@@ -1,0 +1,150 @@
+"""RFC 9457 problem details: every error of the HTTP API, one shape.
+
+``{"type", "title", "status", "detail", "instance"}`` plus ``errors`` (each
+naming the offending ``field`` and saying what is wrong) for invalid input,
+and ``diagnostics`` (line, column, message, hint) for rules that do not
+compile. Served as ``application/problem+json``; never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import dsl
+import engine
+import rules
+
+from .schemas import DiagnosticOut
+
+log = logging.getLogger("remise.api")
+
+PROBLEM_BASE = "https://remise.dev/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Where, e.g. `lines.0.unit_price` or `body.message`.")
+    message: str
+
+
+class ProblemOut(BaseModel):
+    """An RFC 9457 problem."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[FieldError] | None = None
+    diagnostics: list[DiagnosticOut] | None = None
+    head: int | None = Field(default=None, description="On a conflict: the latest version.")
+
+
+class Problem(Exception):
+    def __init__(self, status: int, slug: str, title: str, detail: str, *,
+                 errors: list[dict[str, str]] | None = None,
+                 diagnostics: list[dict[str, Any]] | None = None,
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.slug, self.title, self.detail = status, slug, title, detail
+        self.errors, self.diagnostics = errors, diagnostics
+        self.headers, self.extra = headers, extra
+
+
+def invalid(field: str, message: str, status: int = 422) -> Problem:
+    return Problem(status, "invalid-request", "The request is not valid",
+                   f"{field}: {message}", errors=[{"field": field, "message": message}])
+
+
+def problem_response(problem: Problem, instance: str | None) -> JSONResponse:
+    body: dict[str, Any] = {"type": PROBLEM_BASE + problem.slug, "title": problem.title,
+                            "status": problem.status, "detail": problem.detail,
+                            "instance": instance}
+    if problem.errors is not None:
+        body["errors"] = problem.errors
+    if problem.diagnostics is not None:
+        body["diagnostics"] = problem.diagnostics
+    body.update(problem.extra)
+    return JSONResponse(body, status_code=problem.status, media_type=MEDIA_TYPE,
+                        headers=problem.headers)
+
+
+def from_store_error(error: rules.StoreError) -> Problem:
+    if isinstance(error, rules.SourceRejected):
+        return Problem(422, "rules-do-not-compile", "The rules do not compile", str(error),
+                       diagnostics=[d.as_dict() for d in error.diagnostics])
+    if isinstance(error, rules.Conflict):
+        return Problem(409, "stale-parent", "Another version was published since",
+                       str(error), head=error.head)
+    if isinstance(error, rules.NotFound):
+        return Problem(404, "not-found", "Not found", str(error))
+    if isinstance(error, rules.SchemaNotReady):
+        return Problem(503, "store-unavailable", "The rule store is not available", str(error))
+    return Problem(422, "invalid-request", "The request is not valid", str(error))
+
+
+def diagnostics_of(error: dsl.DslError) -> list[dict[str, Any]]:
+    return [d.as_dict() for d in error.diagnostics]
+
+
+def _field(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc]
+    return ".".join(parts) if parts else "body"
+
+
+def install(app: FastAPI) -> None:
+    """Route every error through problem details."""
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, problem: Problem) -> JSONResponse:
+        return problem_response(problem, request.url.path)
+
+    @app.exception_handler(rules.StoreError)
+    async def _store(request: Request, error: rules.StoreError) -> JSONResponse:
+        return problem_response(from_store_error(error), request.url.path)
+
+    @app.exception_handler(engine.BasketError)
+    async def _basket(request: Request, error: engine.BasketError) -> JSONResponse:
+        return problem_response(invalid(error.path or "body", error.message), request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        errors = [{"field": _field(e["loc"]), "message": e["msg"]} for e in error.errors()]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:3])
+        return problem_response(Problem(422, "invalid-request", "The request is not valid",
+                                        detail, errors=errors), request.url.path)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        if error.status_code == 400:  # FastAPI could not decode the body (not UTF-8 JSON)
+            return problem_response(invalid("body", "not valid JSON (UTF-8 expected)"),
+                                    request.url.path)
+        slug = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
+        return problem_response(Problem(error.status_code, slug, str(error.detail),
+                                        str(error.detail), headers=error.headers),
+                                request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s", request.url.path)
+        return problem_response(Problem(500, "internal-error", "Internal error",
+                                        "remise could not answer this request; it is logged"),
+                                request.url.path)
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ProblemOut, "description": text,
+             "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemOut"}}}}
+    for status, text in ((401, "No or unknown API key"), (403, "The key's role may not do this"),
+                         (404, "No such rule set or version"), (413, "Body too large"),
+                         (422, "Invalid request"))
+}
+
+__all__ = ["PROBLEM_RESPONSES", "Problem", "ProblemOut", "install", "invalid"]

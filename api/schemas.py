@@ -1,0 +1,288 @@
+"""Request and response bodies of the HTTP API, as pydantic models.
+
+The evaluation request and response are *documented* by these models but
+parsed and produced by the engine itself (``engine.parse_request``,
+``engine.dumps``), so that money never passes through a float and the HTTP
+answer is byte for byte the command line's and the device's.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+MAX_LINES = 500
+MAX_COUPONS = 20
+MAX_SOURCE_CHARS = 1_000_000
+MAX_VERSION = 2_147_483_647  # version numbers are 32-bit in the database
+AMOUNT_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,3})?$"
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- evaluation (documentation of the contract) --------------------------------------
+
+
+class CustomerIn(_Strict):
+    id: str | None = Field(default=None, min_length=1)
+    cardholder: bool = False
+    tier: str | None = Field(default=None, min_length=1)
+    segments: list[str] = []
+    attributes: dict[str, str] | None = None
+
+
+class LineIn(_Strict):
+    id: str = Field(min_length=1)
+    sku: str = Field(min_length=1)
+    quantity: int = Field(ge=1, le=10_000)
+    unit_price: str = Field(pattern=AMOUNT_PATTERN, examples=["89.90"],
+                            description="Decimal string in the currency's unit; never a float.")
+    category: str | None = Field(default=None, min_length=1)
+    brand: str | None = Field(default=None, min_length=1)
+    attributes: dict[str, str] | None = None
+
+
+class EvaluateIn(_Strict):
+    """A basket to price (DESIGN.md, "The evaluation contract")."""
+
+    channel: Literal["pos", "web", "mobile", "kiosk"]
+    store: str | None = Field(default=None, min_length=1)
+    currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])
+    at: datetime | None = Field(default=None, description="Default: now. With an offset.")
+    customer: CustomerIn | None = None
+    coupons: list[str] | None = Field(default=None, max_length=MAX_COUPONS)
+    lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
+    ruleset: str | None = Field(default=None, pattern=NAME_PATTERN,
+                                description="Default: `default`.")
+    version: int | None = Field(default=None, ge=1, le=MAX_VERSION,
+                                description="Replay on this version.")
+    replay: bool = Field(default=False, description=(
+        "Price on the version that was live at `at` (finance replays a past basket)."))
+    explain: bool = False
+
+
+class Adjustment(BaseModel):
+    rule: str
+    title: str
+    amount: str
+
+
+class RuleRef(BaseModel):
+    rule: str
+    title: str
+
+
+class LineOut(BaseModel):
+    id: str
+    sku: str
+    quantity: int
+    list_price: str
+    unit_price: str
+    subtotal: str
+    discount: str
+    total: str
+    adjustments: list[Adjustment]
+    price_rule: RuleRef | None = None
+
+
+class PointsByRule(BaseModel):
+    rule: str
+    title: str
+    points: int
+
+
+class Points(BaseModel):
+    total: int
+    by_rule: list[PointsByRule]
+
+
+class CouponOut(BaseModel):
+    code: str
+    status: Literal["applied", "rejected"]
+    reason: str | None = None
+
+
+class Explained(BaseModel):
+    rule: str
+    title: str
+    status: Literal["applied", "not_applied"]
+    reason: str
+
+
+class EvaluateOut(BaseModel):
+    version: int | None
+    currency: str
+    at: str
+    lines: list[LineOut]
+    subtotal: str
+    discount: str
+    total: str
+    points: Points
+    applied: list[Adjustment]
+    coupons: list[CouponOut]
+    explain: list[Explained] | None = None
+
+
+# --- authoring -------------------------------------------------------------------------
+
+
+class SourceIn(_Strict):
+    """Rule source: one text (`source`) or several files (`sources`)."""
+
+    source: str | None = Field(default=None, max_length=MAX_SOURCE_CHARS)
+    sources: dict[str, str] | None = Field(default=None, description="File name -> text.")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> SourceIn:
+        if (self.source is None) == (self.sources is None):
+            raise ValueError("send either `source` (one text) or `sources` (file name -> text)")
+        if self.sources is not None and not self.sources:
+            raise ValueError("`sources` is empty")
+        if self.sources is not None and sum(map(len, self.sources.values())) > MAX_SOURCE_CHARS:
+            raise ValueError(f"the sources are longer than {MAX_SOURCE_CHARS:,} characters")
+        return self
+
+    def files(self, ruleset: str) -> dict[str, str]:
+        return dict(self.sources) if self.sources is not None else {
+            f"{ruleset}.rules": self.source or ""}
+
+
+class PublishIn(SourceIn):
+    message: str = Field(min_length=1, max_length=2000)
+    parent: int = Field(ge=0, le=MAX_VERSION, description=(
+        "The version this change is based on; 0 for a new rule set. A stale parent is "
+        "refused with 409."))
+
+
+class RollbackIn(_Strict):
+    to: int = Field(ge=1, le=MAX_VERSION)
+    message: str = Field(min_length=1, max_length=2000)
+    parent: int | None = Field(default=None, ge=1, le=MAX_VERSION)
+
+
+class DiagnosticOut(BaseModel):
+    file: str
+    line: int
+    column: int
+    end_column: int
+    message: str
+    hint: str | None = None
+
+
+class ValidateOut(BaseModel):
+    valid: bool
+    rules: int | None = None
+    currency: str | None = None
+    diagnostics: list[DiagnosticOut]
+
+
+class LivePeriodOut(BaseModel):
+    version: int
+    start: datetime
+    end: datetime | None
+
+
+class VersionOut(BaseModel):
+    ruleset: str
+    number: int
+    parent: int | None
+    content_hash: str
+    rule_count: int
+    author: str
+    message: str
+    created_at: datetime
+    live_from: datetime
+    rollback_of: int | None
+
+
+class VersionDetailOut(VersionOut):
+    sources: dict[str, str]
+    live_periods: list[LivePeriodOut] = Field(description=(
+        "When this content was live: the version's own period, then those of later "
+        "rollbacks to it."))
+
+
+class RuleSetOut(BaseModel):
+    name: str
+    live_version: int
+    live_from: datetime
+    versions: int
+
+
+class RuleChangeOut(BaseModel):
+    rule: str
+    title: str
+    diff: str
+    fields: list[str]
+
+
+class DiffOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    ruleset: str
+    from_: int = Field(alias="from")
+    to: int
+    added: list[RuleChangeOut]
+    removed: list[RuleChangeOut]
+    changed: list[RuleChangeOut]
+    unchanged: int
+
+
+class LiveOut(BaseModel):
+    ruleset: str
+    at: datetime
+    version: VersionOut
+
+
+# --- audit, keys, health ---------------------------------------------------------------
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    ruleset: str | None
+    version: int | None
+    message: str
+    address: str | None
+    details: dict[str, Any]
+
+
+class AuditPageOut(BaseModel):
+    entries: list[AuditEntryOut]
+    next_after: int | None = Field(description="Pass as `after` for the next page.")
+
+
+class KeyIn(_Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    role: Literal["marketer", "finance", "channel", "device", "admin"]
+
+
+class KeyCreatedOut(BaseModel):
+    name: str
+    role: str
+    key: str = Field(description="Shown this once; only its hash is stored.")
+
+
+class KeyOut(BaseModel):
+    name: str
+    role: str
+    prefix: str
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None
+
+
+class HealthOut(BaseModel):
+    status: str
+
+
+class ReadyOut(BaseModel):
+    status: str
+    rulesets: dict[str, int]

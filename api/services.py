@@ -1,0 +1,84 @@
+"""What one API process holds: settings, the store, keys, the live cache, metrics."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+import engine
+import rules
+
+from .auth import KeyStore
+
+PAST_VERSIONS_KEPT = 16  # evaluators of pinned / replayed versions kept per process
+
+
+class Metrics:
+    """Prometheus metrics of one app (its own registry, so tests never collide)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.evaluate_seconds = Histogram(
+            "remise_evaluate_seconds", "Time to price a basket (parse, evaluate, encode).",
+            ["ruleset"], registry=self.registry,
+            buckets=(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1))
+        self.requests = Counter("remise_http_requests_total", "HTTP requests by endpoint.",
+                                ["method", "endpoint", "status"], registry=self.registry)
+        self.live_version = Gauge("remise_live_version", "Live version number per rule set.",
+                                  ["ruleset"], registry=self.registry)
+        self.reloads = Counter("remise_live_reloads_total",
+                               "Live versions installed by this process.", ["ruleset"],
+                               registry=self.registry)
+
+    def reloaded(self, entry: rules.LiveRuleSet) -> None:
+        self.live_version.labels(entry.name).set(entry.version)
+        self.reloads.labels(entry.name).inc()
+
+
+@dataclass
+class Services:
+    settings: rules.Settings
+    store: rules.RuleStore
+    keys: KeyStore
+    live: rules.LiveCache
+    metrics: Metrics
+    ready: bool = False
+    _past: OrderedDict[tuple[str, int], engine.Evaluator] = field(default_factory=OrderedDict)
+    _past_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def evaluator_of(self, ruleset: str, number: int) -> engine.Evaluator:
+        """The evaluator of a given version: the live one, or a past one (kept in an LRU)."""
+        live = self.live.get(ruleset)
+        if live is not None and live.version == number:
+            return live.evaluator
+        key = (ruleset, number)
+        with self._past_lock:
+            if key in self._past:
+                self._past.move_to_end(key)
+                return self._past[key]
+        evaluator = engine.Evaluator(self.store.version(ruleset, number).ruleset_ir())
+        with self._past_lock:
+            self._past[key] = evaluator
+            while len(self._past) > PAST_VERSIONS_KEPT:
+                self._past.popitem(last=False)
+        return evaluator
+
+    def close(self) -> None:
+        self.live.stop()
+        if self.live.fanout is not None:
+            self.live.fanout.close()
+        self.store.db.dispose()
+
+
+def build_services(settings: rules.Settings, store: rules.RuleStore | None = None) -> Services:
+    store = store or rules.open_store(settings)
+    metrics = Metrics()
+    live = rules.follow_live(settings, store)
+    live.on_reload.append(metrics.reloaded)
+    return Services(settings, store, KeyStore(store), live, metrics)
+
+
+__all__ = ["Metrics", "Services", "build_services"]

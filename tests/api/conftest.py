@@ -1,0 +1,48 @@
+"""An API under test: the real app on a real store, with one key per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+import rules
+from api.app import create_app
+
+ROLE_KEYS = {"marketer": "mia", "finance": "fin", "channel": "till", "device": "tab",
+             "admin": "root"}
+
+
+@dataclass
+class Api:
+    client: TestClient
+    store: rules.RuleStore
+    keys: dict[str, str] = field(default_factory=dict)  # role -> key
+
+    def as_role(self, role: str | None) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys[role]}"} if role else {}
+
+    def call(self, role: str | None, method: str, path: str, **kwargs: Any) -> Any:
+        headers = {**self.as_role(role), **kwargs.pop("headers", {})}
+        return self.client.request(method, path, headers=headers, **kwargs)
+
+
+def settings_for(store: rules.RuleStore) -> rules.Settings:
+    return rules.Settings(database_url=store.db.url.render_as_string(hide_password=False),
+                          redis_url=None, redis_prefix="remise", poll_seconds=2.0,
+                          data_dir=Path("."), embedded=False)
+
+
+@pytest.fixture
+def api(store: rules.RuleStore) -> Iterator[Api]:
+    app = create_app(settings_for(store), store=store)
+    with TestClient(app) as client:
+        found = Api(client, store)
+        keys = app.state.services.keys
+        for role, name in ROLE_KEYS.items():
+            found.keys[role] = keys.create(name, role, created_by="test")
+        yield found

@@ -1,0 +1,115 @@
+"""Bad requests get a located RFC 9457 problem, change nothing, and never a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from api.deps import MAX_BODY_BYTES
+from tests.store.scenario import BOOTS_10, HEADER, boots_basket
+
+from .conftest import Api
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def published(api: Api) -> Api:
+    api.call("admin", "POST", "/v1/rulesets/fr/versions",
+             json={"source": HEADER + BOOTS_10, "message": "v1", "parent": 0})
+    return api
+
+
+def _basket(**changes: Any) -> dict[str, Any]:
+    return {**boots_basket(), "ruleset": "fr", **changes}
+
+
+def _line(n: int) -> dict[str, Any]:
+    return {"id": str(n), "sku": f"S{n}", "quantity": 1, "unit_price": "1.00"}
+
+
+@pytest.mark.parametrize(("body", "status", "field", "words"), [
+    (_basket(lines=[_line(n) for n in range(501)]), 422, "lines", "at most 500 lines"),
+    (_basket(coupons=[f"C{n}" for n in range(21)]), 422, "coupons", "at most 20 coupons"),
+    (_basket(currency="USD"), 422, "currency", "prices in EUR, this basket is in USD"),
+    (_basket(lines=[{**_line(1), "quantity": 0}]), 422, "lines[0].quantity", "from 1 to"),
+    (_basket(lines=[{**_line(1), "unit_price": "1.005"}]), 422, "lines[0].unit_price",
+     "more than 2 decimals"),
+    (_basket(lines=[{**_line(1), "unit_price": "1e13"}]), 422, "lines[0].unit_price",
+     "too large"),
+    (_basket(at="2026-11-27T10:00:00"), 422, "at", "no UTC offset"),
+    (_basket(chanel="pos"), 422, "chanel", 'did you mean "channel"'),
+    (_basket(replay="yes"), 422, "replay", "true or false"),
+    (_basket(replay=True, version=1), 422, "replay", "not both"),
+    (_basket(ruleset="be"), 404, None, "no rule set named 'be'"),
+    (_basket(version=9), 404, None, "has no version 9"),
+])
+def test_bad_baskets_are_refused_with_the_field(
+    published: Api, body: dict[str, Any], status: int, field: str | None, words: str
+) -> None:
+    response = published.call("channel", "POST", "/v1/evaluate", json=body)
+
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["status"] == status and problem["instance"] == "/v1/evaluate"
+    assert words in problem["detail"]
+    if field is not None:
+        assert problem["errors"][0]["field"] == field
+
+
+def test_a_body_that_is_not_json_is_located(published: Api) -> None:
+    response = published.call("channel", "POST", "/v1/evaluate", content=b'{"channel": ',
+                              headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "body", "message": "not valid JSON at line 1, column 13"}]
+
+
+def test_a_body_over_the_limit_is_413(published: Api) -> None:
+    response = published.call("channel", "POST", "/v1/evaluate",
+                              content=b" " * (MAX_BODY_BYTES + 1),
+                              headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 413
+    assert response.json()["type"] == "https://remise.dev/problems/body-too-large"
+
+
+def test_a_rule_source_that_does_not_compile_is_422_with_diagnostics(published: Api) -> None:
+    response = published.call("marketer", "POST", "/v1/rulesets/fr/versions", json={
+        "source": HEADER + "rule x {\n", "message": "broken", "parent": 1})
+
+    assert response.status_code == 422
+    diagnostics = response.json()["diagnostics"]
+    assert diagnostics[0]["file"] == "fr.rules" and diagnostics[0]["line"] == 4
+    assert published.call("marketer", "GET", "/v1/rulesets/fr/versions").json()[-1][
+        "number"] == 1
+
+
+@pytest.mark.parametrize(("method", "path", "body", "field"), [
+    ("POST", "/v1/rulesets/fr/versions", {"source": "x", "parent": 1}, "body.message"),
+    ("POST", "/v1/rulesets/fr/versions", {"message": "m", "parent": 1}, "body"),
+    ("POST", "/v1/rulesets/Bad%20Name/validate", {"source": "x"}, "path.name"),
+    ("GET", "/v1/rulesets/fr/diff?to=1", None, "query.from"),
+    ("GET", "/v1/rulesets/fr/live?at=tomorrow", None, "query.at"),
+    ("POST", "/v1/keys", {"name": "k", "role": "boss"}, "body.role"),
+])
+def test_invalid_requests_name_the_field(published: Api, method: str, path: str,
+                                         body: dict[str, Any] | None, field: str) -> None:
+    response = published.call("admin", method, path, json=body)
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert field in [error["field"] for error in response.json()["errors"]]
+
+
+def test_unknown_paths_and_methods_are_problems_too(published: Api) -> None:
+    missing = published.call("admin", "GET", "/v1/nothing-here")
+    wrong_method = published.call("admin", "PUT", "/v1/evaluate")
+
+    assert (missing.status_code, missing.json()["type"]) == (
+        404, "https://remise.dev/problems/not-found")
+    assert wrong_method.status_code == 405
+    assert wrong_method.headers["content-type"] == "application/problem+json"
