@@ -18,6 +18,7 @@ def modules_loaded_by(package: str) -> set[str]:
 @pytest.mark.parametrize(("package", "forbidden"), [
     ("engine", {"lark", "dsl", "rules", "api", "fastapi", "sqlalchemy", "redis", "typer"}),
     ("dsl", {"rules", "api", "fastapi", "sqlalchemy", "redis", "typer"}),
+    ("rules", {"api", "fastapi", "starlette", "uvicorn", "typer", "lark_cython"}),
 ])
 def test_a_layer_never_imports_the_layers_above(package: str, forbidden: set[str]) -> None:
     assert modules_loaded_by(package) & forbidden == set()
@@ -26,6 +27,7 @@ def test_a_layer_never_imports_the_layers_above(package: str, forbidden: set[str
 def test_public_names_are_exported() -> None:
     import dsl
     import engine
+    import rules
 
-    for package in (dsl, engine):
+    for package in (dsl, engine, rules):
         assert all(hasattr(package, name) for name in package.__all__)
