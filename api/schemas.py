@@ -116,6 +116,9 @@ class Explained(BaseModel):
 
 class EvaluateOut(BaseModel):
     version: int | None
+    content_hash: str | None = Field(default=None, description=(
+        "SHA-256 of the version's compiled rules: with `version`, names exactly which "
+        "rules priced this basket (on the server and on offline devices)."))
     currency: str
     at: str
     lines: list[LineOut]

@@ -350,6 +350,9 @@ class RuleSet(_Node):
     currency: str
     timezone: str
     version: int | None = None  # the store's version number; None from files
+    # SHA-256 of the version's IR (as the store computed it); None from files.
+    # Responses carry it so a receipt names exactly which rules priced it.
+    content_hash: str | None = None
     rules: tuple[Rule, ...]
 
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)

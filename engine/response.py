@@ -54,6 +54,7 @@ def build_response(
     discount = sum(item.discount for item in items)
     response: dict[str, Any] = {
         "version": ruleset.version,
+        **({"content_hash": ruleset.content_hash} if ruleset.content_hash else {}),
         "currency": currency,
         "at": evaluation.request.at.isoformat(),
         "lines": [_line(item, money) for item in items],

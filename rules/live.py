@@ -184,7 +184,8 @@ class LiveCache:
                ir_json: str) -> LiveRuleSet:
         """Read and compile a version, reusing whatever the live one shares with it."""
         reader = self._readers.setdefault(name, runtime.RuleSetReader())
-        ruleset = reader.read(ir_json).model_copy(update={"version": number})
+        ruleset = reader.read(ir_json).model_copy(
+            update={"version": number, "content_hash": content_hash})
         current = self._live.get(name)
         evaluator = runtime.Evaluator(ruleset, reuse=current.evaluator if current else None)
         return LiveRuleSet(name, number, content_hash, live_from, ruleset, evaluator)

@@ -59,8 +59,9 @@ class Version(VersionSummary):
     ir_json: str = field(repr=False)
 
     def ruleset_ir(self) -> runtime.RuleSet:
-        """The compiled rules, stamped with this version's number."""
-        return runtime.load_ruleset(self.ir_json).model_copy(update={"version": self.number})
+        """The compiled rules, stamped with this version's number and content hash."""
+        return runtime.load_ruleset(self.ir_json).model_copy(
+            update={"version": self.number, "content_hash": self.content_hash})
 
 
 @dataclass(frozen=True)
