@@ -20,7 +20,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 import rules
 
-from . import admin, authoring, evaluate, problems
+from . import admin, authoring, bundles, evaluate, problems
 from .schemas import EvaluateIn, HealthOut, ReadyOut
 from .services import Metrics, Services, build_services
 
@@ -97,6 +97,7 @@ def create_app(settings: rules.Settings | None = None,
     app.include_router(evaluate.router)
     app.include_router(authoring.router)
     app.include_router(admin.router)
+    app.include_router(bundles.router)
     _health(app, found)
     app.add_middleware(CountRequests, metrics=found.metrics)  # type: ignore[arg-type]
     app.openapi = _openapi(app)  # type: ignore[method-assign]

@@ -21,6 +21,7 @@ import typer
 import dsl
 import engine
 
+from .cli_device import device_app
 from .cli_serve import keys_app, serve
 from .cli_store import audit_app, db_app, rules_app
 
@@ -36,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(rules_app, name="rules")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(device_app, name="device")
 app.command()(serve)
 
 EXIT_RULE_ERRORS = 1

@@ -282,6 +282,17 @@ class KeyOut(BaseModel):
     revoked_at: datetime | None
 
 
+class SigningKeyOut(BaseModel):
+    key_id: str
+    algorithm: Literal["Ed25519"]
+    public_key: str = Field(description="The raw 32-byte public key, base64.")
+    active: bool = Field(description="Whether it signs bundles now.")
+
+
+class SigningKeysOut(BaseModel):
+    keys: list[SigningKeyOut]
+
+
 class HealthOut(BaseModel):
     status: str
 

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 import engine
 import rules
+from rules.bundles import BundleIssuer, SigningKeys
 
 from .auth import KeyStore
 
@@ -45,6 +46,7 @@ class Services:
     keys: KeyStore
     live: rules.LiveCache
     metrics: Metrics
+    bundles: BundleIssuer
     ready: bool = False
     _past: OrderedDict[tuple[str, int], engine.Evaluator] = field(default_factory=OrderedDict)
     _past_lock: threading.Lock = field(default_factory=threading.Lock)
@@ -78,7 +80,8 @@ def build_services(settings: rules.Settings, store: rules.RuleStore | None = Non
     metrics = Metrics()
     live = rules.follow_live(settings, store)
     live.on_reload.append(metrics.reloaded)
-    return Services(settings, store, KeyStore(store), live, metrics)
+    bundles = BundleIssuer(SigningKeys(settings.signing_keys_dir), settings.bundle_valid_hours)
+    return Services(settings, store, KeyStore(store), live, metrics, bundles)
 
 
 __all__ = ["Metrics", "Services", "build_services"]

@@ -7,6 +7,10 @@
   every process polls the database instead).
 * ``REMISE_REDIS_PREFIX``: prefix of remise's Redis keys and channel (default
   ``remise``), for deployments that share one Redis.
+* ``REMISE_BUNDLE_KEYS_DIR``: the Ed25519 keys that sign device bundles
+  (default ``bundle-keys`` in the data folder; created on first use).
+* ``REMISE_BUNDLE_VALID_HOURS``: how long a bundle may be used offline
+  (default 72).
 * ``REMISE_POLL_SECONDS``: how often a process checks the database for a new
   live version: default 2 s without Redis; with Redis the check is only a
   safety net behind pub/sub and defaults to 30 s.
@@ -34,6 +38,8 @@ class Settings:
     poll_seconds: float
     data_dir: Path
     embedded: bool  # the database is the default SQLite file in the data folder
+    bundle_keys_dir: Path | None = None  # None: bundle-keys in the data folder
+    bundle_valid_hours: float = 72.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -49,7 +55,26 @@ class Settings:
             poll_seconds=_seconds(env.get("REMISE_POLL_SECONDS"), default_poll),
             data_dir=data_dir,
             embedded=not url,
+            bundle_keys_dir=Path(env.get("REMISE_BUNDLE_KEYS_DIR") or data_dir / "bundle-keys"),
+            bundle_valid_hours=_hours(env.get("REMISE_BUNDLE_VALID_HOURS")),
         )
+
+    @property
+    def signing_keys_dir(self) -> Path:
+        return self.bundle_keys_dir or self.data_dir / "bundle-keys"
+
+
+def _hours(text: str | None) -> float:
+    if not text:
+        return 72.0
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidRequest(f"REMISE_BUNDLE_VALID_HOURS={text!r} is not a number") from None
+    if not 0 < value <= 24 * 90:
+        raise InvalidRequest(f"REMISE_BUNDLE_VALID_HOURS={text!r} must be above 0 and at most "
+                             "2160 (90 days)")
+    return value
 
 
 def _seconds(text: str | None, default: float) -> float:

@@ -94,7 +94,12 @@ def content_hash(ir_json: str) -> str:
     return hashlib.sha256(ir_json.encode("utf-8")).hexdigest()
 
 
+RESERVED_NAMES = frozenset({"keys"})  # /v1/bundles/keys lists signing keys
+
+
 def check_name(name: str) -> str:
+    if name in RESERVED_NAMES:
+        raise InvalidRequest(f"rule set name {name!r} is reserved; choose another")
     if not NAME_PATTERN.fullmatch(name):
         raise InvalidRequest(
             f"rule set name {name!r} is not allowed: use 1 to 64 lower-case letters, digits, "

@@ -31,15 +31,15 @@ class Api:
         return self.client.request(method, path, headers=headers, **kwargs)
 
 
-def settings_for(store: rules.RuleStore) -> rules.Settings:
+def settings_for(store: rules.RuleStore, data_dir: Path) -> rules.Settings:
     return rules.Settings(database_url=store.db.url.render_as_string(hide_password=False),
                           redis_url=None, redis_prefix="remise", poll_seconds=2.0,
-                          data_dir=Path("."), embedded=False)
+                          data_dir=data_dir, embedded=False)
 
 
 @pytest.fixture
-def api(store: rules.RuleStore) -> Iterator[Api]:
-    app = create_app(settings_for(store), store=store)
+def api(store: rules.RuleStore, tmp_path: Path) -> Iterator[Api]:
+    app = create_app(settings_for(store, tmp_path), store=store)
     with TestClient(app) as client:
         found = Api(client, store)
         keys = app.state.services.keys

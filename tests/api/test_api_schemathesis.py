@@ -36,7 +36,7 @@ def _app(tmp: Path) -> tuple[FastAPI, str]:
     rules.upgrade(db)
     store = rules.RuleStore(db)
     store.publish("default", {"default.rules": HEADER + BOOTS_10}, message="v1", author="t")
-    app = create_app(settings_for(store), store=store)
+    app = create_app(settings_for(store, tmp), store=store)
     key = app.state.services.keys.create("root", "admin", created_by="test")
     return app, key
 

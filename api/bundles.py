@@ -1,0 +1,61 @@
+"""Bundles for store devices: ``GET /v1/bundles/{ruleset}`` and the signing keys."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+import engine
+from engine.bundle import MEDIA_TYPE
+
+from .deps import require, services
+from .problems import PROBLEM_RESPONSES, Problem
+from .schemas import NAME_PATTERN, SigningKeysOut
+
+router = APIRouter(prefix="/v1/bundles", tags=["bundles"], responses=PROBLEM_RESPONSES)
+
+
+@router.get("/keys", response_model=SigningKeysOut, summary="Public keys that sign bundles",
+            dependencies=[require("bundles")])
+def signing_keys(request: Request) -> dict[str, Any]:
+    """Every key that signs or will sign bundles: a device trusts them by id."""
+    keys = services(request).bundles.keys
+    active, _ = keys.active()
+    return {"keys": [{"key_id": key_id, "algorithm": "Ed25519", "active": key_id == active,
+                      "public_key": base64.b64encode(raw).decode("ascii")}
+                     for key_id, raw in keys.public_keys().items()]}
+
+
+@router.get("/{ruleset}", summary="The live version's signed bundle for a channel and store",
+            response_class=Response,
+            responses={200: {"description": f"The bundle ({engine.BUNDLE_FORMAT}); its ETag "
+                                            "is the SHA-256 of its bytes",
+                             "content": {MEDIA_TYPE: {"schema": {"type": "string"}}}},
+                       304: {"description": "Unchanged since the ETag sent"}},
+            dependencies=[require("bundles")])
+def bundle(
+    request: Request,
+    ruleset: Annotated[str, Path(pattern=NAME_PATTERN)],
+    channel: Annotated[Literal["pos", "web", "mobile", "kiosk"], Query()],
+    store: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+) -> Response:
+    found = services(request)
+    live = found.live.get(ruleset)
+    if live is None:
+        raise Problem(404, "not-found", "Not found",
+                      f"no rule set named {ruleset!r} is published")
+    data = found.bundles.issue(ruleset, live.ruleset, channel, store, datetime.now(UTC))
+    etag = '"' + hashlib.sha256(data).hexdigest() + '"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache",
+               "X-Remise-Version": str(live.version)}
+    sent = [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]
+    if etag in sent or "*" in sent:
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=MEDIA_TYPE, headers=headers)
+
+
+__all__ = ["router"]

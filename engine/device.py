@@ -1,0 +1,172 @@
+"""The device runtime: a folder holding the last good bundle, evaluated offline.
+
+Needs no server, web framework, SQL or parser: only the engine. The folder
+holds ``bundle.rbundle`` (the last good bundle), ``trusted-keys.json`` (the
+Ed25519 public keys the device trusts, by key id) and ``state.json`` (the
+highest version ever installed, so an older bundle is refused even after the
+current one is deleted). Every write is atomic (a temporary file, fsync,
+rename): a crash or a corrupt download never replaces the last good bundle.
+
+When the bundle is past ``offline_valid_until`` the device follows its
+policy (``WhenExpired``): ``mark-stale`` (default) prices as usual and marks
+the answer ``"stale": true``; ``base-prices`` applies no rule at all (the
+basket's own prices) and marks it stale; ``refuse`` refuses to price.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+from collections.abc import Mapping
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from .basket import parse_request
+from .bundle import Bundle, BundleRefused, canonical_json, key_id_of, read_bundle
+from .errors import RemiseError
+from .evaluator import Evaluator
+
+BUNDLE_FILE = "bundle.rbundle"
+KEYS_FILE = "trusted-keys.json"
+STATE_FILE = "state.json"
+
+
+class WhenExpired(StrEnum):
+    MARK_STALE = "mark-stale"
+    BASE_PRICES = "base-prices"
+    REFUSE = "refuse"
+
+
+class DeviceError(RemiseError):
+    """The device cannot price: no bundle, no trusted key, a refused policy."""
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path`` with ``data`` all at once, or not at all."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    folder = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+class DeviceFolder:
+    """What one till, kiosk or tablet keeps for offline pricing."""
+
+    def __init__(self, folder: Path | str) -> None:
+        self.folder = Path(folder)
+        self._loaded: tuple[float, Bundle, Evaluator] | None = None
+
+    # --- trust -----------------------------------------------------------------------
+
+    def trusted_keys(self) -> dict[str, bytes]:
+        path = self.folder / KEYS_FILE
+        if not path.exists():
+            return {}
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            return {key_id: base64.b64decode(value) for key_id, value in raw.items()}
+        except (ValueError, AttributeError) as error:
+            raise DeviceError(f"{path} is not a valid trusted-keys file: {error}") from None
+
+    def trust(self, public_keys: Mapping[str, bytes]) -> list[str]:
+        """Add public keys to the trusted ones; returns the ids newly trusted."""
+        keys = self.trusted_keys()
+        added = []
+        for key_id, key in public_keys.items():
+            if key_id_of(key) != key_id:
+                raise DeviceError(f"key {key_id} does not match its public key")
+            if key_id not in keys:
+                keys[key_id] = key
+                added.append(key_id)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        encoded = {k: base64.b64encode(v).decode("ascii") for k, v in sorted(keys.items())}
+        write_atomically(self.folder / KEYS_FILE, canonical_json(encoded).encode("utf-8"))
+        return added
+
+    # --- the bundle --------------------------------------------------------------------
+
+    def highest_version(self) -> int:
+        path = self.folder / STATE_FILE
+        if not path.exists():
+            return 0
+        return int(json.loads(path.read_text(encoding="utf-8")).get("highest_version", 0))
+
+    def current(self, now: datetime) -> Bundle | None:
+        """The installed bundle, verified again (the file could have been altered)."""
+        return self._current(now)[0]
+
+    def _current(self, now: datetime) -> tuple[Bundle | None, Evaluator | None]:
+        path = self.folder / BUNDLE_FILE
+        if not path.exists():
+            return None, None
+        stamp = path.stat().st_mtime
+        if self._loaded is not None and self._loaded[0] == stamp:
+            return self._loaded[1], self._loaded[2]
+        bundle = read_bundle(path.read_bytes(), self.trusted_keys(), now=now,
+                             allow_expired=True)
+        evaluator = Evaluator(bundle.ruleset)
+        self._loaded = (stamp, bundle, evaluator)
+        return bundle, evaluator
+
+    def install(self, data: bytes, *, now: datetime, ruleset: str, channel: str,
+                store: str | None) -> Bundle:
+        """Verify a downloaded bundle and make it the current one; on any refusal the
+        last good bundle stays in place and ``BundleRefused`` says why."""
+        trusted = self.trusted_keys()
+        if not trusted:
+            raise DeviceError("this device trusts no signing key yet: run `remise device "
+                              "trust` first")
+        bundle = read_bundle(data, trusted, now=now, ruleset=ruleset, channel=channel,
+                             store=store, at_least_version=self.highest_version())
+        self.folder.mkdir(parents=True, exist_ok=True)
+        write_atomically(self.folder / BUNDLE_FILE, data)
+        write_atomically(self.folder / STATE_FILE, canonical_json(
+            {"highest_version": bundle.header.version, "digest": bundle.digest}).encode())
+        return bundle
+
+    # --- pricing -----------------------------------------------------------------------
+
+    def evaluate(self, request: Mapping[str, Any], *, now: datetime,
+                 when_expired: WhenExpired = WhenExpired.MARK_STALE) -> dict[str, Any]:
+        """Price a basket offline: the server's exact answer while the bundle is valid."""
+        bundle, evaluator = self._current(now)
+        if bundle is None or evaluator is None:
+            raise DeviceError(f"no bundle in {self.folder}: run `remise device sync` first")
+        basket = parse_request(request, now=now)
+        header = bundle.header
+        if basket.channel != header.channel or (header.store and basket.store != header.store):
+            raise DeviceError(f"this device's bundle prices channel {header.channel!r} in "
+                              f"store {header.store!r}; the basket is for {basket.channel!r} "
+                              f"in {basket.store!r}")
+        if basket.currency != evaluator.currency:
+            raise DeviceError(f"the rules price in {evaluator.currency}, the basket is in "
+                              f"{basket.currency}")
+        if not bundle.expired(now):
+            return evaluator.evaluate(basket, explain=basket.explain)
+        if when_expired is WhenExpired.REFUSE:
+            raise DeviceError(f"the bundle expired at {header.offline_valid_until.isoformat()}"
+                              "; this device refuses to price until it syncs")
+        if when_expired is WhenExpired.BASE_PRICES:
+            evaluator = Evaluator(bundle.ruleset.model_copy(update={"rules": ()}))
+        response = evaluator.evaluate(basket, explain=basket.explain)
+        response["stale"] = True
+        response["stale_since"] = header.offline_valid_until.isoformat()
+        return response
+
+
+__all__ = ["BundleRefused", "DeviceError", "DeviceFolder", "WhenExpired", "write_atomically"]

@@ -1,0 +1,147 @@
+"""Issuing signed bundles for store devices (the device side is ``engine.bundle``).
+
+A bundle carries the live version's rules that can apply to one channel and
+store: rules limited to other channels or stores are left out, except rules
+behind a coupon, which stay so that a coupon typed at the till gets the very
+reason the server would give ("channel: only web"), not "unknown coupon".
+
+Bundles are issued per hour: ``issued_at`` is the start of the current UTC
+hour, so within the hour the same version gives the same bytes (and ETag, and
+an HTTP 304), and a device that syncs every hour always holds a bundle whose
+offline validity (``REMISE_BUNDLE_VALID_HOURS``, default 72) was renewed.
+
+Signing keys are Ed25519 private keys in PEM files (``<key id>.pem``) in
+``REMISE_BUNDLE_KEYS_DIR`` (default: ``bundle-keys`` in the data folder); the
+file ``active`` names the key that signs. Every key in the folder is listed
+by ``/v1/bundles/keys`` so devices can trust the next key before it signs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+import engine
+from engine.bundle import BundleHeader, assemble, key_id_of
+from engine.ir import AbsoluteWindow, Rule
+
+from .errors import InvalidRequest
+
+BUNDLES_KEPT = 64
+
+
+class SigningKeys:
+    """The Ed25519 keys that sign bundles, in a folder of PEM files."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def generate(self) -> str:
+        """Create a new key and make it the active one; returns its id."""
+        key = Ed25519PrivateKey.generate()
+        key_id = key_id_of(_raw_public(key))
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / f"{key_id}.pem"
+        path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+        path.chmod(0o600)
+        (self.folder / "active").write_text(key_id + "\n", encoding="utf-8")
+        return key_id
+
+    def _load(self, key_id: str) -> Ed25519PrivateKey:
+        key = serialization.load_pem_private_key((self.folder / f"{key_id}.pem").read_bytes(),
+                                                 password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise InvalidRequest(f"bundle key {key_id} is not an Ed25519 key")
+        return key
+
+    def active(self) -> tuple[str, Ed25519PrivateKey]:
+        """The key that signs (created on first use)."""
+        marker = self.folder / "active"
+        if not marker.exists():
+            self.generate()
+        key_id = marker.read_text(encoding="utf-8").strip()
+        return key_id, self._load(key_id)
+
+    def public_keys(self) -> dict[str, bytes]:
+        """Every key's raw public key, by id (the active one included)."""
+        self.active()
+        return {path.stem: _raw_public(self._load(path.stem))
+                for path in sorted(self.folder.glob("*.pem"))}
+
+
+def _raw_public(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(serialization.Encoding.Raw,
+                                         serialization.PublicFormat.Raw)
+
+
+def applies_to(rule: Rule, channel: str, store: str | None) -> bool:
+    """Whether a rule can matter to baskets of this channel and store."""
+    if rule.coupons:
+        return True  # kept for the coupon's reason, even when it cannot apply here
+    if rule.channels is not None and channel not in rule.channels:
+        return False
+    return rule.stores is None or (store is not None and store in rule.stores)
+
+
+def next_change(rules: tuple[Rule, ...], after: datetime) -> datetime | None:
+    """The earliest start or end of an absolute window after ``after``."""
+    edges = [edge for rule in rules for window in rule.windows
+             if isinstance(window, AbsoluteWindow)
+             for edge in (window.start, window.end) if edge > after]
+    return min(edges, default=None)
+
+
+class BundleIssuer:
+    """Builds and signs bundles, keeping recent ones (same hour, same bytes)."""
+
+    def __init__(self, keys: SigningKeys, valid_hours: float = 72.0) -> None:
+        self.keys = keys
+        self.valid_for = timedelta(hours=valid_hours)
+        self._issued: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def issue(self, name: str, ruleset: engine.RuleSet, channel: str, store: str | None,
+              now: datetime) -> bytes:
+        """The signed bundle of a published version (``ruleset.version`` and
+        ``content_hash`` set, as the store and live cache give it)."""
+        if channel not in engine.ir.CHANNELS:
+            raise InvalidRequest(f"unknown channel {channel!r}: one of "
+                                 f"{', '.join(engine.ir.CHANNELS)}")
+        issued_at = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        key_id, key = self.keys.active()
+        number, content = self._identity(ruleset)
+        cache_key = (name, number, content, channel, store, issued_at, key_id)
+        with self._lock:
+            if cache_key in self._issued:
+                self._issued.move_to_end(cache_key)
+                return self._issued[cache_key]
+        kept = tuple(rule for rule in ruleset.rules if applies_to(rule, channel, store))
+        ir_json = ruleset.model_copy(update={"rules": kept}).to_json()
+        header = BundleHeader(
+            ruleset=name, version=number, content_hash=content, channel=channel, store=store,
+            issued_at=issued_at, offline_valid_until=issued_at + self.valid_for,
+            next_change=next_change(kept, issued_at), rules=len(kept),
+            ir_sha256=hashlib.sha256(ir_json.encode("utf-8")).hexdigest())
+        data = assemble(header, ir_json, key_id, key.sign)
+        with self._lock:
+            self._issued[cache_key] = data
+            while len(self._issued) > BUNDLES_KEPT:
+                self._issued.popitem(last=False)
+        return data
+
+    @staticmethod
+    def _identity(ruleset: engine.RuleSet) -> tuple[int, str]:
+        if ruleset.version is None or ruleset.content_hash is None:
+            raise InvalidRequest("only a published version can be bundled")
+        return ruleset.version, ruleset.content_hash
+
+
+__all__ = ["BundleIssuer", "SigningKeys", "applies_to", "next_change"]

@@ -1,0 +1,135 @@
+"""Signed bundles: what goes in, and every reason a device refuses one."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import engine
+from rules.bundles import SigningKeys
+
+from .helpers import ISSUED, bundle_bytes, issuer, published
+
+
+@pytest.fixture
+def keys(tmp_path: Path) -> Path:
+    return tmp_path / "keys"
+
+
+def _trusted(folder: Path) -> dict[str, bytes]:
+    return SigningKeys(folder).public_keys()
+
+
+def test_a_bundle_holds_the_rules_for_its_channel_and_store(keys: Path) -> None:
+    data = bundle_bytes(keys)
+
+    bundle = engine.read_bundle(data, _trusted(keys), now=ISSUED)
+
+    header = bundle.header
+    assert (header.ruleset, header.version, header.channel, header.store) == (
+        "fr", 3, "pos", "paris-01")
+    assert header.content_hash == published().content_hash
+    assert header.issued_at == datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    assert header.offline_valid_until == datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    # the flash starts at 10:00 Paris = 09:00 UTC, which is not after the issue instant
+    # (09:00); its end, 11:00 UTC, is the next change
+    assert header.next_change == datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
+    # web_only (other channel) and lyon_only (other store) are left out; the web coupon
+    # stays so that a till typing WEB5 hears why it does not apply
+    assert [rule.id for rule in bundle.ruleset.rules] == ["boots", "flash", "web_coupon"]
+    assert header.rules == 3
+
+
+def test_the_same_hour_gives_the_same_bytes_and_the_next_hour_new_ones(keys: Path) -> None:
+    first = bundle_bytes(keys)
+
+    assert bundle_bytes(keys, now=ISSUED + timedelta(minutes=30)) == first
+    assert bundle_bytes(keys, now=ISSUED + timedelta(minutes=45)) != first
+
+
+def _envelope(data: bytes) -> tuple[dict[str, str], bytes]:
+    envelope, payload = data.split(b"\n", 1)
+    return json.loads(envelope), payload
+
+
+def _with_envelope(envelope: dict[str, str], payload: bytes) -> bytes:
+    return json.dumps(envelope, sort_keys=True, separators=(",", ":")).encode() + b"\n" + payload
+
+
+def _flip_a_byte_in_the_rules(data: bytes) -> bytes:
+    position = data.index(b'"percent":"10"') + len(b'"percent":"1')
+    return data[:position] + b"9" + data[position + 1:]  # 10% becomes 19%
+
+
+def _swap_signature(data: bytes, other: bytes) -> bytes:
+    envelope, payload = _envelope(data)
+    envelope["signature"] = _envelope(other)[0]["signature"]
+    return _with_envelope(envelope, payload)
+
+
+def test_every_tampering_is_refused_with_its_reason(keys: Path, tmp_path: Path) -> None:
+    good = bundle_bytes(keys)
+    other_key_bundle = bundle_bytes(tmp_path / "other-keys")
+    trusted = _trusted(keys)
+    cases = {
+        "bad_signature": [_flip_a_byte_in_the_rules(good),
+                          _swap_signature(good, bundle_bytes(keys, version=4))],
+        "unknown_key": [other_key_bundle],
+        "malformed": [b"not a bundle", good.replace(b"remise.bundle/1", b"remise.bundle/9")],
+    }
+    for reason, variants in cases.items():
+        for data in variants:
+            with pytest.raises(engine.BundleRefused) as refused:
+                engine.read_bundle(data, trusted, now=ISSUED)
+            assert refused.value.reason == reason, data[:80]
+
+
+@pytest.mark.parametrize(("options", "reason", "words"), [
+    ({"now": ISSUED + timedelta(hours=72)}, "expired", "valid offline until 2026-11-30T09:00"),
+    ({"at_least_version": 4}, "older_version", "version 3 is older than version 4"),
+    ({"store": "lyon-01"}, "wrong_store", "for store 'paris-01', not 'lyon-01'"),
+    ({"channel": "web"}, "wrong_channel", "for channel 'pos', not 'web'"),
+    ({"ruleset": "be"}, "wrong_ruleset", "for rule set 'fr', not 'be'"),
+])
+def test_a_bundle_for_another_place_or_time_is_refused(
+    keys: Path, options: dict[str, object], reason: str, words: str
+) -> None:
+    arguments: dict[str, object] = {"now": ISSUED, **options}
+
+    with pytest.raises(engine.BundleRefused, match=words) as refused:
+        engine.read_bundle(bundle_bytes(keys), _trusted(keys), **arguments)  # type: ignore[arg-type]
+
+    assert refused.value.reason == reason
+
+
+def test_rules_that_do_not_match_their_hash_are_refused_even_if_re_signed(
+    keys: Path,
+) -> None:
+    """A signer's own bug (header and rules disagreeing) is caught too."""
+    key_id, key = SigningKeys(keys).active()
+    envelope, payload = _envelope(bundle_bytes(keys))
+    header, rules = payload.split(b"\n", 1)
+    payload = header + b"\n" + rules.replace(b'"percent":"10"', b'"percent":"11"')
+    envelope["signature"] = base64.b64encode(key.sign(payload)).decode()
+
+    with pytest.raises(engine.BundleRefused) as refused:
+        engine.read_bundle(_with_envelope(envelope, payload), _trusted(keys), now=ISSUED)
+
+    assert refused.value.reason == "bad_rules"
+
+
+def test_signing_keys_rotate_and_old_bundles_still_verify(keys: Path) -> None:
+    old = bundle_bytes(keys)
+    signing = SigningKeys(keys)
+    new_id = signing.generate()
+
+    fresh = issuer(keys).issue("fr", published(4), "pos", "paris-01", ISSUED)
+
+    trusted = signing.public_keys()
+    assert len(trusted) == 2 and new_id in trusted
+    assert engine.read_bundle(fresh, trusted, now=ISSUED).key_id == new_id
+    assert engine.read_bundle(old, trusted, now=ISSUED).key_id != new_id
