@@ -17,6 +17,7 @@ AUTHOR = {"marketer", "admin"}
 READ = {"marketer", "finance", "admin"}
 AUDIT = {"finance", "admin"}
 KEYS = {"admin"}
+BUNDLES = {"device", "admin"}
 
 # (method, path, body, roles allowed)
 ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
@@ -34,6 +35,8 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", "/v1/audit", None, AUDIT),
     ("GET", "/v1/keys", None, KEYS),
     ("POST", "/v1/keys", {"name": "new-key", "role": "channel"}, KEYS),
+    ("GET", "/v1/bundles/keys", None, BUNDLES),
+    ("GET", "/v1/bundles/fr?channel=pos&store=paris-01", None, BUNDLES),
     ("DELETE", "/v1/keys/tab", None, KEYS),
 ]
 IDS = [f"{method} {path.split('?')[0]}" for method, path, _, _ in ENDPOINTS]

@@ -110,7 +110,7 @@ def test_rules_that_do_not_match_their_hash_are_refused_even_if_re_signed(
     keys: Path,
 ) -> None:
     """A signer's own bug (header and rules disagreeing) is caught too."""
-    key_id, key = SigningKeys(keys).active()
+    _key_id, key = SigningKeys(keys).active()
     envelope, payload = _envelope(bundle_bytes(keys))
     header, rules = payload.split(b"\n", 1)
     payload = header + b"\n" + rules.replace(b'"percent":"10"', b'"percent":"11"')

@@ -1,0 +1,72 @@
+"""GET /v1/bundles: the live version, signed, for a channel and store, with an ETag."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+import pytest
+
+import engine
+from tests.store.scenario import BOOTS_10, BOOTS_20, HEADER
+
+from .conftest import Api
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def _publish(api: Api, source: str, parent: int) -> None:
+    response = api.call("marketer", "POST", "/v1/rulesets/fr/versions",
+                        json={"source": HEADER + source, "message": "m", "parent": parent})
+    assert response.status_code == 201
+
+
+def _trusted(api: Api) -> dict[str, bytes]:
+    keys = api.call("device", "GET", "/v1/bundles/keys").json()["keys"]
+    return {k["key_id"]: base64.b64decode(k["public_key"]) for k in keys}
+
+
+def test_a_device_downloads_a_bundle_it_can_verify(api: Api) -> None:
+    _publish(api, BOOTS_10, 0)
+
+    response = api.call("device", "GET", "/v1/bundles/fr",
+                        params={"channel": "pos", "store": "paris-01"})
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/vnd.remise.bundle"
+    bundle = engine.read_bundle(response.content, _trusted(api), now=datetime.now(UTC))
+    assert (bundle.header.version, bundle.header.channel, bundle.header.store) == (
+        1, "pos", "paris-01")
+    assert response.headers["etag"] == f'"{bundle.digest}"'
+
+
+def test_an_unchanged_bundle_costs_a_304_and_a_new_version_a_new_etag(api: Api) -> None:
+    _publish(api, BOOTS_10, 0)
+    params = {"channel": "pos", "store": "paris-01"}
+    first = api.call("device", "GET", "/v1/bundles/fr", params=params)
+
+    again = api.call("device", "GET", "/v1/bundles/fr", params=params,
+                     headers={"If-None-Match": first.headers["etag"]})
+    _publish(api, BOOTS_20, 1)
+    after_publish = api.call("device", "GET", "/v1/bundles/fr", params=params,
+                             headers={"If-None-Match": first.headers["etag"]})
+
+    assert (again.status_code, again.content) == (304, b"")
+    assert after_publish.status_code == 200
+    assert after_publish.headers["x-remise-version"] == "2"
+    assert after_publish.headers["etag"] != first.headers["etag"]
+
+
+@pytest.mark.parametrize(("path", "params", "status"), [
+    ("/v1/bundles/be", {"channel": "pos"}, 404),
+    ("/v1/bundles/fr", {"channel": "till"}, 422),
+    ("/v1/bundles/fr", {}, 422),
+])
+def test_bad_bundle_requests_are_problems(api: Api, path: str, params: dict[str, str],
+                                          status: int) -> None:
+    _publish(api, BOOTS_10, 0)
+
+    response = api.call("device", "GET", path, params=params)
+
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
