@@ -55,6 +55,12 @@ def bundle(
     sent = [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]
     if etag in sent or "*" in sent:
         return Response(status_code=304, headers=headers)
+    headers["Vary"] = "Accept-Encoding"
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        # A shop's line is slow: 10,000 rules are 3.2 MiB raw, 0.2 MiB compressed.
+        headers["Content-Encoding"] = "gzip"
+        return Response(found.bundles.compressed(data), media_type=MEDIA_TYPE,
+                        headers=headers)
     return Response(data, media_type=MEDIA_TYPE, headers=headers)
 
 

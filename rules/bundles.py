@@ -18,6 +18,7 @@ by ``/v1/bundles/keys`` so devices can trust the next key before it signs.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import threading
 from collections import OrderedDict
@@ -106,6 +107,7 @@ class BundleIssuer:
         self.keys = keys
         self.valid_for = timedelta(hours=valid_hours)
         self._issued: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._gzipped: OrderedDict[bytes, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     def issue(self, name: str, ruleset: engine.RuleSet, channel: str, store: str | None,
@@ -136,6 +138,20 @@ class BundleIssuer:
             while len(self._issued) > BUNDLES_KEPT:
                 self._issued.popitem(last=False)
         return data
+
+    def compressed(self, data: bytes) -> bytes:
+        """The gzip form of an issued bundle (kept beside it: compressing costs more
+        than serving)."""
+        digest = hashlib.sha256(data).digest()
+        with self._lock:
+            found = self._gzipped.get(digest)
+        if found is None:
+            found = gzip.compress(data, compresslevel=6, mtime=0)
+            with self._lock:
+                self._gzipped[digest] = found
+                while len(self._gzipped) > BUNDLES_KEPT:
+                    self._gzipped.popitem(last=False)
+        return found
 
     @staticmethod
     def _identity(ruleset: engine.RuleSet) -> tuple[int, str]:

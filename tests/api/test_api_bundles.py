@@ -57,6 +57,21 @@ def test_an_unchanged_bundle_costs_a_304_and_a_new_version_a_new_etag(api: Api) 
     assert after_publish.headers["etag"] != first.headers["etag"]
 
 
+def test_a_client_that_accepts_gzip_gets_the_bundle_compressed(api: Api) -> None:
+    _publish(api, BOOTS_10, 0)
+    params = {"channel": "pos"}
+
+    plain = api.call("device", "GET", "/v1/bundles/fr", params=params,
+                     headers={"Accept-Encoding": "identity"})
+    packed = api.call("device", "GET", "/v1/bundles/fr", params=params,
+                      headers={"Accept-Encoding": "gzip"})
+
+    assert "content-encoding" not in plain.headers
+    assert packed.headers["content-encoding"] == "gzip"
+    assert packed.content == plain.content  # httpx decodes it
+    assert packed.headers["etag"] == plain.headers["etag"]
+
+
 @pytest.mark.parametrize(("path", "params", "status"), [
     ("/v1/bundles/be", {"channel": "pos"}, 404),
     ("/v1/bundles/fr", {"channel": "till"}, 422),
