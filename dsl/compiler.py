@@ -17,7 +17,7 @@ from engine import ir
 
 from . import ast
 from .checks import DEFAULT_TIMEZONE, UNITS, absolute_bounds, check_file, local_to_utc
-from .errors import Diagnostic, DslError, Reporter
+from .errors import Diagnostic, DslError, Reporter, source_lines
 from .parser import parse_file
 
 DAY_NUMBERS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
@@ -310,7 +310,7 @@ def rule_sources(sources: Mapping[str, str]) -> dict[str, str]:
         file, reporter = parse_file(sources[filename], filename)
         if reporter.diagnostics:
             continue
-        lines = file.source.splitlines()
+        lines = source_lines(file.source)
         for block in file.blocks:
             texts[block.id.text] = "\n".join(lines[block.pos.line - 1:block.end_line]) + "\n"
     return texts

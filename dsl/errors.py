@@ -48,12 +48,22 @@ class DslError(Exception):
         super().__init__("\n".join(d.render() for d in self.diagnostics))
 
 
+def source_lines(source: str) -> list[str]:
+    """The lines of a source as the parser counts them: split at "\n" only.
+
+    ``str.splitlines`` also splits at form feeds, "\x1e", "\u2028" and others,
+    which would put carets on the wrong line.
+    """
+    lines = [line.removesuffix("\r") for line in source.split("\n")]
+    return lines[:-1] if source.endswith("\n") else lines  # as splitlines: no empty last
+
+
 class Reporter:
     """Collects the diagnostics of one source file."""
 
     def __init__(self, filename: str, source: str) -> None:
         self.filename = filename
-        self.lines = source.splitlines()
+        self.lines = source_lines(source)
         self.diagnostics: list[Diagnostic] = []
 
     def error(self, pos: Pos, message: str, hint: str | None = None) -> None:
@@ -69,4 +79,4 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return f'did you mean "{close[0]}"?' if close else None
 
 
-__all__ = ["Diagnostic", "DslError", "Reporter", "did_you_mean"]
+__all__ = ["Diagnostic", "DslError", "Reporter", "did_you_mean", "source_lines"]

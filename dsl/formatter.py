@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TypeVar, cast
 
 from . import ast
-from .errors import DslError
+from .errors import DslError, source_lines
 from .parser import parse
 
 ORDER = ("coupon", "limit", "channels", "stores", "audience", "timezone", "valid", "when",
@@ -46,7 +46,7 @@ class _Printer:
     def __init__(self, file: ast.File) -> None:
         self.file = file
         self.currency = file.currency.text if file.currency else None
-        lines = file.source.splitlines()
+        lines = source_lines(file.source)
         self.full_line = {c.line for c in file.comments
                           if lines[c.line - 1].lstrip().startswith("#")}
         self.pending = sorted(file.comments, key=lambda c: c.line)

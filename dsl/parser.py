@@ -20,7 +20,7 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.tree import Meta
 
 from . import ast
-from .errors import DslError, Reporter, did_you_mean
+from .errors import DslError, Reporter, did_you_mean, source_lines
 
 # What a marketer reads instead of a terminal's name.
 PLAIN_WORDS = {
@@ -355,7 +355,8 @@ def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
     line = error.line if isinstance(error.line, int) and error.line > 0 else 1
     column = error.column if isinstance(error.column, int) and error.column > 0 else 1
     if isinstance(error, UnexpectedCharacters):
-        char = reporter.lines[line - 1][column - 1] if line <= len(reporter.lines) else "?"
+        text = reporter.lines[line - 1] if line <= len(reporter.lines) else ""
+        char = text[column - 1] if column <= len(text) else "?"
         if char == '"':
             reporter.error(ast.Pos(line, column, column + 1), "this text is never closed",
                            'end it with " on the same line')
@@ -443,7 +444,7 @@ def _recover(source: str, reporter: Reporter) -> dict[str, Any]:
 
 def _comments(source: str) -> tuple[ast.Comment, ...]:
     found = []
-    for number, line in enumerate(source.splitlines(), start=1):
+    for number, line in enumerate(source_lines(source), start=1):
         index = _comment_start(line)
         if index is not None:
             found.append(ast.Comment(line[index:].rstrip(), number))

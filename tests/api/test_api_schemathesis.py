@@ -22,7 +22,7 @@ from tests.store.scenario import BOOTS_10, HEADER
 
 from .conftest import settings_for
 
-EXAMPLES_PER_OPERATION = 25
+EXAMPLES_PER_OPERATION = 50
 # What the issue asks: no 5xx, and every response (status, media type, body) is one
 # the schema documents. The API is deliberately more lenient than the schema in
 # places (an amount may be a JSON number; the engine decides), so the checks that
