@@ -11,10 +11,10 @@ from fastapi.responses import StreamingResponse
 
 import rules
 
-from .auth import Principal
+from .auth import KeyInfo, Principal
 from .deps import client_address, require, services
 from .problems import PROBLEM_RESPONSES, invalid
-from .schemas import NAME_PATTERN, AuditPageOut, KeyCreatedOut, KeyIn, KeyOut
+from .schemas import NAME_PATTERN, AuditPageOut, KeyCreatedOut, KeyIn
 
 router = APIRouter(responses=PROBLEM_RESPONSES)
 
@@ -48,7 +48,7 @@ def audit(
         return StreamingResponse(rows, media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": 'attachment; filename="remise-audit.csv"'})
     entries = rules.audit_entries(db, query)
-    return {"entries": [e.as_dict() for e in entries],
+    return {"entries": entries,
             "next_after": entries[-1].id if len(entries) == limit else None}
 
 
@@ -61,10 +61,10 @@ def create_key(body: KeyIn, request: Request,
     return {"name": body.name, "role": body.role, "key": key}
 
 
-@router.get("/v1/keys", tags=["keys"], response_model=list[KeyOut], summary="API keys",
+@router.get("/v1/keys", tags=["keys"], response_model=list[KeyInfo], summary="API keys",
             dependencies=[require("keys")])
-def list_keys(request: Request) -> list[dict[str, Any]]:
-    return [vars(k) for k in services(request).keys.list_keys()]
+def list_keys(request: Request) -> list[KeyInfo]:
+    return services(request).keys.list_keys()
 
 
 @router.delete("/v1/keys/{name}", tags=["keys"], status_code=204, summary="Revoke an API key",

@@ -3,6 +3,8 @@ live-at (marketers and finance)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -21,11 +23,9 @@ from .schemas import (
     LiveOut,
     PublishIn,
     RollbackIn,
-    RuleSetOut,
     SourceIn,
     ValidateOut,
-    VersionDetailOut,
-    VersionOut,
+    VersionDetail,
 )
 
 router = APIRouter(prefix="/v1/rulesets", tags=["rule sets"], responses=PROBLEM_RESPONSES)
@@ -34,22 +34,23 @@ RuleSetName = Annotated[str, Path(pattern=NAME_PATTERN, description="Rule set na
 Number = Annotated[int, Path(ge=1, le=MAX_VERSION, description="Version number.")]
 
 
-def _version_out(version: rules.VersionSummary) -> dict[str, Any]:
-    return {"ruleset": version.ruleset, "number": version.number, "parent": version.parent,
-            "content_hash": version.content_hash, "rule_count": version.rule_count,
-            "author": version.author, "message": version.message,
-            "created_at": version.created_at, "live_from": version.live_from,
-            "rollback_of": version.rollback_of}
-
-
-def _detail(store: rules.RuleStore, version: rules.Version) -> dict[str, Any]:
+def _detail(store: rules.RuleStore, version: rules.Version) -> VersionDetail:
     """A version with its source and every period its content was live."""
-    chain = {v.number: v for v in store.versions(version.ruleset)}
-    own = [version.number] + [n for n, v in chain.items() if v.rollback_of == version.number]
-    periods = [p for p in store.live_periods(version.ruleset) if p.version in own]
-    return {**_version_out(version), "sources": version.sources,
-            "live_periods": [{"version": p.version, "start": p.start, "end": p.end}
-                             for p in periods]}
+    chain = store.versions(version.ruleset)
+    own = {version.number} | {v.number for v in chain if v.rollback_of == version.number}
+    summary = {f.name: getattr(version, f.name) for f in fields(rules.VersionSummary)}
+    return VersionDetail(**summary, sources=version.sources,
+                         live_periods=[p for p in store.live_periods(version.ruleset)
+                                       if p.version in own])
+
+
+def _created(request: Request, change: Callable[[rules.RuleStore], rules.Version]
+             ) -> VersionDetail:
+    """Publish or roll back, then serve the new version in this process at once."""
+    store = services(request).store
+    version = change(store)
+    services(request).live.refresh(version.ruleset)
+    return _detail(store, version)
 
 
 @router.post("/{name}/validate", response_model=ValidateOut, summary="Check rule source",
@@ -64,47 +65,43 @@ def validate(name: RuleSetName, body: SourceIn) -> dict[str, Any]:
             "diagnostics": []}
 
 
-@router.post("/{name}/versions", response_model=VersionDetailOut, status_code=201,
+@router.post("/{name}/versions", response_model=VersionDetail, status_code=201,
              summary="Publish a new version",
              responses={409: PROBLEM_RESPONSES[422] | {"description": "Stale parent"}})
 def publish(name: RuleSetName, body: PublishIn, request: Request,
-            caller: Principal = require("author")) -> dict[str, Any]:
-    store = services(request).store
-    version = store.publish(name, body.files(name), message=body.message, author=caller.name,
-                            parent=body.parent, address=client_address(request))
-    services(request).live.refresh(name)
-    return _detail(store, version)
+            caller: Principal = require("author")) -> VersionDetail:
+    return _created(request, lambda store: store.publish(
+        name, body.files(name), message=body.message, author=caller.name, parent=body.parent,
+        address=client_address(request)))
 
 
-@router.post("/{name}/rollback", response_model=VersionDetailOut, status_code=201,
+@router.post("/{name}/rollback", response_model=VersionDetail, status_code=201,
              summary="Make an older version's rules live again",
              responses={409: PROBLEM_RESPONSES[422] | {"description": "Stale parent"}})
 def rollback(name: RuleSetName, body: RollbackIn, request: Request,
-             caller: Principal = require("author")) -> dict[str, Any]:
-    store = services(request).store
-    version = store.rollback(name, body.to, message=body.message, author=caller.name,
-                             parent=body.parent, address=client_address(request))
-    services(request).live.refresh(name)
-    return _detail(store, version)
+             caller: Principal = require("author")) -> VersionDetail:
+    return _created(request, lambda store: store.rollback(
+        name, body.to, message=body.message, author=caller.name, parent=body.parent,
+        address=client_address(request)))
 
 
-@router.get("", response_model=list[RuleSetOut], summary="Rule sets and their live versions",
+@router.get("", response_model=list[rules.RuleSetInfo], summary="Rule sets and their live versions",
             dependencies=[require("read")])
-def list_rulesets(request: Request) -> list[dict[str, Any]]:
-    return [{"name": r.name, "live_version": r.live_version, "live_from": r.live_from,
-             "versions": r.versions} for r in services(request).store.rulesets()]
+def list_rulesets(request: Request) -> list[rules.RuleSetInfo]:
+    return services(request).store.rulesets()
 
 
-@router.get("/{name}/versions", response_model=list[VersionOut], summary="Version history",
+@router.get("/{name}/versions", response_model=list[rules.VersionSummary],
+            summary="Version history",
             dependencies=[require("read")])
-def list_versions(name: RuleSetName, request: Request) -> list[dict[str, Any]]:
-    return [_version_out(v) for v in services(request).store.versions(name)]
+def list_versions(name: RuleSetName, request: Request) -> list[rules.VersionSummary]:
+    return services(request).store.versions(name)
 
 
-@router.get("/{name}/versions/{number}", response_model=VersionDetailOut,
+@router.get("/{name}/versions/{number}", response_model=VersionDetail,
             summary="One version: source, hash, author, message, live periods",
             dependencies=[require("read")])
-def get_version(name: RuleSetName, number: Number, request: Request) -> dict[str, Any]:
+def get_version(name: RuleSetName, number: Number, request: Request) -> VersionDetail:
     store = services(request).store
     return _detail(store, store.version(name, number))
 
@@ -131,7 +128,7 @@ def live_at(name: RuleSetName, request: Request,
     if version is None:
         raise Problem(404, "not-found", "Not found",
                       f"no version of {name!r} was live at {instant.isoformat()}")
-    return {"ruleset": name, "at": instant, "version": _version_out(version)}
+    return {"ruleset": name, "at": instant, "version": version}
 
 
 __all__ = ["Depends", "router"]

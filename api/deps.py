@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
@@ -88,7 +87,5 @@ def too_large() -> Problem:
     return Problem(413, "body-too-large", "The request body is too large",
                    f"send at most {MAX_BODY_BYTES // 1024} KiB")
 
-
-Handler = Callable[..., Awaitable[Any]]
 
 __all__ = ["client_address", "json_object", "require", "services"]

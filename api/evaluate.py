@@ -73,7 +73,7 @@ async def _price(request: Request) -> tuple[engine.Evaluator, engine.BasketReque
     name, replay = _limits(data)
     basket = engine.parse_request(data, now=datetime.now(UTC))
     found = services(request)
-    live = found.live.loaded().get(name)
+    live = found.live.peek(name)
     if basket.version is None and not replay and live is not None:
         evaluator = live.evaluator  # the hot path: no thread hop, no database
     else:
@@ -107,8 +107,7 @@ async def echo(request: Request) -> Response:
     """Parses and checks a basket exactly as `/v1/evaluate` does (rule set included) and
     sends it back, priced by nothing: a channel can check what it sends, and the HTTP
     benchmark uses it as its baseline."""
-    evaluator, basket, _ = await _price(request)
-    del evaluator
+    _, basket, _ = await _price(request)
     echoed = {"channel": basket.channel, "store": basket.store, "currency": basket.currency,
               "at": basket.at.isoformat(), "coupons": list(basket.coupons),
               "lines": [{"id": line.id, "sku": line.sku, "quantity": line.quantity,

@@ -17,7 +17,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-import dsl
 import engine
 import rules
 
@@ -88,10 +87,6 @@ def from_store_error(error: rules.StoreError) -> Problem:
     if isinstance(error, rules.SchemaNotReady):
         return Problem(503, "store-unavailable", "The rule store is not available", str(error))
     return Problem(422, "invalid-request", "The request is not valid", str(error))
-
-
-def diagnostics_of(error: dsl.DslError) -> list[dict[str, Any]]:
-    return [d.as_dict() for d in error.diagnostics]
 
 
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:

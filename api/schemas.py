@@ -8,10 +8,13 @@ answer is byte for byte the command line's and the device's.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+import rules
 
 MAX_LINES = 500
 MAX_COUPONS = 20
@@ -184,37 +187,13 @@ class ValidateOut(BaseModel):
     diagnostics: list[DiagnosticOut]
 
 
-class LivePeriodOut(BaseModel):
-    version: int
-    start: datetime
-    end: datetime | None
+@dataclass(frozen=True)
+class VersionDetail(rules.VersionSummary):
+    """A version with its source and every period its content was live: its own,
+    then those of later rollbacks to it."""
 
-
-class VersionOut(BaseModel):
-    ruleset: str
-    number: int
-    parent: int | None
-    content_hash: str
-    rule_count: int
-    author: str
-    message: str
-    created_at: datetime
-    live_from: datetime
-    rollback_of: int | None
-
-
-class VersionDetailOut(VersionOut):
     sources: dict[str, str]
-    live_periods: list[LivePeriodOut] = Field(description=(
-        "When this content was live: the version's own period, then those of later "
-        "rollbacks to it."))
-
-
-class RuleSetOut(BaseModel):
-    name: str
-    live_version: int
-    live_from: datetime
-    versions: int
+    live_periods: list[rules.LivePeriod]
 
 
 class RuleChangeOut(BaseModel):
@@ -239,26 +218,14 @@ class DiffOut(BaseModel):
 class LiveOut(BaseModel):
     ruleset: str
     at: datetime
-    version: VersionOut
+    version: rules.VersionSummary
 
 
 # --- audit, keys, health ---------------------------------------------------------------
 
 
-class AuditEntryOut(BaseModel):
-    id: int
-    at: datetime
-    actor: str
-    action: str
-    ruleset: str | None
-    version: int | None
-    message: str
-    address: str | None
-    details: dict[str, Any]
-
-
 class AuditPageOut(BaseModel):
-    entries: list[AuditEntryOut]
+    entries: list[rules.AuditEntry]
     next_after: int | None = Field(description="Pass as `after` for the next page.")
 
 
@@ -271,15 +238,6 @@ class KeyCreatedOut(BaseModel):
     name: str
     role: str
     key: str = Field(description="Shown this once; only its hash is stored.")
-
-
-class KeyOut(BaseModel):
-    name: str
-    role: str
-    prefix: str
-    created_at: datetime
-    created_by: str
-    revoked_at: datetime | None
 
 
 class SigningKeyOut(BaseModel):

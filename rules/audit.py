@@ -36,11 +36,6 @@ class AuditEntry:
     address: str | None
     details: dict[str, Any]
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "at": self.at.isoformat(), "actor": self.actor,
-                "action": self.action, "ruleset": self.ruleset, "version": self.version,
-                "message": self.message, "address": self.address, "details": self.details}
-
 
 @dataclass(frozen=True)
 class AuditQuery:

@@ -144,6 +144,10 @@ class LiveCache:
             entry = self._live.get(name)
         return entry
 
+    def peek(self, name: str) -> LiveRuleSet | None:
+        """The live rule set if this process has it loaded; never touches the database."""
+        return self._live.get(name)
+
     def loaded(self) -> dict[str, LiveRuleSet]:
         return dict(self._live)
 
