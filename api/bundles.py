@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -48,7 +47,7 @@ def bundle(
     if live is None:
         raise Problem(404, "not-found", "Not found",
                       f"no rule set named {ruleset!r} is published")
-    data = found.bundles.issue(ruleset, live.ruleset, channel, store, datetime.now(UTC))
+    data = found.bundles.issue(ruleset, live.ruleset, channel, store, found.clock())
     etag = '"' + hashlib.sha256(data).hexdigest() + '"'
     headers = {"ETag": etag, "Cache-Control": "no-cache",
                "X-Remise-Version": str(live.version)}

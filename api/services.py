@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -47,6 +49,8 @@ class Services:
     live: rules.LiveCache
     metrics: Metrics
     bundles: BundleIssuer
+    # The instant bundles are issued at; tests pin it (bundles change every hour).
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     ready: bool = False
     _past: OrderedDict[tuple[str, int], engine.Evaluator] = field(default_factory=OrderedDict)
     _past_lock: threading.Lock = field(default_factory=threading.Lock)

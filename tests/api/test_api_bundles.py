@@ -13,6 +13,13 @@ from tests.store.scenario import BOOTS_10, BOOTS_20, HEADER
 from .conftest import Api
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+NOW = datetime(2026, 11, 27, 10, 15, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_clock(api: Api) -> None:
+    """Bundles are issued per hour: pin the hour so that two requests share it."""
+    api.client.app.state.services.clock = lambda: NOW  # type: ignore[attr-defined]
 
 
 def _publish(api: Api, source: str, parent: int) -> None:
@@ -34,7 +41,7 @@ def test_a_device_downloads_a_bundle_it_can_verify(api: Api) -> None:
 
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/vnd.remise.bundle"
-    bundle = engine.read_bundle(response.content, _trusted(api), now=datetime.now(UTC))
+    bundle = engine.read_bundle(response.content, _trusted(api), now=NOW)
     assert (bundle.header.version, bundle.header.channel, bundle.header.store) == (
         1, "pos", "paris-01")
     assert response.headers["etag"] == f'"{bundle.digest}"'
