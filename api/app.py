@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 import rules
 
@@ -121,8 +121,7 @@ def _health(app: FastAPI, found: Services) -> None:
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics",
              responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
     async def metrics(request: Request) -> Response:
-        return Response(generate_latest(found.metrics.registry),
-                        media_type=CONTENT_TYPE_LATEST)
+        return Response(found.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
 __all__ = ["create_app"]

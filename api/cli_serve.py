@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import getpass
+import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -65,10 +68,28 @@ def serve(
     store.db.dispose()
     where = "SQLite " + settings.database_url.split("///", 1)[-1] if settings.embedded else (
         "the configured database")
+    shared_metrics = _share_metrics() if workers > 1 else None
     typer.echo(f"remise on http://{host}:{port} (API docs: http://{host}:{port}/docs), "
                f"rules in {where}, {'Redis fan-out' if settings.redis_url else 'polling'}")
-    uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level="info", access_log=False)
+    try:
+        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                    log_level="info", access_log=False)
+    finally:
+        if shared_metrics is not None:
+            shutil.rmtree(shared_metrics, ignore_errors=True)
+
+
+def _share_metrics() -> str | None:
+    """Workers write their metrics to one folder so /metrics adds them all up; returns
+    the folder when it is ours to remove afterwards."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder is not None:
+        for stale in Path(folder).glob("*.db"):  # a previous run's figures
+            stale.unlink()
+        return None
+    folder = tempfile.mkdtemp(prefix="remise-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder  # inherited by the workers
+    return folder
 
 
 @keys_app.command("create")

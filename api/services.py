@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 import engine
 import rules
@@ -31,10 +39,20 @@ class Metrics:
         self.requests = Counter("remise_http_requests_total", "HTTP requests by endpoint.",
                                 ["method", "endpoint", "status"], registry=self.registry)
         self.live_version = Gauge("remise_live_version", "Live version number per rule set.",
-                                  ["ruleset"], registry=self.registry)
+                                  ["ruleset"], registry=self.registry,
+                                  multiprocess_mode="max")
         self.reloads = Counter("remise_live_reloads_total",
                                "Live versions installed by this process.", ["ruleset"],
                                registry=self.registry)
+
+    def exposition(self) -> bytes:
+        """The text format; with several workers (``PROMETHEUS_MULTIPROC_DIR``, set by
+        ``remise serve --workers N``), the sum of them all, whichever one answers."""
+        registry = self.registry
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry)
 
     def reloaded(self, entry: rules.LiveRuleSet) -> None:
         self.live_version.labels(entry.name).set(entry.version)

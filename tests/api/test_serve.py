@@ -81,3 +81,31 @@ def test_a_second_start_keeps_the_store_as_it_is(tmp_path: Path) -> None:
 
     assert "published the demo" not in output
     assert "admin key: already created" in output
+
+
+def test_with_several_workers_metrics_add_up_whichever_worker_answers(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("REMISE_") and k != "PROMETHEUS_MULTIPROC_DIR"}
+    env["REMISE_DATA_DIR"] = str(tmp_path / "data")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers", "2"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        _wait_ready(port)
+        assert server.stdout is not None
+        output = server.stdout.readline() + server.stdout.readline()
+        key = re.search(r"admin key \(shown once, keep it\): (rk_\S+)", output)
+        assert key is not None, output
+        basket = json.loads((ROOT / "examples/baskets/web-t100-price-anonymous.json")
+                            .read_text(encoding="utf-8"))
+        for _ in range(20):  # new connections: both workers get some of them
+            assert httpx.post(f"http://127.0.0.1:{port}/v1/evaluate", json=basket,
+                              headers={"Authorization": f"Bearer {key.group(1)}"}
+                              ).status_code == 200
+        scrapes = [httpx.get(f"http://127.0.0.1:{port}/metrics").text for _ in range(4)]
+    finally:
+        _stop(server)
+
+    wanted = 'remise_evaluate_seconds_count{ruleset="default"} 20.0'
+    assert all(wanted in scrape for scrape in scrapes)
