@@ -15,7 +15,7 @@ import rules
 
 from .auth import Principal
 from .deps import client_address, require, services
-from .problems import PROBLEM_RESPONSES, Problem, invalid
+from .problems import PROBLEM_RESPONSES, invalid, not_found
 from .schemas import (
     MAX_VERSION,
     NAME_PATTERN,
@@ -126,8 +126,7 @@ def live_at(name: RuleSetName, request: Request,
         raise invalid("query.at", "needs a UTC offset, e.g. 2026-11-23T14:10:00+01:00")
     version = services(request).store.live_at(name, instant)
     if version is None:
-        raise Problem(404, "not-found", "Not found",
-                      f"no version of {name!r} was live at {instant.isoformat()}")
+        raise not_found(f"no version of {name!r} was live at {instant.isoformat()}")
     return {"ruleset": name, "at": instant, "version": version}
 
 

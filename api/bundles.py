@@ -12,7 +12,7 @@ import engine
 from engine.bundle import MEDIA_TYPE
 
 from .deps import require, services
-from .problems import PROBLEM_RESPONSES, Problem
+from .problems import PROBLEM_RESPONSES, not_found
 from .schemas import NAME_PATTERN, SigningKeysOut
 
 router = APIRouter(prefix="/v1/bundles", tags=["bundles"], responses=PROBLEM_RESPONSES)
@@ -45,8 +45,7 @@ def bundle(
     found = services(request)
     live = found.live.get(ruleset)
     if live is None:
-        raise Problem(404, "not-found", "Not found",
-                      f"no rule set named {ruleset!r} is published")
+        raise not_found(f"no rule set named {ruleset!r} is published")
     data = found.bundles.issue(ruleset, live.ruleset, channel, store, found.clock())
     etag = '"' + hashlib.sha256(data).hexdigest() + '"'
     headers = {"ETag": etag, "Cache-Control": "no-cache",

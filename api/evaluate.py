@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 import engine
 
 from .deps import json_object, require, services
-from .problems import PROBLEM_RESPONSES, Problem, invalid
+from .problems import PROBLEM_RESPONSES, invalid, not_found
 from .schemas import MAX_COUPONS, MAX_LINES, EvaluateIn, EvaluateOut
 from .services import Services
 
@@ -47,10 +47,6 @@ def _limits(data: dict[str, Any]) -> tuple[str, bool]:
     return ruleset, replay
 
 
-def _no_ruleset(name: str) -> Problem:
-    return Problem(404, "not-found", "Not found", f"no rule set named {name!r} is published")
-
-
 def _evaluator(found: Services, name: str, basket: engine.BasketRequest, replay: bool
                ) -> engine.Evaluator:
     """Which rules price this basket (may read the database: run in a thread)."""
@@ -59,12 +55,11 @@ def _evaluator(found: Services, name: str, basket: engine.BasketRequest, replay:
     if replay:
         version = found.store.live_at(name, basket.at)
         if version is None:
-            raise Problem(404, "not-found", "Not found",
-                          f"no version of {name!r} was live at {basket.at.isoformat()}")
+            raise not_found(f"no version of {name!r} was live at {basket.at.isoformat()}")
         return found.evaluator_of(name, version.number)
     live = found.live.get(name)
     if live is None:
-        raise _no_ruleset(name)
+        raise not_found(f"no rule set named {name!r} is published")
     return live.evaluator
 
 

@@ -62,6 +62,10 @@ def invalid(field: str, message: str, status: int = 422) -> Problem:
                    f"{field}: {message}", errors=[{"field": field, "message": message}])
 
 
+def not_found(detail: str) -> Problem:
+    return Problem(404, "not-found", "Not found", detail)
+
+
 def problem_response(problem: Problem, instance: str | None) -> JSONResponse:
     body: dict[str, Any] = {"type": PROBLEM_BASE + problem.slug, "title": problem.title,
                             "status": problem.status, "detail": problem.detail,
@@ -83,7 +87,7 @@ def from_store_error(error: rules.StoreError) -> Problem:
         return Problem(409, "stale-parent", "Another version was published since",
                        str(error), head=error.head)
     if isinstance(error, rules.NotFound):
-        return Problem(404, "not-found", "Not found", str(error))
+        return not_found(str(error))
     if isinstance(error, rules.SchemaNotReady):
         return Problem(503, "store-unavailable", "The rule store is not available", str(error))
     return Problem(422, "invalid-request", "The request is not valid", str(error))
@@ -142,4 +146,4 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
                          (422, "Invalid request"))
 }
 
-__all__ = ["PROBLEM_RESPONSES", "Problem", "ProblemOut", "install", "invalid"]
+__all__ = ["PROBLEM_RESPONSES", "Problem", "ProblemOut", "install", "invalid", "not_found"]
