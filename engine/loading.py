@@ -11,10 +11,8 @@ to the change (plus one JSON parse), not to the rule count.
 from __future__ import annotations
 
 import gc
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -53,49 +51,78 @@ def load_ruleset(data: str | bytes) -> RuleSet:
         raise _refusal(error) from None
 
 
+RULES_KEY = '"rules":['
+RULE_START = '{"id":"'
+BETWEEN_RULES = '},{"id":"'
+
+
+def rule_texts(text: str) -> tuple[str, list[str]] | None:
+    """The canonical IR text (``RuleSet.to_json``) cut into its head and one text per
+    rule, without parsing it; None when the text is not in that form.
+
+    Safe because a JSON string never holds an unescaped quote, every rule object
+    starts with its ``id`` and no object nested in a rule has an ``id`` key: the
+    sequence ``},{"id":"`` only ever stands between two rules.
+    """
+    head, found, body = text.partition(RULES_KEY)
+    if not found or not body.endswith("]}"):
+        return None
+    inner = body[:-2]
+    if not inner:
+        return head, []
+    if not (inner.startswith(RULE_START) and inner.endswith("}")):
+        return None
+    pieces = inner.split(BETWEEN_RULES)
+    if len(pieces) == 1:
+        return head, pieces
+    middle = [RULE_START + piece + "}" for piece in pieces[1:-1]]
+    return head, [pieces[0] + "}", *middle, RULE_START + pieces[-1]]
+
+
 class RuleSetReader:
-    """Reads successive versions of one rule set, reusing the rules that did not change."""
+    """Reads successive versions of one rule set, reusing the rules that did not change.
+
+    A rule whose JSON text is the same as in the previous version is the same
+    rule: it is neither parsed nor validated again, and its object is shared,
+    so ``Evaluator(..., reuse=previous)`` keeps its compiled form too.
+    """
 
     def __init__(self) -> None:
-        self._raw: dict[str, Any] = {}
-        self._rules: dict[str, Rule] = {}
+        self._by_text: dict[str, Rule] = {}
 
     def read(self, data: str | bytes) -> RuleSet:
         """Exactly ``load_ruleset(data)``, faster when most rules are as last time."""
         with _cyclic_gc_paused():
-            return self._read(data)
+            text = data.decode("utf-8", errors="replace") if isinstance(data, bytes) else data
+            cut = rule_texts(text)
+            if cut is None or not self._by_text:
+                return self._read_whole(data, cut)
+            return self._read_changes(*cut)
 
-    def _read(self, data: str | bytes) -> RuleSet:
-        try:
-            raw = json.loads(data)
-        except ValueError:
-            return load_ruleset(data)  # raises the located error
-        if not isinstance(raw, dict) or not isinstance(raw.get("rules"), list) or not self._raw:
-            ruleset = load_ruleset(data)  # the first version: validate in one pass
-            self._raw = {rule.id: item for rule, item in zip(ruleset.rules, raw["rules"],
-                                                               strict=True)}
-            self._rules = {rule.id: rule for rule in ruleset.rules}
-            return ruleset
-        raw_rules: dict[str, Any] = {}
-        rules: dict[str, Rule] = {}
-        ordered: list[Rule] = []
-        for index, item in enumerate(raw["rules"]):
-            rule_id = item.get("id") if isinstance(item, dict) else None
-            if isinstance(rule_id, str) and self._raw.get(rule_id) == item:
-                rule = self._rules[rule_id]
-            else:
+    def _read_whole(self, data: str | bytes, cut: tuple[str, list[str]] | None) -> RuleSet:
+        ruleset = load_ruleset(data)  # one pass validates fastest when nothing is known
+        texts = cut[1] if cut else []
+        self._by_text = (dict(zip(texts, ruleset.rules, strict=True))
+                         if len(texts) == len(ruleset.rules) else {})
+        return ruleset
+
+    def _read_changes(self, head: str, texts: list[str]) -> RuleSet:
+        known = self._by_text
+        rules: list[Rule] = []
+        for index, text in enumerate(texts):
+            rule = known.get(text)
+            if rule is None:
                 try:
-                    rule = Rule.model_validate_json(json.dumps(item))
+                    rule = Rule.model_validate_json(text)
                 except ValidationError as error:
                     raise _refusal(error, f"rules.{index}.") from None
-            raw_rules[rule.id], rules[rule.id] = item, rule
-            ordered.append(rule)
+            rules.append(rule)
         try:
-            header = RuleSet.model_validate_json(json.dumps({**raw, "rules": []}))
+            header = RuleSet.model_validate_json(head + RULES_KEY + "]}")
         except ValidationError as error:
             raise _refusal(error) from None
-        self._raw, self._rules = raw_rules, rules
-        return header.model_copy(update={"rules": tuple(ordered)})
+        self._by_text = dict(zip(texts, rules, strict=True))
+        return header.model_copy(update={"rules": tuple(rules)})
 
 
-__all__ = ["RuleSetReader", "load_ruleset"]
+__all__ = ["RuleSetReader", "load_ruleset", "rule_texts"]
