@@ -2,10 +2,10 @@
 
 A server or device that follows a rule set receives a whole new IR for every
 version, yet a publish usually changes a handful of rules out of thousands.
-``RuleSetReader`` keeps the previous version's rules and re-validates only
-the rules whose JSON differs; with ``Evaluator(..., reuse=previous)`` their
+``RuleSetReader`` keeps the previous version's rules and parses only the
+rules whose JSON text differs; with ``Evaluator(..., reuse=previous)`` their
 compiled form is reused too, so a new version goes live in time proportional
-to the change (plus one JSON parse), not to the rule count.
+to the change (plus one pass over the text), not to the rule count.
 """
 
 from __future__ import annotations
