@@ -14,6 +14,7 @@ import uvicorn
 
 import dsl
 import rules
+from rules.bundles import SigningKeys
 
 from .auth import ROLES, KeyStore
 from .cli_store import EXIT_BAD_INPUT, EXIT_REFUSED, _fail
@@ -65,6 +66,7 @@ def serve(
     if demo:
         _publish_demo(store, DEMO_RULES)
     _first_admin_key(KeyStore(store))
+    SigningKeys(settings.signing_keys_dir).active()  # before the workers start: one key
     store.db.dispose()
     where = "SQLite " + settings.database_url.split("///", 1)[-1] if settings.embedded else (
         "the configured database")

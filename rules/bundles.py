@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import engine
 from engine.bundle import BundleHeader, assemble, key_id_of
+from engine.device import write_atomically
 from engine.ir import AbsoluteWindow, Rule
 
 from .errors import InvalidRequest
@@ -40,20 +41,23 @@ BUNDLES_KEPT = 64
 class SigningKeys:
     """The Ed25519 keys that sign bundles, in a folder of PEM files."""
 
+    _creating = threading.Lock()  # one first key per process, even under load
+
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
     def generate(self) -> str:
-        """Create a new key and make it the active one; returns its id."""
+        """Create a new key and make it the active one; returns its id.
+
+        Both files are written atomically, so a server reading them meanwhile sees
+        the old active key or the new one, never half a file."""
         key = Ed25519PrivateKey.generate()
         key_id = key_id_of(_raw_public(key))
         self.folder.mkdir(parents=True, exist_ok=True)
-        path = self.folder / f"{key_id}.pem"
-        path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-        path.chmod(0o600)
-        (self.folder / "active").write_text(key_id + "\n", encoding="utf-8")
+        write_atomically(self.folder / f"{key_id}.pem", key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption()))
+        write_atomically(self.folder / "active", f"{key_id}\n".encode())
         return key_id
 
     def _load(self, key_id: str) -> Ed25519PrivateKey:
@@ -67,7 +71,9 @@ class SigningKeys:
         """The key that signs (created on first use)."""
         marker = self.folder / "active"
         if not marker.exists():
-            self.generate()
+            with self._creating:
+                if not marker.exists():
+                    self.generate()
         key_id = marker.read_text(encoding="utf-8").strip()
         return key_id, self._load(key_id)
 

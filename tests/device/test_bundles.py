@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -133,3 +134,14 @@ def test_signing_keys_rotate_and_old_bundles_still_verify(keys: Path) -> None:
     assert len(trusted) == 2 and new_id in trusted
     assert engine.read_bundle(fresh, trusted, now=ISSUED).key_id == new_id
     assert engine.read_bundle(old, trusted, now=ISSUED).key_id != new_id
+
+
+def test_the_first_key_is_created_once_however_many_requests_ask_at_once(
+    keys: Path,
+) -> None:
+    with ThreadPoolExecutor(16) as pool:
+        ids = set(pool.map(lambda _: SigningKeys(keys).active()[0], range(16)))
+
+    assert len(ids) == 1
+    assert [p.name for p in keys.glob("*.pem")] == [f"{ids.pop()}.pem"]
+    assert oct((keys / "active").stat().st_mode & 0o777) == "0o600"
