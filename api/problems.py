@@ -15,6 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import engine
@@ -130,6 +131,14 @@ def install(app: FastAPI) -> None:
                                         str(error.detail), headers=error.headers),
                                 request.url.path)
 
+    @app.exception_handler(OperationalError)
+    async def _database(request: Request, error: OperationalError) -> JSONResponse:
+        log.warning("database unavailable on %s: %s", request.url.path, error.orig)
+        return problem_response(Problem(
+            503, "store-unavailable", "The rule store is not available",
+            "the database cannot be reached; evaluation on live versions goes on, "
+            "try this again shortly", headers={"Retry-After": "5"}), request.url.path)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error on %s", request.url.path)
@@ -143,7 +152,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
              "content": {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/ProblemOut"}}}}
     for status, text in ((401, "No or unknown API key"), (403, "The key's role may not do this"),
                          (404, "No such rule set or version"), (413, "Body too large"),
-                         (422, "Invalid request"))
+                         (422, "Invalid request"), (503, "The rule store is not reachable"))
 }
 
 __all__ = ["PROBLEM_RESPONSES", "Problem", "ProblemOut", "install", "invalid", "not_found"]

@@ -33,6 +33,11 @@ def create_db_engine(url: str) -> Engine:
         return create_engine(url, pool_pre_ping=True)
     except (ArgumentError, NoSuchModuleError) as error:
         raise InvalidRequest(f"cannot use database URL {_redact(url)!r}: {error}") from None
+    except ImportError as error:
+        raise InvalidRequest(f"cannot use database URL {_redact(url)!r}: its driver is not "
+                             f"installed ({error.name}); for PostgreSQL use "
+                             "postgresql+psycopg://... with `pip install remise[postgresql]`"
+                             ) from None
 
 
 def _sqlite_engine(url: str) -> Engine:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine
 
 from api.deps import MAX_BODY_BYTES
 from tests.store.scenario import BOOTS_10, HEADER, boots_basket
@@ -113,3 +114,18 @@ def test_unknown_paths_and_methods_are_problems_too(published: Api) -> None:
         404, "https://remise.dev/problems/not-found")
     assert wrong_method.status_code == 405
     assert wrong_method.headers["content-type"] == "application/problem+json"
+
+
+def test_a_database_outage_is_a_503_and_live_evaluation_goes_on(published: Api) -> None:
+    services = published.client.app.state.services  # type: ignore[attr-defined]
+    published.call("channel", "POST", "/v1/evaluate", json=_basket())  # fr is live here
+    published.call("finance", "GET", "/v1/rulesets")  # both keys known to this process
+    services.store.db = create_engine("sqlite:////nonexistent/folder/remise.db")  # gone
+
+    history = published.call("finance", "GET", "/v1/rulesets/fr/versions")
+    priced = published.call("channel", "POST", "/v1/evaluate", json=_basket())
+
+    assert history.status_code == 503
+    assert history.headers["retry-after"] == "5"
+    assert history.json()["type"] == "https://remise.dev/problems/store-unavailable"
+    assert priced.status_code == 200

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import inspect
 
 from rules import (
+    InvalidRequest,
     SchemaNotReady,
     Settings,
     create_db_engine,
@@ -59,3 +60,16 @@ def test_the_embedded_default_migrates_itself(tmp_path: object) -> None:
     assert settings.embedded
     assert settings.database_url.endswith("/data/remise.db")
     assert current_revision(store.db) == head_revision()
+
+
+@pytest.mark.parametrize(("url", "words"), [
+    ("mysql://user@db/remise", "its driver is not installed (MySQLdb)"),
+    ("nonsense://x", "cannot use database URL 'nonsense://x'"),
+    ("postgresql+psycopg://remise:secret@127.0.0.1:1/remise", "remise:***@127.0.0.1:1"),
+])
+def test_an_unusable_database_url_is_one_clear_sentence(url: str, words: str) -> None:
+    with pytest.raises((InvalidRequest, SchemaNotReady)) as refused:
+        open_store(Settings.from_env({"REMISE_DATABASE_URL": url}))
+
+    assert words in str(refused.value)
+    assert "secret" not in str(refused.value)
