@@ -125,7 +125,6 @@ class LiveCache:
         self.store = store
         self.fanout = fanout
         self.poll_seconds = poll_seconds
-        self.reloads = 0
         self.redis_connected = False
         self.on_reload: list[Callable[[LiveRuleSet], None]] = []
         self._live: dict[str, LiveRuleSet] = {}
@@ -200,7 +199,6 @@ class LiveCache:
 
     def _install(self, entry: LiveRuleSet) -> None:
         self._live[entry.name] = entry  # one atomic swap; holders keep the old entry
-        self.reloads += 1
         log.info("live: %s version %s (%s rules)", entry.name, entry.version,
                  len(entry.ruleset.rules))
         for callback in self.on_reload:
