@@ -41,6 +41,7 @@ log = logging.getLogger("remise.live")
 
 IR_CACHE_SECONDS = 7 * 24 * 3600
 MAX_BACKOFF_SECONDS = 5.0
+UNKNOWN_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -129,6 +130,7 @@ class LiveCache:
         self.on_reload: list[Callable[[LiveRuleSet], None]] = []
         self._live: dict[str, LiveRuleSet] = {}
         self._readers: dict[str, runtime.RuleSetReader] = {}
+        self._unknown: dict[str, float] = {}  # name -> until when not to ask again
         self._reload_lock = threading.Lock()  # one reload at a time; reads never take it
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -136,11 +138,19 @@ class LiveCache:
     # --- reading -------------------------------------------------------------------
 
     def get(self, name: str) -> LiveRuleSet | None:
-        """The live rule set, loading it on first use (None: never published)."""
+        """The live rule set, loading it on first use (None: never published).
+
+        A name found unpublished is not asked about again for a second, so a
+        client sending unknown names cannot turn each request into a query; a
+        publish reaches this process through ``refresh`` or ``apply`` anyway."""
         entry = self._live.get(name)
-        if entry is None:
+        if entry is None and self._unknown.get(name, 0.0) < time.monotonic():
             self.refresh(name)
             entry = self._live.get(name)
+            if entry is None:
+                if len(self._unknown) > 10_000:
+                    self._unknown.clear()
+                self._unknown[name] = time.monotonic() + UNKNOWN_SECONDS
         return entry
 
     def peek(self, name: str) -> LiveRuleSet | None:
@@ -199,6 +209,7 @@ class LiveCache:
 
     def _install(self, entry: LiveRuleSet) -> None:
         self._live[entry.name] = entry  # one atomic swap; holders keep the old entry
+        self._unknown.pop(entry.name, None)
         log.info("live: %s version %s (%s rules)", entry.name, entry.version,
                  len(entry.ruleset.rules))
         for callback in self.on_reload:

@@ -168,3 +168,26 @@ def test_a_process_that_lost_redis_catches_up_when_it_is_back(
         follower.close()
         fanout.close()
         redis_server.stop()
+
+
+def test_an_unknown_name_is_asked_about_once_a_second_not_once_a_request(
+    store: RuleStore,
+) -> None:
+    cache = LiveCache(store)
+    statements: list[str] = []
+    event.listen(store.db, "before_cursor_execute", lambda *a: statements.append(a[2]))
+
+    for _ in range(50):
+        assert cache.get("nope") is None
+
+    assert 1 <= len(statements) <= 2  # one lookup (two on PostgreSQL's first connect)
+
+
+def test_a_name_published_later_is_served_at_once_after_a_refresh(store: RuleStore) -> None:
+    cache = LiveCache(store)
+    assert cache.get("fr") is None
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+
+    cache.refresh("fr")  # what a publish in this process, or an announcement, does
+
+    assert cache.get("fr").version == 1  # type: ignore[union-attr]
