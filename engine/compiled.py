@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Literal
 
 from .ir import (
@@ -96,6 +97,7 @@ class CompiledRule:
     tiers: tuple[CompiledTier, ...] = ()
     points: int = 0
     per: int = 0
+    rate: Fraction = Fraction(0)  # points per minor unit, exact: which points rule is best
     sort_key: tuple[int, str] = field(default=(0, ""))  # priority desc, then id
     # Copies of the rule's fields as plain attributes: read on the hot path.
     id: str = ""
@@ -156,7 +158,8 @@ def _effect_fields(rule: Rule, currency: str) -> dict[str, object]:
         )
         return {"tiers": tiers}
     assert isinstance(effect, Points)
-    return {"points": effect.points, "per": to_minor(effect.per, currency)}
+    per = to_minor(effect.per, currency)
+    return {"points": effect.points, "per": per, "rate": Fraction(effect.points, per)}
 
 
 def compile_rule(rule: Rule, currency: str) -> CompiledRule:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 from .basket import BasketRequest, Customer, Line
@@ -225,7 +224,11 @@ class Evaluator:
             reach: dict[CompiledRule, None] = {}
             for key in (("sku", item.sku), ("category", item.category), ("brand", item.brand)):
                 for rule in keyed.get(key, ()):  # type: ignore[arg-type]
-                    if eligible(rule):
+                    verdict = verdicts.get(rule)  # eligible(rule), inlined: the hottest loop
+                    if verdict is None:
+                        verdict = verdicts[rule] = _eligible(rule, request, epoch,
+                                                             rule in partly_live)
+                    if verdict:
                         reach[rule] = None
             if reach:
                 found.update(reach)
@@ -653,12 +656,9 @@ def _points_winners(
     evaluation: Evaluation, item: Item, rules: list[CompiledRule]
 ) -> list[CompiledRule]:
     """Which points rules earn on this line: exclusive alone, else the best plus stackables."""
-    def rate(rule: CompiledRule) -> Fraction:
-        return Fraction(rule.points, rule.per)
-
     exclusive = [r for r in rules if r.stacking == "exclusive"]
     if exclusive:
-        winner = min(exclusive, key=lambda r: (-r.priority, -rate(r), r.id))
+        winner = min(exclusive, key=lambda r: (-r.priority, -r.rate, r.id))
         for rule in rules:
             if rule is not winner:
                 evaluation.note(rule, "an exclusive points rule applied: {}", winner.id)
@@ -666,7 +666,7 @@ def _points_winners(
     best = [r for r in rules if r.stacking == "best"]
     winners = [r for r in rules if r.stacking == "stackable"]
     if best:
-        top = min(best, key=lambda r: (-rate(r), -r.priority, r.id))
+        top = min(best, key=lambda r: (-r.rate, -r.priority, r.id))
         winners.append(top)
         for rule in best:
             if rule is not top:

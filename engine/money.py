@@ -12,6 +12,7 @@ Rounding choices (docs/semantics.md, "Money"):
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -97,6 +98,7 @@ def format_minor(units: int, currency: str) -> str:
     return f"{sign}{whole}.{fraction:0{digits}d}"
 
 
+@functools.cache
 def minor_formatter(currency: str) -> Callable[[int], str]:
     """A fast ``format_minor`` for one currency, for the response hot path."""
     digits = minor_units(currency)
@@ -112,7 +114,9 @@ def minor_formatter(currency: str) -> Callable[[int], str]:
         text = f"{text[:-digits]}.{text[-digits:]}"
         return text if units >= 0 else "-" + text
 
-    return format_units
+    # A response formats ~170 amounts, most of them seen before (prices, zero, the
+    # same discounts): a cache hit costs a fraction of formatting.
+    return functools.lru_cache(maxsize=65_536)(format_units)
 
 
 def from_minor(units: int, currency: str) -> Decimal:

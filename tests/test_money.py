@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from engine.money import (
     UnknownCurrency,
     allocate,
+    format_minor,
     format_money,
     has_valid_precision,
+    minor_formatter,
     minor_units,
     round_money,
     to_minor,
@@ -108,3 +110,13 @@ def test_the_fast_formatter_matches_decimal(units: int, currency: str) -> None:
     from engine.money import from_minor, minor_formatter
 
     assert minor_formatter(currency)(units) == str(from_minor(units, currency))
+
+
+@given(st.integers(min_value=-10**15, max_value=10**15),
+       st.sampled_from(["EUR", "JPY", "KWD", "USD"]))
+def test_the_cached_response_formatter_writes_what_format_minor_writes(
+    units: int, currency: str
+) -> None:
+    formatter = minor_formatter(currency)
+
+    assert formatter(units) == formatter(units) == format_minor(units, currency)
