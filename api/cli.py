@@ -9,18 +9,23 @@ stderr as plain sentences, never a traceback.
 
 from __future__ import annotations
 
-import json
-import sys
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated
 
 import typer
 
 import dsl
 import engine
 
+from .cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_REFUSED,
+    EXIT_RULE_ERRORS,
+    fail,
+    parse_instant,
+    read_basket,
+)
 from .cli_device import device_app
 from .cli_serve import keys_app, serve
 from .cli_store import audit_app, db_app, rules_app
@@ -40,31 +45,11 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(device_app, name="device")
 app.command()(serve)
 
-EXIT_RULE_ERRORS = 1
-EXIT_BAD_INPUT = 2
-EXIT_REFUSED = 3
-
-
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
 def _print_diagnostics(diagnostics: list[dsl.Diagnostic]) -> None:
     for diagnostic in diagnostics:
         typer.echo(diagnostic.render(), err=True)
     noun = "error" if len(diagnostics) == 1 else "errors"
     typer.echo(f"{len(diagnostics)} {noun}", err=True)
-
-
-def _parse_instant(text: str, option: str) -> datetime:
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        _fail(f"{option} {text!r} is not an ISO-8601 instant, e.g. 2026-11-23T14:10:00+01:00")
-    if instant.tzinfo is None:
-        _fail(f"{option} {text!r} has no UTC offset: add one, e.g. +01:00 or Z")
-    return instant
 
 
 @app.command()
@@ -94,7 +79,7 @@ def fmt(
         try:
             source = file.read_text(encoding="utf-8")
         except OSError as error:
-            _fail(f"cannot read {file}: {error.strerror}")
+            fail(f"cannot read {file}: {error.strerror}")
         try:
             formatted = dsl.format_source(source, str(file))
         except dsl.DslError as error:
@@ -114,24 +99,9 @@ def fmt(
         raise typer.Exit(EXIT_RULE_ERRORS)
 
 
-def _read_basket(basket: Path) -> dict[str, Any]:
-    try:
-        text = sys.stdin.read() if str(basket) == "-" else basket.read_text(encoding="utf-8")
-    except OSError as error:
-        _fail(f"cannot read basket {basket}: {error.strerror}")
-    try:
-        data = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        _fail(f"basket {basket}: not valid JSON at line {error.lineno}, column {error.colno}: "
-              f"{error.msg}")
-    if not isinstance(data, dict):
-        _fail(f"basket {basket}: expected a JSON object with channel, currency and lines")
-    return data
-
-
 def _ruleset_from_files(paths: list[Path], publish_at: str | None, now: datetime
                         ) -> engine.RuleSet:
-    published = _parse_instant(publish_at, "--publish-at") if publish_at else now
+    published = parse_instant(publish_at, "--publish-at") if publish_at else now
     try:
         return dsl.compile_paths(paths, publish_at=published)
     except dsl.DslError as error:
@@ -147,9 +117,9 @@ def _ruleset_from_store(name: str, number: int | None) -> engine.RuleSet:
         store = rules.open_store(rules.Settings.from_env())
         version = store.version(name, number) if number else store.latest(name)
     except rules.StoreError as error:
-        _fail(str(error), EXIT_REFUSED)
+        fail(str(error), EXIT_REFUSED)
     if version is None:
-        _fail(f"no rule set named {name!r} is published", EXIT_REFUSED)
+        fail(f"no rule set named {name!r} is published", EXIT_REFUSED)
     return version.ruleset_ir()
 
 
@@ -177,18 +147,18 @@ def evaluate(
     """Price a basket with rule files or a published rule set; print the response JSON."""
     now = datetime.now(UTC)
     if (rules is None) == (ruleset is None):
-        _fail("give either --rules PATH (rule files) or --ruleset NAME (the rule store)")
+        fail("give either --rules PATH (rule files) or --ruleset NAME (the rule store)")
     compiled = (_ruleset_from_files(rules, publish_at, now) if rules is not None
                 else _ruleset_from_store(ruleset or "", version))
-    data = _read_basket(basket)
+    data = read_basket(basket)
     if at is not None:
-        data["at"] = _parse_instant(at, "--at").isoformat()
+        data["at"] = parse_instant(at, "--at").isoformat()
     explain = explain or data.get("explain") is True
     try:
         request = engine.parse_request(data, now=now)
         response = engine.Evaluator(compiled).evaluate(request, explain=explain)
     except engine.BasketError as error:
-        _fail(f"basket {basket}: {error}")
+        fail(f"basket {basket}: {error}")
     typer.echo(engine.dumps(response))
 
 
@@ -212,13 +182,13 @@ def demo(
     evaluator = engine.Evaluator(ruleset)
     baskets = sorted((folder / "baskets").glob("*.json"))
     if not baskets:
-        _fail(f"no baskets in {folder / 'baskets'}")
+        fail(f"no baskets in {folder / 'baskets'}")
     typer.echo(f"{len(ruleset.rules)} rules, {len(baskets)} baskets ({ruleset.currency})\n")
     for path in baskets:
         try:
-            response = evaluator.evaluate(engine.parse_request(_read_basket(path)))
+            response = evaluator.evaluate(engine.parse_request(read_basket(path)))
         except engine.BasketError as error:
-            _fail(f"basket {path}: {error}")
+            fail(f"basket {path}: {error}")
         rules_applied = ", ".join(item["rule"] for item in response["applied"]) or "-"
         typer.echo(
             f"{path.stem:<40} subtotal {response['subtotal']:>8}  discount "

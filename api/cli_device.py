@@ -20,7 +20,7 @@ import typer
 
 import engine
 
-from .cli_store import EXIT_BAD_INPUT, EXIT_REFUSED, _fail
+from .cli_common import EXIT_BAD_INPUT, EXIT_REFUSED, fail, parse_instant, read_basket
 
 device_app = typer.Typer(help="Offline pricing on a store device.", no_args_is_help=True)
 
@@ -38,7 +38,7 @@ def _get(server: str, path: str, key: str, **kwargs: object) -> httpx.Response:
                                   **kwargs.pop("headers", {})},  # type: ignore[dict-item]
                          **kwargs)  # type: ignore[arg-type]
     except httpx.HTTPError as error:
-        _fail(f"cannot reach {server}: {error}", EXIT_BAD_INPUT)
+        fail(f"cannot reach {server}: {error}", EXIT_BAD_INPUT)
 
 
 def _problem(response: httpx.Response) -> str:
@@ -54,14 +54,14 @@ def trust(server: ServerOption, key: KeyOption, folder: DirOption) -> None:
     and again when the keys rotate)."""
     response = _get(server, "/v1/bundles/keys", key)
     if response.status_code != 200:
-        _fail(f"the server refused ({response.status_code}): {_problem(response)}",
+        fail(f"the server refused ({response.status_code}): {_problem(response)}",
               EXIT_BAD_INPUT)
     keys = {item["key_id"]: base64.b64decode(item["public_key"])
             for item in response.json()["keys"]}
     try:
         added = engine.DeviceFolder(folder).trust(keys)
     except engine.DeviceError as error:
-        _fail(str(error), EXIT_REFUSED)
+        fail(str(error), EXIT_REFUSED)
     typer.echo(f"trusting {len(keys)} key(s); new: {', '.join(added) or 'none'}")
 
 
@@ -88,16 +88,16 @@ def sync(
         typer.echo(f"unchanged: {_describe(current)}")
         return
     if response.status_code != 200:
-        _fail(f"the server refused ({response.status_code}): {_problem(response)}",
+        fail(f"the server refused ({response.status_code}): {_problem(response)}",
               EXIT_BAD_INPUT)
     try:
         installed = device.install(response.content, now=now, ruleset=ruleset,
                                    channel=channel, store=store)
     except engine.BundleRefused as error:
-        _fail(f"bundle refused ({error.reason}): {error}; keeping the last good bundle",
+        fail(f"bundle refused ({error.reason}): {error}; keeping the last good bundle",
               EXIT_REFUSED)
     except engine.DeviceError as error:
-        _fail(str(error), EXIT_REFUSED)
+        fail(str(error), EXIT_REFUSED)
     typer.echo(f"installed: {_describe(installed)}")
 
 
@@ -116,7 +116,7 @@ def status(folder: DirOption) -> None:
     try:
         current = device.current(now)
     except engine.BundleRefused as error:
-        _fail(f"the installed bundle is refused ({error.reason}): {error}", EXIT_REFUSED)
+        fail(f"the installed bundle is refused ({error.reason}): {error}", EXIT_REFUSED)
     typer.echo(f"trusted keys: {', '.join(sorted(device.trusted_keys())) or 'none'}")
     if current is None:
         typer.echo("no bundle yet: run `remise device sync`")
@@ -137,18 +137,16 @@ def evaluate(
         envvar="REMISE_DEVICE_WHEN_EXPIRED")] = engine.WhenExpired.MARK_STALE,
 ) -> None:
     """Price a basket offline with the installed bundle; print the response JSON."""
-    from .cli import _parse_instant, _read_basket  # the main command line's readers
-
-    data = _read_basket(basket)
+    data = read_basket(basket)
     if at is not None:
-        data["at"] = _parse_instant(at, "--at").isoformat()
+        data["at"] = parse_instant(at, "--at").isoformat()
     try:
         response = engine.DeviceFolder(folder).evaluate(data, now=datetime.now(UTC),
                                                         when_expired=when_expired)
     except engine.BasketError as error:
-        _fail(f"basket {basket}: {error}", EXIT_BAD_INPUT)
+        fail(f"basket {basket}: {error}", EXIT_BAD_INPUT)
     except (engine.DeviceError, engine.BundleRefused) as error:
-        _fail(str(error), EXIT_REFUSED)
+        fail(str(error), EXIT_REFUSED)
     typer.echo(engine.dumps(response))
 
 

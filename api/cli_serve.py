@@ -17,7 +17,7 @@ import rules
 from rules.bundles import SigningKeys
 
 from .auth import ROLES, KeyStore
-from .cli_store import EXIT_BAD_INPUT, EXIT_REFUSED, _fail
+from .cli_common import EXIT_BAD_INPUT, EXIT_REFUSED, fail
 
 DEMO_RULES = Path(__file__).resolve().parents[1] / "examples" / "rules"
 
@@ -29,7 +29,7 @@ def _open() -> tuple[rules.Settings, rules.RuleStore]:
         settings = rules.Settings.from_env()
         return settings, rules.open_store(settings)
     except rules.StoreError as error:
-        _fail(str(error), EXIT_REFUSED)
+        fail(str(error), EXIT_REFUSED)
 
 
 def _publish_demo(store: rules.RuleStore, folder: Path) -> None:
@@ -105,7 +105,7 @@ def keys_create(
         key = KeyStore(store).create(name, role, created_by=f"cli:{getpass.getuser()}",
                                      address="cli")
     except rules.InvalidRequest as error:
-        _fail(str(error), EXIT_BAD_INPUT)
+        fail(str(error), EXIT_BAD_INPUT)
     typer.echo(key)
 
 
@@ -116,9 +116,9 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
     try:
         KeyStore(store).revoke(name, revoked_by=f"cli:{getpass.getuser()}", address="cli")
     except rules.NotFound as error:
-        _fail(str(error), EXIT_REFUSED)
+        fail(str(error), EXIT_REFUSED)
     except rules.InvalidRequest as error:
-        _fail(str(error), EXIT_BAD_INPUT)
+        fail(str(error), EXIT_BAD_INPUT)
     typer.echo(f"revoked {name}")
 
 

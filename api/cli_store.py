@@ -18,16 +18,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 import dsl
 import rules
 
-EXIT_RULE_ERRORS = 1
-EXIT_BAD_INPUT = 2
-EXIT_REFUSED = 3
+from .cli_common import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_RULE_ERRORS, fail, parse_instant
 
 db_app = typer.Typer(help="The rule store's database schema.", no_args_is_help=True)
 rules_app = typer.Typer(help="Publish, roll back and read rule set versions.",
@@ -37,11 +35,6 @@ audit_app = typer.Typer(help="The append-only audit log.", no_args_is_help=True)
 RuleSetOption = Annotated[str, typer.Option("--ruleset", "-r", help="Rule set name.")]
 
 
-def _fail(message: str, code: int) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code)
-
-
 @contextmanager
 def _store() -> Iterator[rules.RuleStore]:
     """The configured store, announcing changes on Redis when there is one."""
@@ -49,7 +42,7 @@ def _store() -> Iterator[rules.RuleStore]:
         settings = rules.Settings.from_env()
         store = rules.open_store(settings)
     except rules.StoreError as error:
-        _fail(str(error), EXIT_REFUSED)
+        fail(str(error), EXIT_REFUSED)
     fanout = (rules.RedisFanout(settings.redis_url, prefix=settings.redis_prefix)
               if settings.redis_url else None)
     if fanout is not None:
@@ -59,11 +52,11 @@ def _store() -> Iterator[rules.RuleStore]:
     except rules.SourceRejected as error:
         for diagnostic in error.diagnostics:
             typer.echo(diagnostic.render(), err=True)
-        _fail(str(error), EXIT_RULE_ERRORS)
+        fail(str(error), EXIT_RULE_ERRORS)
     except rules.InvalidRequest as error:
-        _fail(str(error), EXIT_BAD_INPUT)
+        fail(str(error), EXIT_BAD_INPUT)
     except rules.StoreError as error:
-        _fail(str(error), EXIT_REFUSED)
+        fail(str(error), EXIT_REFUSED)
     finally:
         if fanout is not None:
             fanout.close()
@@ -78,17 +71,6 @@ def _address() -> str:
     return f"cli@{socket.gethostname()}"
 
 
-def _instant(text: str) -> datetime:
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        _fail(f"{text!r} is not an ISO-8601 instant, e.g. 2026-11-23T14:10:00+01:00",
-              EXIT_BAD_INPUT)
-    if instant.tzinfo is None:
-        _fail(f"{text!r} has no UTC offset: add one, e.g. +01:00 or Z", EXIT_BAD_INPUT)
-    return instant
-
-
 def _read_sources(paths: list[Path]) -> dict[str, str]:
     """File name (relative to the folder given) -> text, for every `.rules` file."""
     sources: dict[str, str] = {}
@@ -99,10 +81,10 @@ def _read_sources(paths: list[Path]) -> dict[str, str]:
             try:
                 sources[name] = file.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as error:
-                _fail(f"cannot read {file}: {getattr(error, 'strerror', None) or error}",
+                fail(f"cannot read {file}: {getattr(error, 'strerror', None) or error}",
                       EXIT_BAD_INPUT)
     if not sources:
-        _fail(f"no .rules file in {', '.join(map(str, paths))}", EXIT_BAD_INPUT)
+        fail(f"no .rules file in {', '.join(map(str, paths))}", EXIT_BAD_INPUT)
     return sources
 
 
@@ -123,7 +105,7 @@ def db_upgrade() -> None:
         before = rules.current_revision(db)
         after = rules.upgrade(db)
     except rules.StoreError as error:
-        _fail(str(error), EXIT_REFUSED)
+        fail(str(error), EXIT_REFUSED)
     verb = "already at" if before == after else f"upgraded from {before or 'nothing'} to"
     typer.echo(f"database {verb} schema {after}")
 
@@ -135,7 +117,7 @@ def db_current() -> None:
     try:
         current = rules.current_revision(rules.create_db_engine(settings.database_url))
     except rules.StoreError as error:
-        _fail(str(error), EXIT_REFUSED)
+        fail(str(error), EXIT_REFUSED)
     typer.echo(f"database schema {current or 'none'}; remise needs {rules.head_revision()}")
 
 
@@ -229,11 +211,11 @@ def live_at(
     ruleset: RuleSetOption = "default",
 ) -> None:
     """Which version was live at an instant."""
-    instant = _instant(at)
+    instant = parse_instant(at)
     with _store() as store:
         version = store.live_at(ruleset, instant)
         if version is None:
-            _fail(f"no version of {ruleset!r} was live at {instant.isoformat()} (the first "
+            fail(f"no version of {ruleset!r} was live at {instant.isoformat()} (the first "
                   "went live later)", EXIT_REFUSED)
         typer.echo(_describe(version))
 
@@ -284,8 +266,9 @@ def audit_export(
     until: Annotated[str | None, typer.Option(help="Up to this instant (exclusive).")] = None,
 ) -> None:
     """Export the audit log as CSV."""
-    query = rules.AuditQuery(ruleset=ruleset, since=_instant(since) if since else None,
-                             until=_instant(until) if until else None)
+    query = rules.AuditQuery(
+        ruleset=ruleset, since=parse_instant(since, "--since") if since else None,
+        until=parse_instant(until, "--until") if until else None)
     with _store() as store:
         chunks = rules.audit_csv(rules.all_audit_entries(store.db, query))
         if output is None:
@@ -296,7 +279,7 @@ def audit_export(
             with output.open("w", encoding="utf-8", newline="") as handle:
                 handle.writelines(chunks)
         except OSError as error:
-            _fail(f"cannot write {output}: {error.strerror}", EXIT_BAD_INPUT)
+            fail(f"cannot write {output}: {error.strerror}", EXIT_BAD_INPUT)
         typer.echo(f"wrote {output}", err=True)
 
 
