@@ -74,9 +74,8 @@ class LivePeriod:
 @dataclass(frozen=True)
 class RuleSetInfo:
     name: str
-    live_version: int
+    live_version: int  # also the number of versions: the chain has no gap
     live_from: datetime
-    versions: int
 
 
 @dataclass(frozen=True)
@@ -253,7 +252,7 @@ class RuleStore:
                        & (latest.c.number == VersionRow.number))
                  .order_by(RuleSetRow.name))
         with Session(self.db) as session:
-            return [RuleSetInfo(name, number, live_from, number)
+            return [RuleSetInfo(name, number, live_from)
                     for name, number, live_from in session.execute(query)]
 
     def latest(self, ruleset: str) -> Version | None:
