@@ -133,3 +133,8 @@ def test_live_from_never_goes_backwards_when_a_clock_is_behind(store: RuleStore)
 
     assert late.live_from == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
     assert store.live_at("fr", datetime(2026, 11, 27, 10, 0, tzinfo=UTC)).number == 2  # type: ignore[union-attr]
+
+
+def test_the_reserved_name_keys_is_refused(store: RuleStore) -> None:
+    with pytest.raises(InvalidRequest, match="'keys' is reserved"):
+        store.publish("keys", sources(BOOTS_10), message="m", author="ana")
