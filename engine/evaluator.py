@@ -12,8 +12,9 @@ in whole minor units (int) and turned back into strings only in the response.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from .basket import BasketRequest, Customer, Line
@@ -26,6 +27,9 @@ from .response import build_response
 from .windows import coverage, not_live_reason
 
 HOUR = 3600
+# An index key: ("sku" | "category" | "brand", value); a line without a brand
+# looks itself up under ("brand", None), which no rule is keyed by.
+Key = tuple[str, str | None]
 MAX_CACHED_SLICES = 64
 
 
@@ -41,6 +45,8 @@ class Item:
     quantity: int
     list_unit: int
     unit: int
+    # The index keys the line is found under: its SKU, category and brand.
+    keys: tuple[Key, Key, Key]
     subtotal: int = 0
     discount: int = 0
     price_rule: CompiledRule | None = None
@@ -77,11 +83,21 @@ class Item:
         return amount
 
 
+# family (see _family) -> index key -> the rules of that family under that key,
+# in the order their stage ranks them.
+Ranked = dict[str, dict[Key, list[CompiledRule]]]
+
+
 @dataclass(slots=True)
 class _ChannelSlice:
     """The rules of one channel that can be live during one hour of time."""
 
-    keyed: dict[tuple[str, str], list[CompiledRule]]
+    keyed: dict[Key, list[CompiledRule]]
+    # ``keyed`` without the ranked rules (see _family): what a basket that
+    # needs no reasons looks up eagerly. The ranked ones are walked by their
+    # stage in rank order, and the walk stops once no later rule can win.
+    eager: dict[Key, list[CompiledRule]]
+    ranked: Ranked
     always: list[CompiledRule]
     # Rules that no item key indexes but that need a coupon: found by the code,
     # so a basket without that code never looks at them.
@@ -99,6 +115,11 @@ class Evaluation:
     items: list[Item]
     candidates: list[CompiledRule]
     track: bool  # keep the reasons why rules did not apply (explain, coupons)
+    eligible: Callable[[CompiledRule], bool]  # the basket-wide checks, memoised in:
+    verdicts: dict[CompiledRule, bool]
+    # The ranked rules, walked lazily by their stage (None: all are candidates).
+    ranked: Ranked | None = None
+    walked_winners: list[CompiledRule] = field(default_factory=list)
     list_subtotal: int = 0
     item_subtotal: int = 0  # after prices, before discounts
     basket_subtotal: int = 0  # after line discounts
@@ -151,6 +172,11 @@ class Evaluator:
             for code in rule.coupons:
                 self.by_coupon.setdefault(code, []).append(rule)
         self._scale = 10 ** minor_units(ruleset.currency)
+        # Each ranked rule's family and rank in it (see _family).
+        self._rank: dict[CompiledRule, tuple[str, int]] = {}
+        for family, order in RANK_ORDERS.items():
+            members = sorted((rule for rule in self.rules if _family(rule) == family), key=order)
+            self._rank.update((rule, (family, rank)) for rank, rule in enumerate(members))
         self._slices: dict[tuple[str, int], _ChannelSlice] = {}
         self._lock = threading.Lock()
 
@@ -168,7 +194,9 @@ class Evaluator:
         return found
 
     def _build_slice(self, channel: str, hour_start: int) -> _ChannelSlice:
-        keyed: dict[tuple[str, str], list[CompiledRule]] = {}
+        keyed: dict[Key, list[CompiledRule]] = {}
+        eager: dict[Key, list[CompiledRule]] = {}
+        ranked: Ranked = {family: {} for family in RANK_ORDERS}
         always: list[CompiledRule] = []
         by_coupon: dict[str, list[CompiledRule]] = {}
         partly_live: set[CompiledRule] = set()
@@ -190,15 +218,24 @@ class Evaluator:
             if rule.keys is None:
                 always.append(rule)
                 continue
+            rank = self._rank.get(rule)
             for key in rule.keys:
                 keyed.setdefault(key, []).append(rule)
-        return _ChannelSlice(keyed, always, by_coupon, partly_live)
+                if rank is None:
+                    eager.setdefault(key, []).append(rule)
+                else:
+                    ranked[rank[0]].setdefault(key, []).append(rule)
+        for lists in ranked.values():
+            for rules in lists.values():
+                rules.sort(key=lambda rule: self._rank[rule][1])
+        return _ChannelSlice(keyed, eager, ranked, always, by_coupon, partly_live)
 
-    def _candidates(self, request: BasketRequest, items: list[Item]) -> list[CompiledRule]:
-        """The eligible rules for this basket; fills each line's ``reach``.
+    def _start(self, request: BasketRequest, items: list[Item], track: bool) -> Evaluation:
+        """The evaluation with its candidate rules; fills each line's ``reach``.
 
         Each rule is checked for eligibility at most once per basket, however
-        many lines look it up.
+        many lines look it up. Without ``track`` the ranked rules stay out of
+        the candidates: the best stage walks them in order and stops early.
         """
         epoch = request.at.timestamp()
         index = self._slice(request.channel, epoch)
@@ -219,11 +256,11 @@ class Evaluator:
         always = [rule for rule in unindexed if eligible(rule)]
         found.update(dict.fromkeys(always))
         unkeyed = [rule for rule in always if rule.level != "basket"]
-        keyed = index.keyed
+        keyed = index.keyed if track else index.eager
         for item in items:
             reach: dict[CompiledRule, None] = {}
-            for key in (("sku", item.sku), ("category", item.category), ("brand", item.brand)):
-                for rule in keyed.get(key, ()):  # type: ignore[arg-type]
+            for key in item.keys:
+                for rule in keyed.get(key, ()):
                     verdict = verdicts.get(rule)  # eligible(rule), inlined: the hottest loop
                     if verdict is None:
                         verdict = verdicts[rule] = _eligible(rule, request, epoch,
@@ -235,7 +272,8 @@ class Evaluator:
                 item.reach = [*reach, *unkeyed]
             else:
                 item.reach = unkeyed
-        return list(found)
+        return Evaluation(request, items, list(found), track, eligible, verdicts,
+                          None if track else index.ranked)
 
     # --- evaluation ------------------------------------------------------------------
 
@@ -245,8 +283,7 @@ class Evaluator:
                 "currency", f"the rules price in {self.currency}, the basket is in "
                             f"{request.currency}")
         items = [self._item(line) for line in request.lines]
-        evaluation = Evaluation(request, items, self._candidates(request, items),
-                                track=explain or bool(request.coupons))
+        evaluation = self._start(request, items, track=explain or bool(request.coupons))
         by_level: dict[str, list[CompiledRule]] = {}
         for rule in evaluation.candidates:
             by_level.setdefault(rule.level, []).append(rule)
@@ -265,8 +302,9 @@ class Evaluator:
     def _item(self, line: Line) -> Item:
         # Exact: parse_request refused prices finer than the minor unit.
         unit = int(line.unit_price * self._scale)
+        keys = (("sku", line.sku), ("category", line.category), ("brand", line.brand))
         return Item(line, line.sku, line.category, line.brand, line.attributes,
-                    line.quantity, unit, unit)
+                    line.quantity, unit, unit, keys)
 
     # --- why (explain and coupons) -------------------------------------------------
 
@@ -319,6 +357,36 @@ def _by_priority(rule: CompiledRule) -> tuple[int, str]:
     return rule.sort_key
 
 
+def _family(rule: CompiledRule) -> str | None:
+    """The family of a keyed rule whose stage can rank it without pricing the others.
+
+    On one line, a larger percentage never gives less ("percent"), nor does a
+    larger amount off each unit ("amount"); a price rule wins by priority,
+    revision and id alone ("price"). Other rules are not ranked (None).
+    """
+    if rule.keys is None:
+        return None
+    if rule.level == "price":
+        return "price"
+    if rule.level != "item" or rule.stacking != "best":
+        return None
+    return "percent" if rule.percent is not None else "amount"
+
+
+def _price_rank(rule: CompiledRule) -> tuple[int, int, str]:
+    """Which price rule sets a line's price: highest priority, then the most recently
+    changed rule, then the smallest id."""
+    return (-rule.priority, -rule.rule.revision, rule.id)
+
+
+RANK_ORDERS: dict[str, Callable[[CompiledRule], tuple[Any, ...]]] = {
+    # The larger percentage or amount first, then the best stage's own tie-breaks.
+    "percent": lambda rule: (-Fraction(*rule.percent or (0, 1)), -rule.priority, rule.id),
+    "amount": lambda rule: (-rule.amount, -rule.priority, rule.id),
+    "price": _price_rank,
+}
+
+
 def _eligible(rule: CompiledRule, request: BasketRequest, epoch: float, check_time: bool
               ) -> bool:
     """The checks that do not depend on amounts: store, time, audience, coupon."""
@@ -369,11 +437,16 @@ def _failed_condition(rule: CompiledRule, evaluation: Evaluation) -> str:
     return ""
 
 
+def _conditions_hold(rule: CompiledRule, subtotal: int, items: Sequence[Item]) -> bool:
+    """Whether the rule's basket conditions all hold at its stage's ``subtotal``."""
+    return not rule.conditions or all(
+        c.holds(c.value(subtotal, items)) for c in rule.conditions)
+
+
 def _holding(rules: list[CompiledRule], subtotal: int, items: Sequence[Item]
              ) -> list[CompiledRule]:
     """The rules whose basket conditions all hold at this stage's subtotal."""
-    return [rule for rule in rules if not rule.conditions or all(
-        c.holds(c.value(subtotal, items)) for c in rule.conditions)]
+    return [rule for rule in rules if _conditions_hold(rule, subtotal, items)]
 
 
 # --- 1. prices -----------------------------------------------------------------------
@@ -383,11 +456,15 @@ def _apply_prices(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
     items = evaluation.items
     evaluation.list_subtotal = sum(item.list_unit * item.quantity for item in items)
     live = set(_holding(rules, evaluation.list_subtotal, items))
+    ranked = evaluation.ranked["price"] if evaluation.ranked else None
     for item in evaluation.canonical_items():
-        matching = [r for r in item.reach if r in live and r.items(item)] if live else ()
+        matching = [r for r in item.reach if r in live and r.items(item)] if live else []
+        if ranked:
+            matching += _first_price_rules(evaluation, item, ranked)
         if matching:
-            # Highest priority, then the most recently changed rule, then the smallest id.
-            rule = min(matching, key=lambda r: (-r.priority, -r.rule.revision, r.id))
+            rule = min(matching, key=_price_rank)
+            if ranked:
+                evaluation.walked_winners.append(rule)
             item.unit, item.price_rule = rule.amount, rule
             evaluation.prices_set.setdefault(rule.id, []).append(item.line.id)
         item.subtotal = item.unit * item.quantity
@@ -535,29 +612,80 @@ def _expand_groups(
                 group, filled = [], 0
 
 
+def _first_price_rules(evaluation: Evaluation, item: Item,
+                       ranked: dict[Key, list[CompiledRule]]) -> list[CompiledRule]:
+    """Under each of the line's keys, the first ranked price rule that applies to it."""
+    firsts = []
+    for key in item.keys:
+        for rule in ranked.get(key, ()):
+            if (evaluation.eligible(rule)
+                    and _conditions_hold(rule, evaluation.list_subtotal, evaluation.items)
+                    and rule.items(item)):
+                firsts.append(rule)
+                break
+    return firsts
+
+
 def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
-    if not rules:
+    ranked = evaluation.ranked
+    if not rules and not ranked:
         return
     for item in evaluation.canonical_items():
-        if not item.matched:
+        if not item.matched and ranked is None:
             continue
         units = item.quantity - item.multi_discounted
-        matching = item.matching(rules)
+        matching = item.matching(rules) if rules else []
         if item.locked or units <= 0:
             for rule in matching:
                 evaluation.note(rule, "line {} already has a discount that takes no other",
                                 item.line.id)
             continue
         offers = [(rule, min(rule.item_discount(item, units), item.total)) for rule in matching]
-        if not offers:
+        walked = _walk_ranked(evaluation, item, units, ranked) if ranked else []
+        if not offers and not walked:
             continue
         # The most for the customer; ties: higher priority, then smaller id.
-        winner, amount = min(offers, key=lambda o: (-o[1], -o[0].priority, o[0].id))
+        winner, amount = min(offers + walked, key=lambda o: (-o[1], -o[0].priority, o[0].id))
         evaluation.add(winner, item.give(winner, amount))
+        if walked and winner in (rule for rule, _ in walked):
+            evaluation.walked_winners.append(winner)
         for rule, _ in offers:
             if rule is not winner:
                 evaluation.note(rule, "a better discount applied on line {}: {}",
                                 item.line.id, winner.id)
+
+
+def _walk_ranked(evaluation: Evaluation, item: Item, units: int,
+                 ranked: Ranked) -> list[tuple[CompiledRule, int]]:
+    """The ranked `best` rules that can win on this line, with what each would give.
+
+    Under each of the line's keys, a family lists its rules from the largest
+    percentage (or amount) down, so a walk stops at the first rule that would
+    give less than the best found so far: every later one gives no more.
+    Rules that give as much are kept, since priority and id break that tie;
+    a rule listed under two of the line's keys may be offered twice, which
+    changes no winner.
+    """
+    offers: list[tuple[CompiledRule, int]] = []
+    total = item.total
+    verdicts, eligible = evaluation.verdicts, evaluation.eligible
+    subtotal = evaluation.item_subtotal
+    best = -1
+    lists = [rules for family in (ranked["percent"], ranked["amount"])
+             for key in item.keys if (rules := family.get(key))]
+    for rules in lists:
+        for rule in rules:
+            amount = min(rule.item_discount(item, units), total)
+            if amount < best:
+                break
+            verdict = verdicts.get(rule)  # eligible(rule), inlined: a hot loop
+            if verdict is None:
+                verdict = eligible(rule)
+            if verdict and _conditions_hold(rule, subtotal, evaluation.items) \
+                    and rule.items(item):
+                offers.append((rule, amount))
+                best = amount
+    return offers
 
 
 def _apply_stackable(evaluation: Evaluation, rules: set[CompiledRule]) -> None:

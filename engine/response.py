@@ -49,7 +49,9 @@ def build_response(
     currency = ruleset.currency
     money = minor_formatter(currency)
     items = evaluation.items
-    titles = {rule.id: rule.title for rule in evaluation.candidates}
+    titles = {rule.id: rule.title
+              for rules in (evaluation.candidates, evaluation.walked_winners)
+              for rule in rules}
     subtotal = sum(item.subtotal for item in items)
     discount = sum(item.discount for item in items)
     response: dict[str, Any] = {
