@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
+import engine
 import rules
 
 from . import admin, authoring, bundles, evaluate, problems
@@ -107,7 +108,7 @@ def create_app(settings: rules.Settings | None = None,
 def _health(app: FastAPI, found: Services) -> None:
     @app.get("/healthz", tags=["health"], response_model=HealthOut, summary="Process up")
     async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
+        return {"status": "ok", "engine_build": engine.BUILD}
 
     @app.get("/readyz", tags=["health"], response_model=ReadyOut,
              summary="Live versions loaded",

@@ -253,6 +253,9 @@ class SigningKeysOut(BaseModel):
 
 class HealthOut(BaseModel):
     status: str
+    engine_build: Literal["python", "compiled"] = Field(
+        description="Whether this process runs the mypyc-compiled evaluator; the answers "
+                    "are the same either way")
 
 
 class ReadyOut(BaseModel):

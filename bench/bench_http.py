@@ -75,8 +75,11 @@ def _script(folder: Path, key: str, count: int) -> Path:
 def _serve(folder: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REMISE_")}
     env["REMISE_DATA_DIR"] = str(folder)
+    # Under `python -P` (the compiled build first on PYTHONPATH, see
+    # bench/README.md) the server must not put the source tree first either.
+    safe_path = ["-P"] if sys.flags.safe_path else []
     server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--no-demo", "--port", str(port),
+        [sys.executable, *safe_path, "-m", "api.cli", "serve", "--no-demo", "--port", str(port),
          "--workers", str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
@@ -126,6 +129,7 @@ def main() -> None:
         server = _serve(folder, args.port, args.workers)
         try:
             base = f"http://127.0.0.1:{args.port}"
+            build = httpx.get(base + "/healthz").json()["engine_build"]
             results: dict[str, list[dict[str, float]]] = {"/v1/echo": [], "/v1/evaluate": []}
             for path in results:  # warm-up: every basket's hour slice built, code paths hot
                 _wrk(base + path, script, 3, args.connections)
@@ -136,15 +140,15 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait()
-    _report(args, results, single)
+    _report(args, results, single, build)
 
 
 def _report(args: argparse.Namespace, results: dict[str, list[dict[str, float]]],
-            single: dict[str, dict[str, float]]) -> None:
+            single: dict[str, dict[str, float]], build: str) -> None:
     print(f"# {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, {os.cpu_count()} "
           f"CPUs, Python {platform.python_version()}; {args.rules:,} rules, {args.workers} "
           f"worker(s), wrk -t1 -c{args.connections}, {args.rounds} x {args.seconds} s per "
-          "endpoint, 200 distinct 20-line baskets")
+          f"endpoint, 200 distinct 20-line baskets; server engine build: {build}")
     print("| endpoint | req/s (median of rounds) | p50 ms | p99 ms | 1 connection: p50 / p99 ms |")
     print("|---|---:|---:|---:|---:|")
     medians = {}

@@ -4,6 +4,10 @@ Tests marked ``services`` talk to the real PostgreSQL and Redis. Without them a
 newcomer sees those tests skipped with the reason; with
 ``REMISE_REQUIRE_SERVICES=1`` (set by ``.ci/run``) they fail instead, so CI
 can never go green by silently skipping them.
+
+``REMISE_EXPECT_BUILD=compiled`` (CI's run against the mypyc build) makes the
+session refuse to start unless the imported engine really is the compiled
+one, so that run can never test pure Python by mistake.
 """
 
 from __future__ import annotations
@@ -18,12 +22,21 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+import engine
 from rules import RuleStore, create_db_engine, upgrade
 
 SERVICES = {
     "postgresql": ("127.0.0.1", 5432),
     "redis": ("127.0.0.1", 6379),
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    expected = os.environ.get("REMISE_EXPECT_BUILD")
+    if expected and expected != engine.BUILD:
+        raise pytest.UsageError(
+            f"REMISE_EXPECT_BUILD={expected}, but the engine imported from "
+            f"{Path(engine.__file__).parent} is the {engine.BUILD} build")
 
 
 def service_reachable(name: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import engine
 from tests.store.scenario import BOOTS_10, BOOTS_20, HEADER, SOCKS_3_FOR_2, boots_basket
 
 from .conftest import Api
@@ -153,7 +154,7 @@ def test_health_readiness_and_metrics(api: Api) -> None:
     _publish(api, BOOTS_10, parent=0, message="boots")
     _price(api)
 
-    assert api.client.get("/healthz").json() == {"status": "ok"}
+    assert api.client.get("/healthz").json() == {"status": "ok", "engine_build": engine.BUILD}
     assert api.client.get("/readyz").json() == {"status": "ready", "rulesets": {"fr": 1}}
     metrics = api.client.get("/metrics").text
     assert 'remise_evaluate_seconds_count{ruleset="fr"} 1.0' in metrics
