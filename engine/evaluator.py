@@ -1,11 +1,14 @@
 """The evaluator: applies a compiled rule set to a basket (docs/semantics.md).
 
 Cost follows the rules relevant to the basket, not the size of the rule set:
-rules are indexed per channel and per hour of time (``_TimeIndex``), and
+rules are indexed per channel and per hour of time (``_ChannelSlice``), and
 within that by the SKU, category and brand their items require. The basket's
 lines look up their own keys; only those rules, plus the few that cannot be
 keyed, are examined. Work that does not depend on the line (store, time,
-audience, coupon) is done once per rule, not once per line. Money is counted
+audience, coupon) is done once per rule, not once per line. When nobody will
+read why a rule lost (no explain, no coupon), the `best` line rules and the
+price rules are not all priced: each line walks them in rank order and stops
+once no later one can win (docs/semantics.md §9). Money is counted
 in whole minor units (int) and turned back into strings only in the response.
 """
 
