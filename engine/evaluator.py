@@ -5,8 +5,8 @@ rules are indexed per channel and per hour of time (``_ChannelSlice``), and
 within that by the SKU, category and brand their items require. The basket's
 lines look up their own keys; only those rules, plus the few that cannot be
 keyed, are examined. Work that does not depend on the line (store, time,
-audience, coupon) is done once per rule, not once per line. When nobody will
-read why a rule lost (no explain, no coupon), the `best` line rules and the
+audience, coupon) is done once per rule, not once per line. Unless the basket
+asks to explain, the `best` line rules and the
 price rules are not all priced: each line walks them in rank order and stops
 once no later one can win (docs/semantics.md §9). Money is counted
 in whole minor units (int) and turned back into strings only in the response.
@@ -233,12 +233,13 @@ class Evaluator:
                 rules.sort(key=lambda rule: self._rank[rule][1])
         return _ChannelSlice(keyed, eager, ranked, always, by_coupon, partly_live)
 
-    def _start(self, request: BasketRequest, items: list[Item], track: bool) -> Evaluation:
+    def _start(self, request: BasketRequest, items: list[Item], explain: bool) -> Evaluation:
         """The evaluation with its candidate rules; fills each line's ``reach``.
 
         Each rule is checked for eligibility at most once per basket, however
-        many lines look it up. Without ``track`` the ranked rules stay out of
-        the candidates: the best stage walks them in order and stops early.
+        many lines look it up. Unless the basket asks to ``explain``, the ranked
+        rules stay out of the candidates: their stages walk them in order and
+        stop early (none of them needs a coupon, so the coupon report is whole).
         """
         epoch = request.at.timestamp()
         index = self._slice(request.channel, epoch)
@@ -259,7 +260,7 @@ class Evaluator:
         always = [rule for rule in unindexed if eligible(rule)]
         found.update(dict.fromkeys(always))
         unkeyed = [rule for rule in always if rule.level != "basket"]
-        keyed = index.keyed if track else index.eager
+        keyed = index.keyed if explain else index.eager
         for item in items:
             reach: dict[CompiledRule, None] = {}
             for key in item.keys:
@@ -275,8 +276,8 @@ class Evaluator:
                 item.reach = [*reach, *unkeyed]
             else:
                 item.reach = unkeyed
-        return Evaluation(request, items, list(found), track, eligible, verdicts,
-                          None if track else index.ranked)
+        return Evaluation(request, items, list(found), explain or bool(request.coupons),
+                          eligible, verdicts, None if explain else index.ranked)
 
     # --- evaluation ------------------------------------------------------------------
 
@@ -286,7 +287,7 @@ class Evaluator:
                 "currency", f"the rules price in {self.currency}, the basket is in "
                             f"{request.currency}")
         items = [self._item(line) for line in request.lines]
-        evaluation = self._start(request, items, track=explain or bool(request.coupons))
+        evaluation = self._start(request, items, explain)
         by_level: dict[str, list[CompiledRule]] = {}
         for rule in evaluation.candidates:
             by_level.setdefault(rule.level, []).append(rule)
@@ -365,9 +366,11 @@ def _family(rule: CompiledRule) -> str | None:
 
     On one line, a larger percentage never gives less ("percent"), nor does a
     larger amount off each unit ("amount"); a price rule wins by priority,
-    revision and id alone ("price"). Other rules are not ranked (None).
+    revision and id alone ("price"). Other rules are not ranked (None), nor
+    are rules behind a coupon: a basket that brings the code is told why the
+    rule did not apply, so such a rule is always priced.
     """
-    if rule.keys is None:
+    if rule.keys is None or rule.coupons:
         return None
     if rule.level == "price":
         return "price"
