@@ -14,10 +14,10 @@ in whole minor units (int) and turned back into strings only in the response.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from fractions import Fraction
 from typing import Any
 
 from .basket import BasketRequest, Customer, Line
@@ -175,11 +175,6 @@ class Evaluator:
             for code in rule.coupons:
                 self.by_coupon.setdefault(code, []).append(rule)
         self._scale = 10 ** minor_units(ruleset.currency)
-        # Each ranked rule's family and rank in it (see _family).
-        self._rank: dict[CompiledRule, tuple[str, int]] = {}
-        for family, order in RANK_ORDERS.items():
-            members = sorted((rule for rule in self.rules if _family(rule) == family), key=order)
-            self._rank.update((rule, (family, rank)) for rank, rule in enumerate(members))
         self._slices: dict[tuple[str, int], _ChannelSlice] = {}
         self._lock = threading.Lock()
 
@@ -199,7 +194,7 @@ class Evaluator:
     def _build_slice(self, channel: str, hour_start: int) -> _ChannelSlice:
         keyed: dict[Key, list[CompiledRule]] = {}
         eager: dict[Key, list[CompiledRule]] = {}
-        ranked: Ranked = {family: {} for family in RANK_ORDERS}
+        ranked: Ranked = {family: {} for family in FAMILIES}
         always: list[CompiledRule] = []
         by_coupon: dict[str, list[CompiledRule]] = {}
         partly_live: set[CompiledRule] = set()
@@ -221,16 +216,16 @@ class Evaluator:
             if rule.keys is None:
                 always.append(rule)
                 continue
-            rank = self._rank.get(rule)
+            family = _family(rule)
             for key in rule.keys:
                 keyed.setdefault(key, []).append(rule)
-                if rank is None:
+                if family is None:
                     eager.setdefault(key, []).append(rule)
                 else:
-                    ranked[rank[0]].setdefault(key, []).append(rule)
-        for lists in ranked.values():
+                    ranked[family].setdefault(key, []).append(rule)
+        for family, lists in ranked.items():
             for rules in lists.values():
-                rules.sort(key=lambda rule: self._rank[rule][1])
+                _rank(family, rules)
         return _ChannelSlice(keyed, eager, ranked, always, by_coupon, partly_live)
 
     def _start(self, request: BasketRequest, items: list[Item], explain: bool) -> Evaluation:
@@ -385,12 +380,28 @@ def _price_rank(rule: CompiledRule) -> tuple[int, int, str]:
     return (-rule.priority, -rule.rule.revision, rule.id)
 
 
-RANK_ORDERS: dict[str, Callable[[CompiledRule], tuple[Any, ...]]] = {
-    # The larger percentage or amount first, then the best stage's own tie-breaks.
-    "percent": lambda rule: (-Fraction(*rule.percent or (0, 1)), -rule.priority, rule.id),
-    "amount": lambda rule: (-rule.amount, -rule.priority, rule.id),
-    "price": _price_rank,
-}
+FAMILIES = ("percent", "amount", "price")
+
+
+def _rank(family: str, rules: list[CompiledRule]) -> None:
+    """Sort one index key's rules of a family in the order their stage compares them:
+    the larger percentage or amount first, then the best stage's own tie-breaks;
+    price rules by _price_rank."""
+    if family == "price":
+        rules.sort(key=_price_rank)
+    elif family == "amount":
+        rules.sort(key=lambda rule: (-rule.amount, -rule.priority, rule.id))
+    else:
+        # Exact ratios scaled to one denominator sort as plain integers (sorting
+        # by Fraction cost a live reload of 10,000 rules ~0.1 s).
+        scale = math.lcm(*(_percent(rule)[1] for rule in rules))
+        rules.sort(key=lambda rule: (-_percent(rule)[0] * (scale // _percent(rule)[1]),
+                                     -rule.priority, rule.id))
+
+
+def _percent(rule: CompiledRule) -> tuple[int, int]:
+    assert rule.percent is not None
+    return rule.percent
 
 
 def _eligible(rule: CompiledRule, request: BasketRequest, epoch: float, check_time: bool
