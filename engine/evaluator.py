@@ -6,10 +6,10 @@ within that by the SKU, category and brand their items require. The basket's
 lines look up their own keys; only those rules, plus the few that cannot be
 keyed, are examined. Work that does not depend on the line (store, time,
 audience, coupon) is done once per rule, not once per line. Unless the basket
-asks to explain, the `best` line rules and the
-price rules are not all priced: each line walks them in rank order and stops
-once no later one can win (docs/semantics.md §9). Money is counted
-in whole minor units (int) and turned back into strings only in the response.
+asks to explain, the `best` line rules and the price rules are not all priced:
+each line walks them in rank order and stops once no later one can win
+(docs/semantics.md §9). Money is counted in whole minor units (int) and turned
+back into strings only in the response.
 """
 
 from __future__ import annotations
@@ -122,6 +122,8 @@ class Evaluation:
     verdicts: dict[CompiledRule, bool]
     # The ranked rules, walked lazily by their stage (None: all are candidates).
     ranked: Ranked | None = None
+    # `best` rules that won on a line through the walk (not among the candidates):
+    # the response names them.
     walked_winners: list[CompiledRule] = field(default_factory=list)
     list_subtotal: int = 0
     item_subtotal: int = 0  # after prices, before discounts
@@ -395,12 +397,16 @@ def _rank(family: str, rules: list[CompiledRule]) -> None:
         # Exact ratios scaled to one denominator sort as plain integers (sorting
         # by Fraction cost a live reload of 10,000 rules ~0.1 s).
         scale = math.lcm(*(_percent(rule)[1] for rule in rules))
-        rules.sort(key=lambda rule: (-_percent(rule)[0] * (scale // _percent(rule)[1]),
-                                     -rule.priority, rule.id))
+
+        def order(rule: CompiledRule) -> tuple[int, int, str]:
+            numerator, denominator = _percent(rule)
+            return (-numerator * (scale // denominator), -rule.priority, rule.id)
+
+        rules.sort(key=order)
 
 
 def _percent(rule: CompiledRule) -> tuple[int, int]:
-    assert rule.percent is not None
+    assert rule.percent is not None  # a "percent" family rule
     return rule.percent
 
 
@@ -480,8 +486,6 @@ def _apply_prices(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
             matching += _first_price_rules(evaluation, item, ranked)
         if matching:
             rule = min(matching, key=_price_rank)
-            if ranked:
-                evaluation.walked_winners.append(rule)
             item.unit, item.price_rule = rule.amount, rule
             evaluation.prices_set.setdefault(rule.id, []).append(item.line.id)
         item.subtotal = item.unit * item.quantity

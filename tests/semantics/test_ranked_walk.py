@@ -30,9 +30,8 @@ def without_explain(response: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in response.items() if key != "explain"}
 
 
-def both_paths(ruleset: engine.RuleSet, request: dict[str, Any]) -> tuple[str, str]:
+def both_paths(evaluator: engine.Evaluator, request: dict[str, Any]) -> tuple[str, str]:
     """The response of the walk (no explain) and of the full comparison (explain)."""
-    evaluator = engine.Evaluator(ruleset)
     parsed = engine.parse_request(request)
     walked = engine.dumps(evaluator.evaluate(parsed))
     full = engine.dumps(without_explain(evaluator.evaluate(parsed, explain=True)))
@@ -191,7 +190,7 @@ def tie_prone_baskets(draw: st.DrawFn) -> dict[str, Any]:
 @given(ruleset=tie_prone_rulesets(), request=tie_prone_baskets())
 def test_the_walk_and_the_full_comparison_give_the_same_bytes(
         ruleset: ir.RuleSet, request: dict[str, Any]) -> None:
-    walked, full = both_paths(ruleset, request)
+    walked, full = both_paths(engine.Evaluator(ruleset), request)
     assert walked == full
 
 
@@ -204,9 +203,7 @@ def test_the_walk_agrees_with_the_full_comparison_on_the_benchmark_mix() -> None
                                  publish_at=BENCH_AT)
     evaluator = engine.Evaluator(ruleset)
     for request in baskets(150, cat=cat):
-        parsed = engine.parse_request(request)
         # When priced without reasons (the walk) and with them (the full comparison)
-        walked = engine.dumps(evaluator.evaluate(parsed))
-        full = engine.dumps(without_explain(evaluator.evaluate(parsed, explain=True)))
+        walked, full = both_paths(evaluator, request)
         # Then the answers are the same bytes
         assert walked == full
