@@ -35,6 +35,7 @@ from .predicates import (
     compile_audience,
     compile_items,
     index_keys,
+    keys_decide,
 )
 from .windows import LiveCheck, envelope, live_check
 
@@ -90,6 +91,11 @@ class CompiledRule:
     conditions: tuple[CompiledCondition, ...]
     envelope: tuple[float, float]
     keys: frozenset[tuple[str, str]] | None
+    # The index keys decide the items: a line found under one of ``keys`` matches.
+    exact: bool
+    # Nothing but time decides whether the rule is open to a basket: no store list,
+    # no audience, no coupon.
+    open: bool
     percent: Ratio | None = None
     amount: int = 0
     group: int = 0  # buy N / bundle N
@@ -165,6 +171,7 @@ def _effect_fields(rule: Rule, currency: str) -> dict[str, object]:
 def compile_rule(rule: Rule, currency: str) -> CompiledRule:
     items_predicate = getattr(rule.effect, "items", None)
     level = _level(rule)
+    keys = index_keys(items_predicate) if level != "basket" else None
     return CompiledRule(
         rule=rule,
         level=level,
@@ -176,7 +183,9 @@ def compile_rule(rule: Rule, currency: str) -> CompiledRule:
         coupons=frozenset(code.upper() for code in rule.coupons),
         conditions=tuple(_condition(c, currency) for c in rule.conditions),
         envelope=envelope(rule.windows),
-        keys=index_keys(items_predicate) if level != "basket" else None,
+        keys=keys,
+        exact=keys is not None and keys_decide(items_predicate),
+        open=rule.stores is None and rule.audience is None and not rule.coupons,
         sort_key=(-rule.priority, rule.id),
         id=rule.id,
         title=rule.title,

@@ -89,18 +89,27 @@ class Item:
 # family (see _family) -> index key -> the rules of that family under that key,
 # in the order their stage ranks them.
 Ranked = dict[str, dict[Key, list[CompiledRule]]]
+# The rules under one index key, in two parts: those open to every basket all
+# the hour (CompiledRule.open, live the whole hour), which need no check, and
+# the others, checked once per basket.
+KeyRules = tuple[list[CompiledRule], list[CompiledRule]]
+# What a line walks under one of its keys: the ranked percent rules, then the
+# ranked amount-each rules (either may be empty).
+Walk = tuple[list[CompiledRule], list[CompiledRule]]
 
 
 @dataclass(slots=True)
 class _ChannelSlice:
     """The rules of one channel that can be live during one hour of time."""
 
-    keyed: dict[Key, list[CompiledRule]]
+    keyed: dict[Key, KeyRules]
     # ``keyed`` without the ranked rules (see _family): what a basket that
     # needs no reasons looks up eagerly. The ranked ones are walked by their
     # stage in rank order, and the walk stops once no later rule can win.
-    eager: dict[Key, list[CompiledRule]]
+    eager: dict[Key, KeyRules]
     ranked: Ranked
+    # ranked["percent"] and ranked["amount"] by key, for the best stage's walk.
+    walks: dict[Key, Walk]
     always: list[CompiledRule]
     # Rules that no item key indexes but that need a coupon: found by the code,
     # so a basket without that code never looks at them.
@@ -122,6 +131,7 @@ class Evaluation:
     verdicts: dict[CompiledRule, bool]
     # The ranked rules, walked lazily by their stage (None: all are candidates).
     ranked: Ranked | None = None
+    walks: dict[Key, Walk] | None = None
     # `best` rules that won on a line through the walk (not among the candidates):
     # the response names them.
     walked_winners: list[CompiledRule] = field(default_factory=list)
@@ -133,7 +143,7 @@ class Evaluation:
     prices_set: dict[str, list[str]] = field(default_factory=dict)  # rule id -> line ids
     notes: dict[str, str] = field(default_factory=dict)  # rule id -> why it gave nothing
     _canonical: list[Item] | None = None
-    # rule -> the lines it matches at their final prices (filled with prices)
+    # multi-unit rule -> the lines it matches at their final prices (filled with prices)
     lines_of: dict[CompiledRule, list[Item]] = field(default_factory=dict)
 
     def canonical_items(self) -> list[Item]:
@@ -194,8 +204,8 @@ class Evaluator:
         return found
 
     def _build_slice(self, channel: str, hour_start: int) -> _ChannelSlice:
-        keyed: dict[Key, list[CompiledRule]] = {}
-        eager: dict[Key, list[CompiledRule]] = {}
+        keyed: dict[Key, KeyRules] = {}
+        eager: dict[Key, KeyRules] = {}
         ranked: Ranked = {family: {} for family in FAMILIES}
         always: list[CompiledRule] = []
         by_coupon: dict[str, list[CompiledRule]] = {}
@@ -219,16 +229,20 @@ class Evaluator:
                 always.append(rule)
                 continue
             family = _family(rule)
+            part = 1 if covered == "partial" or not rule.open else 0
             for key in rule.keys:
-                keyed.setdefault(key, []).append(rule)
+                keyed.setdefault(key, ([], []))[part].append(rule)
                 if family is None:
-                    eager.setdefault(key, []).append(rule)
+                    eager.setdefault(key, ([], []))[part].append(rule)
                 else:
                     ranked[family].setdefault(key, []).append(rule)
         for family, lists in ranked.items():
             for rules in lists.values():
                 _rank(family, rules)
-        return _ChannelSlice(keyed, eager, ranked, always, by_coupon, partly_live)
+        percents, amounts = ranked["percent"], ranked["amount"]
+        walks = {key: (percents.get(key, []), amounts.get(key, []))
+                 for key in percents.keys() | amounts.keys()}
+        return _ChannelSlice(keyed, eager, ranked, walks, always, by_coupon, partly_live)
 
     def _start(self, request: BasketRequest, items: list[Item], explain: bool) -> Evaluation:
         """The evaluation with its candidate rules; fills each line's ``reach``.
@@ -261,7 +275,13 @@ class Evaluator:
         for item in items:
             reach: dict[CompiledRule, None] = {}
             for key in item.keys:
-                for rule in keyed.get(key, ()):
+                rules = keyed.get(key)
+                if rules is None:
+                    continue
+                free, checked = rules
+                if free:
+                    reach.update(dict.fromkeys(free))
+                for rule in checked:
                     verdict = verdicts.get(rule)  # eligible(rule), inlined: the hottest loop
                     if verdict is None:
                         verdict = verdicts[rule] = _eligible(rule, request, epoch,
@@ -274,7 +294,8 @@ class Evaluator:
             else:
                 item.reach = unkeyed
         return Evaluation(request, items, list(found), explain or bool(request.coupons),
-                          eligible, verdicts, None if explain else index.ranked)
+                          eligible, verdicts, None if explain else index.ranked,
+                          None if explain else index.walks)
 
     # --- evaluation ------------------------------------------------------------------
 
@@ -489,12 +510,16 @@ def _apply_prices(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
             item.unit, item.price_rule = rule.amount, rule
             evaluation.prices_set.setdefault(rule.id, []).append(item.line.id)
         item.subtotal = item.unit * item.quantity
-        matched = [rule for rule in item.reach if rule.level != "price" and rule.items(item)]
+        # A keyed rule in reach was found under one of the line's keys: when those
+        # keys decide its items (exact), the predicate need not run.
+        matched = [rule for rule in item.reach
+                   if rule.level != "price" and (rule.exact or rule.items(item))]
         if len(matched) > 1:
             matched.sort(key=_by_priority)
         item.matched = matched
         for rule in matched:
-            evaluation.lines_of.setdefault(rule, []).append(item)
+            if rule.level == "multi":
+                evaluation.lines_of.setdefault(rule, []).append(item)
     evaluation.item_subtotal = sum(item.subtotal for item in items)
 
 
@@ -641,18 +666,18 @@ def _first_price_rules(evaluation: Evaluation, item: Item,
         for rule in ranked.get(key, ()):
             if (evaluation.eligible(rule)
                     and _conditions_hold(rule, evaluation.list_subtotal, evaluation.items)
-                    and rule.items(item)):
+                    and (rule.exact or rule.items(item))):
                 firsts.append(rule)
                 break
     return firsts
 
 
 def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
-    ranked = evaluation.ranked
-    if not rules and not ranked:
+    walks = evaluation.walks
+    if not rules and not walks:
         return
     for item in evaluation.canonical_items():
-        if not item.matched and ranked is None:
+        if not item.matched and not walks:
             continue
         units = item.quantity - item.multi_discounted
         matching = item.matching(rules) if rules else []
@@ -662,51 +687,79 @@ def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
                                 item.line.id)
             continue
         offers = [(rule, min(rule.item_discount(item, units), item.total)) for rule in matching]
-        walked = _walk_ranked(evaluation, item, units, ranked) if ranked else []
-        if not offers and not walked:
+        walked = _walk_ranked(evaluation, item, units, walks) if walks else None
+        if walked is not None:
+            offers.append(walked)
+        if not offers:
             continue
         # The most for the customer; ties: higher priority, then smaller id.
-        winner, amount = min(offers + walked, key=lambda o: (-o[1], -o[0].priority, o[0].id))
+        winner, amount = (offers[0] if len(offers) == 1 else
+                          min(offers, key=lambda o: (-o[1], -o[0].priority, o[0].id)))
         evaluation.add(winner, item.give(winner, amount))
-        if walked and winner in (rule for rule, _ in walked):
+        if walked is not None and winner is walked[0]:
             evaluation.walked_winners.append(winner)
         for rule, _ in offers:
-            if rule is not winner:
+            if rule is not winner and (walked is None or rule is not walked[0]):
                 evaluation.note(rule, "a better discount applied on line {}: {}",
                                 item.line.id, winner.id)
 
 
 def _walk_ranked(evaluation: Evaluation, item: Item, units: int,
-                 ranked: Ranked) -> list[tuple[CompiledRule, int]]:
-    """The ranked `best` rules that can win on this line, with what each would give.
+                 walks: dict[Key, Walk]) -> tuple[CompiledRule, int] | None:
+    """The ranked `best` rule that wins this line among those walked, with what it gives.
 
     Under each of the line's keys, a family lists its rules from the largest
     percentage (or amount) down, so a walk stops at the first rule that would
-    give less than the best found so far: every later one gives no more.
-    Rules that give as much are kept, since priority and id break that tie;
-    a rule listed under two of the line's keys may be offered twice, which
-    changes no winner.
+    give less than the best found so far: every later one gives no more. A
+    rule that gives as much is checked only if it would win the tie (higher
+    priority, then smaller id), the order the best stage breaks ties in.
     """
-    offers: list[tuple[CompiledRule, int]] = []
-    total = item.total
+    total, unit = item.total, item.unit
+    base = unit * units
     verdicts, eligible = evaluation.verdicts, evaluation.eligible
-    subtotal = evaluation.item_subtotal
+    subtotal, items = evaluation.item_subtotal, evaluation.items
+    winner: CompiledRule | None = None
     best = -1
-    lists = [rules for family in (ranked["percent"], ranked["amount"])
-             for key in item.keys if (rules := family.get(key))]
-    for rules in lists:
-        for rule in rules:
-            amount = min(rule.item_discount(item, units), total)
+    for key in item.keys:
+        walk = walks.get(key)
+        if walk is None:
+            continue
+        percents, amounts = walk
+        for rule in percents:
+            ratio = rule.percent
+            assert ratio is not None  # a "percent" family rule
+            amount = min(percent_of(base, ratio), total)
             if amount < best:
                 break
+            if amount == best and winner is not None and not _wins_tie(rule, winner):
+                continue
             verdict = verdicts.get(rule)  # eligible(rule), inlined: a hot loop
             if verdict is None:
                 verdict = eligible(rule)
-            if verdict and _conditions_hold(rule, subtotal, evaluation.items) \
-                    and rule.items(item):
-                offers.append((rule, amount))
-                best = amount
-    return offers
+            if verdict and (not rule.conditions or _conditions_hold(rule, subtotal, items)) \
+                    and (rule.exact or rule.items(item)):
+                winner, best = rule, amount
+        for rule in amounts:
+            amount = min(min(rule.amount, unit) * units, total)
+            if amount < best:
+                break
+            if amount == best and winner is not None and not _wins_tie(rule, winner):
+                continue
+            verdict = verdicts.get(rule)
+            if verdict is None:
+                verdict = eligible(rule)
+            if verdict and (not rule.conditions or _conditions_hold(rule, subtotal, items)) \
+                    and (rule.exact or rule.items(item)):
+                winner, best = rule, amount
+    return None if winner is None else (winner, best)
+
+
+def _wins_tie(rule: CompiledRule, holder: CompiledRule) -> bool:
+    """Whether ``rule`` beats ``holder`` when both give as much: higher priority, then
+    the smaller id (the same rule, found under a second key, does not)."""
+    if rule.priority != holder.priority:
+        return rule.priority > holder.priority
+    return rule.id < holder.id
 
 
 def _apply_stackable(evaluation: Evaluation, rules: set[CompiledRule]) -> None:

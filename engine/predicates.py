@@ -91,6 +91,19 @@ def index_keys(predicate: ItemPredicate | None) -> frozenset[tuple[str, str]] | 
     return None
 
 
+def keys_decide(predicate: ItemPredicate | None) -> bool:
+    """Whether a line found under one of ``index_keys(predicate)`` always matches.
+
+    True for SKU, category and brand lists and for alternatives of them: the
+    evaluator then need not run the predicate on the lines its index found.
+    """
+    if isinstance(predicate, ItemFieldIn):
+        return True
+    if isinstance(predicate, ItemOr):
+        return all(keys_decide(arg) for arg in predicate.args)
+    return False
+
+
 def compile_audience(audience: Audience | None) -> AudienceMatch:
     if audience is None:
         return lambda customer: True
@@ -171,4 +184,5 @@ __all__ = [
     "compile_items",
     "describe_audience_miss",
     "index_keys",
+    "keys_decide",
 ]

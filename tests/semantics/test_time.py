@@ -28,6 +28,26 @@ def test_a_window_starts_inclusive_and_ends_exclusive(at: str, expected: str) ->
     assert discount_at(FLASH, at) == expected
 
 
+KEYED_EFFECTS = {  # one of each way the index serves a keyed rule (docs/semantics.md §9)
+    "eager": ("rule", 'discount 15% on items where category = "rainwear"\n stacking stackable'),
+    "walked": ("rule", 'discount 15% on items where category = "rainwear"'),
+    "price": ("price", 'price 85.00 EUR on items where category = "rainwear"'),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KEYED_EFFECTS))
+@pytest.mark.parametrize(("at", "expected"), [
+    ("2026-11-23T14:10:00+01:00", "100.00"),  # same hour, before the window
+    ("2026-11-23T14:20:00+01:00", "85.00"),
+    ("2026-11-23T14:45:00+01:00", "100.00"),  # same hour, window ended
+])
+def test_a_keyed_rule_live_for_part_of_an_hour_is_checked_to_the_minute(
+        kind: str, at: str, expected: str) -> None:
+    block, effect = KEYED_EFFECTS[kind]
+    source = f'{block} k "K" {{\n valid 2026-11-23 14:15 for 30 minutes\n {effect}\n}}'
+    assert evaluate(rules(source), basket(ITEM, at=at))["total"] == expected
+
+
 def test_a_rule_in_paris_time_matches_a_basket_stamped_in_utc() -> None:
     # 14:10 in Paris (UTC+1 in November) is 13:10 UTC
     assert discount_at(FLASH, "2026-11-23T13:10:00Z") == "15.00"

@@ -1,0 +1,57 @@
+"""Which index keys a rule is found under, and when those keys alone decide its items.
+
+The evaluator looks rules up by the SKU, category and brand of each line; a
+rule whose keys decide its items is applied to the lines it was found under
+without running its predicate (engine/predicates.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from dsl import compile_source
+from engine.compiled import compile_rule
+from engine.ir import ItemPredicate
+from engine.predicates import index_keys, keys_decide
+
+
+def predicate(where: str) -> ItemPredicate:
+    source = f'currency EUR\ntimezone UTC\nrule r "R" {{ discount 10% on items where {where} }}\n'
+    effect = compile_source(source, "t.rules").rules[0].effect
+    items = getattr(effect, "items")
+    assert items is not None
+    return items  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize(("where", "keys", "decide"), [
+    ('sku in ("A", "B")', {("sku", "A"), ("sku", "B")}, True),
+    ('brand = "Aigle" or category = "boots"', {("brand", "Aigle"), ("category", "boots")}, True),
+    ('brand = "Aigle" and price >= 20.00 EUR', {("brand", "Aigle")}, False),
+    ('category = "boots" and not brand = "Aigle"', {("category", "boots")}, False),
+    ('brand = "Aigle" or (category = "boots" and price < 50.00 EUR)',
+     {("brand", "Aigle"), ("category", "boots")}, False),
+    ('attribute "clearance" = "yes"', None, False),
+    ('price >= 20.00 EUR or sku = "A"', None, False),
+])
+def test_keys_and_whether_they_decide_the_items(
+        where: str, keys: set[tuple[str, str]] | None, decide: bool) -> None:
+    given = predicate(where)
+    assert index_keys(given) == (frozenset(keys) if keys is not None else None)
+    assert keys_decide(given) is decide
+
+
+def test_an_unkeyed_rule_is_never_decided_by_keys() -> None:
+    source = 'currency EUR\ntimezone UTC\nrule r "R" { discount 10% on items }\n'
+    rule = compile_rule(compile_source(source, "t.rules").rules[0], "EUR")
+    assert rule.keys is None and rule.exact is False
+
+
+def test_open_rules_have_no_store_audience_or_coupon() -> None:
+    source = ('currency EUR\ntimezone UTC\n'
+              'rule a "A" { discount 10% on items where sku = "A" }\n'
+              'rule b "B" {\n audience cardholder\n discount 10% on items where sku = "A"\n}\n'
+              'rule c "C" {\n stores "s1"\n discount 10% on items where sku = "A"\n}\n'
+              'rule d "D" {\n coupon "X"\n discount 10% on items where sku = "A"\n}\n')
+    compiled = {r.id: compile_rule(r, "EUR") for r in compile_source(source, "t.rules").rules}
+    assert {rule_id: rule.open for rule_id, rule in compiled.items()} == {
+        "a": True, "b": False, "c": False, "d": False}
