@@ -132,9 +132,6 @@ class Evaluation:
     # The ranked rules, walked lazily by their stage (None: all are candidates).
     ranked: Ranked | None = None
     walks: dict[Key, Walk] | None = None
-    # `best` rules that won on a line through the walk (not among the candidates):
-    # the response names them.
-    walked_winners: list[CompiledRule] = field(default_factory=list)
     list_subtotal: int = 0
     item_subtotal: int = 0  # after prices, before discounts
     basket_subtotal: int = 0  # after line discounts
@@ -186,6 +183,8 @@ class Evaluator:
         for rule in sorted(self.rules, key=lambda r: r.id):
             for code in rule.coupons:
                 self.by_coupon.setdefault(code, []).append(rule)
+        # rule id -> title: what the response names the rules that gave something.
+        self.titles = {rule.id: rule.title for rule in self.rules}
         self._scale = 10 ** minor_units(ruleset.currency)
         self._slices: dict[tuple[str, int], _ChannelSlice] = {}
         self._lock = threading.Lock()
@@ -319,7 +318,7 @@ class Evaluator:
         _apply_points(evaluation, by_level.get("points", []))
         explained = self._explain(evaluation) if explain else None
         return build_response(
-            self.ruleset, evaluation, self._coupon_report(evaluation), explained)
+            self.ruleset, self.titles, evaluation, self._coupon_report(evaluation), explained)
 
     def _item(self, line: Line) -> Item:
         # Exact: parse_request refused prices finer than the minor unit.
@@ -504,7 +503,11 @@ def _apply_prices(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
     for item in evaluation.canonical_items():
         matching = [r for r in item.reach if r in live and r.items(item)] if live else []
         if ranked:
-            matching += _first_price_rules(evaluation, item, ranked)
+            for key in item.keys:
+                rules = ranked.get(key)
+                first = _first_price_rule(evaluation, item, rules) if rules else None
+                if first is not None:
+                    matching.append(first)
         if matching:
             rule = min(matching, key=_price_rank)
             item.unit, item.price_rule = rule.amount, rule
@@ -658,18 +661,20 @@ def _expand_groups(
                 group, filled = [], 0
 
 
-def _first_price_rules(evaluation: Evaluation, item: Item,
-                       ranked: dict[Key, list[CompiledRule]]) -> list[CompiledRule]:
-    """Under each of the line's keys, the first ranked price rule that applies to it."""
-    firsts = []
-    for key in item.keys:
-        for rule in ranked.get(key, ()):
-            if (evaluation.eligible(rule)
-                    and _conditions_hold(rule, evaluation.list_subtotal, evaluation.items)
-                    and (rule.exact or rule.items(item))):
-                firsts.append(rule)
-                break
-    return firsts
+def _first_price_rule(evaluation: Evaluation, item: Item, ranked: list[CompiledRule]
+                      ) -> CompiledRule | None:
+    """The first of one key's ranked price rules that applies to the line."""
+    verdicts = evaluation.verdicts
+    for rule in ranked:
+        verdict = verdicts.get(rule)  # eligible(rule), inlined: a hot loop
+        if verdict is None:
+            verdict = evaluation.eligible(rule)
+        if (verdict
+                and (not rule.conditions
+                     or _conditions_hold(rule, evaluation.list_subtotal, evaluation.items))
+                and (rule.exact or rule.items(item))):
+            return rule
+    return None
 
 
 def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
@@ -696,8 +701,6 @@ def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
         winner, amount = (offers[0] if len(offers) == 1 else
                           min(offers, key=lambda o: (-o[1], -o[0].priority, o[0].id)))
         evaluation.add(winner, item.give(winner, amount))
-        if walked is not None and winner is walked[0]:
-            evaluation.walked_winners.append(winner)
         for rule, _ in offers:
             if rule is not winner and (walked is None or rule is not walked[0]):
                 evaluation.note(rule, "a better discount applied on line {}: {}",
@@ -844,7 +847,10 @@ def _apply_points(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
         return
     earned_on: dict[CompiledRule, int] = {}
     for item in evaluation.canonical_items():
-        for rule in _points_winners(evaluation, item, item.matching(live)):
+        matching = item.matching(live) if item.matched else None
+        if not matching:
+            continue
+        for rule in _points_winners(evaluation, item, matching):
             earned_on[rule] = earned_on.get(rule, 0) + item.total
     for rule, net in sorted(earned_on.items(), key=lambda pair: pair[0].id):
         points = (net // rule.per) * rule.points

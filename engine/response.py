@@ -42,6 +42,7 @@ def _line(item: Item, money: Callable[[int], str]) -> dict[str, Any]:
 
 def build_response(
     ruleset: RuleSet,
+    titles: Mapping[str, str],
     evaluation: Evaluation,
     coupons: list[dict[str, str]],
     explained: list[dict[str, str]] | None,
@@ -49,9 +50,6 @@ def build_response(
     currency = ruleset.currency
     money = minor_formatter(currency)
     items = evaluation.items
-    titles = {rule.id: rule.title
-              for rules in (evaluation.candidates, evaluation.walked_winners)
-              for rule in rules}
     subtotal = sum(item.subtotal for item in items)
     discount = sum(item.discount for item in items)
     response: dict[str, Any] = {

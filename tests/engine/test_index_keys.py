@@ -11,16 +11,15 @@ import pytest
 
 from dsl import compile_source
 from engine.compiled import compile_rule
-from engine.ir import ItemPredicate
+from engine.ir import ItemPredicate, PercentOff
 from engine.predicates import index_keys, keys_decide
 
 
 def predicate(where: str) -> ItemPredicate:
     source = f'currency EUR\ntimezone UTC\nrule r "R" {{ discount 10% on items where {where} }}\n'
     effect = compile_source(source, "t.rules").rules[0].effect
-    items = getattr(effect, "items")
-    assert items is not None
-    return items  # type: ignore[no-any-return]
+    assert isinstance(effect, PercentOff) and effect.items is not None
+    return effect.items
 
 
 @pytest.mark.parametrize(("where", "keys", "decide"), [
