@@ -504,8 +504,8 @@ def _apply_prices(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
         matching = [r for r in item.reach if r in live and r.items(item)] if live else []
         if ranked:
             for key in item.keys:
-                rules = ranked.get(key)
-                first = _first_price_rule(evaluation, item, rules) if rules else None
+                listed = ranked.get(key)
+                first = _first_price_rule(evaluation, item, listed) if listed else None
                 if first is not None:
                     matching.append(first)
         if matching:
