@@ -15,6 +15,8 @@ from typing import Any, NoReturn
 
 import typer
 
+from .jsontext import lone_surrogate
+
 EXIT_RULE_ERRORS = 1
 EXIT_BAD_INPUT = 2
 EXIT_REFUSED = 3
@@ -44,6 +46,8 @@ def read_basket(basket: Path) -> dict[str, Any]:
         text = sys.stdin.read() if str(basket) == "-" else basket.read_text(encoding="utf-8")
     except OSError as error:
         fail(f"cannot read basket {basket}: {error.strerror}")
+    except UnicodeDecodeError as error:
+        fail(f"basket {basket}: not UTF-8 text (byte {error.start})")
     try:
         data = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as error:
@@ -51,6 +55,9 @@ def read_basket(basket: Path) -> dict[str, Any]:
              f"{error.msg}")
     if not isinstance(data, dict):
         fail(f"basket {basket}: expected a JSON object with channel, currency and lines")
+    surrogate = lone_surrogate(text, data)
+    if surrogate is not None:
+        fail(f"basket {basket}: {surrogate[0]}: {surrogate[1]}")
     return data
 
 

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from .auth import PERMISSIONS, Principal
+from .jsontext import lone_surrogate
 from .problems import Problem, invalid
 from .services import Services
 
@@ -80,6 +81,9 @@ async def json_object(request: Request) -> dict[str, Any]:
         raise invalid("body", f"not valid JSON{where}") from None
     if not isinstance(data, dict):
         raise invalid("body", "expected a JSON object")
+    surrogate = lone_surrogate(body, data)
+    if surrogate is not None:
+        raise invalid(*surrogate)
     return data
 
 

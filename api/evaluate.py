@@ -8,7 +8,6 @@ JSON, byte for byte what `remise evaluate` prints and a device computes.
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 import engine
 
 from .deps import json_object, require, services
+from .jsontext import response_bytes
 from .problems import PROBLEM_RESPONSES, invalid, not_found
 from .schemas import MAX_COUPONS, MAX_LINES, EvaluateIn, EvaluateOut
 from .services import Services
@@ -87,7 +87,7 @@ async def evaluate(request: Request) -> Response:
     started = time.perf_counter()
     evaluator, basket, name = await _price(request)
     response = evaluator.evaluate(basket, explain=basket.explain)
-    body = engine.dumps(response).encode("utf-8")
+    body = response_bytes(response)
     services(request).metrics.evaluate_seconds.labels(name).observe(
         time.perf_counter() - started)
     return Response(body, media_type="application/json",
@@ -110,8 +110,7 @@ async def echo(request: Request) -> Response:
                          "brand": line.brand, "attributes": dict(line.attributes)}
                         for line in basket.lines],
               "ruleset": basket.ruleset or "default", "explain": basket.explain}
-    return Response(json.dumps(echoed, separators=(",", ":"), ensure_ascii=False),
-                    media_type="application/json")
+    return Response(response_bytes(echoed), media_type="application/json")
 
 
 __all__ = ["router"]

@@ -113,6 +113,25 @@ def test_evaluate_refuses_invalid_json_with_its_position(tmp_path: Path) -> None
     assert "not valid JSON at line 2" in result.output
 
 
+def test_evaluate_refuses_half_a_surrogate_pair_with_its_field(tmp_path: Path) -> None:
+    rules = write(tmp_path, "rain.rules", RAIN_RULES)
+    text = json.dumps(RAIN_BASKET).replace('"sku": "RAIN', '"sku": "\\udc00RAIN')
+    basket = write(tmp_path, "basket.json", text)
+    result = runner.invoke(app, ["evaluate", "--rules", str(rules), "--basket", str(basket)])
+    assert result.exit_code == 2
+    assert "lines[0].sku: \\udc00 is half of a surrogate pair" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_evaluate_refuses_a_basket_that_is_not_utf8(tmp_path: Path) -> None:
+    rules = write(tmp_path, "rain.rules", RAIN_RULES)
+    basket = tmp_path / "basket.json"
+    basket.write_bytes(json.dumps(RAIN_BASKET).replace("Aigle", "A\xefgle").encode("latin-1"))
+    result = runner.invoke(app, ["evaluate", "--rules", str(rules), "--basket", str(basket)])
+    assert result.exit_code == 2
+    assert "not UTF-8 text" in result.output
+
+
 def test_evaluate_refuses_rules_that_do_not_compile_with_exit_2(tmp_path: Path) -> None:
     rules = write(tmp_path, "rain.rules", RAIN_RULES.replace("cardholder", "cardholdr"))
     basket = write(tmp_path, "basket.json", json.dumps(RAIN_BASKET))

@@ -16,7 +16,8 @@ def modules_loaded_by(package: str) -> set[str]:
 
 
 @pytest.mark.parametrize(("package", "forbidden"), [
-    ("engine", {"lark", "dsl", "rules", "api", "fastapi", "sqlalchemy", "redis", "typer"}),
+    ("engine", {"lark", "dsl", "rules", "api", "fastapi", "sqlalchemy", "redis", "typer",
+                "orjson"}),
     ("dsl", {"rules", "api", "fastapi", "sqlalchemy", "redis", "typer"}),
     ("rules", {"api", "fastapi", "starlette", "uvicorn", "typer", "lark_cython"}),
 ])
