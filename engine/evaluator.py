@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .basket import BasketRequest, Customer, Line
@@ -36,33 +36,59 @@ Key = tuple[str, str | None]
 MAX_CACHED_SLICES = 64
 
 
-@dataclass(eq=False, slots=True)
 class Item:
-    """A basket line while it is being priced (amounts in minor units)."""
+    """A basket line while it is being priced (amounts in minor units).
 
-    line: Line
-    sku: str
-    category: str | None
-    brand: str | None
-    attributes: Mapping[str, str]
-    quantity: int
-    list_unit: int
-    unit: int
-    # The index keys the line is found under: its SKU, category and brand.
-    keys: tuple[Key, Key, Key]
-    subtotal: int = 0
-    discount: int = 0
-    price_rule: CompiledRule | None = None
-    adjustments: list[tuple[CompiledRule, int]] = field(default_factory=list)
-    locked: bool = False  # an exclusive rule applies alone
-    multi_counted: int = 0  # units counted in a multi-unit group
-    multi_discounted: int = 0  # units a multi-unit rule discounted
-    # The eligible item rules that may match this line (its index keys plus the
-    # unkeyed ones): every stage looks only here.
-    reach: list[CompiledRule] = field(default_factory=list)
-    # The rules of ``reach`` whose items match this line at its final unit
-    # price, highest priority first; set once prices are known.
-    matched: list[CompiledRule] = field(default_factory=list)
+    A plain class, not a dataclass: the compiled build (setup.py) turns its
+    ``__init__`` into native code, where a dataclass keeps a generated Python one.
+    """
+
+    __slots__ = (
+        "adjustments",
+        "attributes",
+        "brand",
+        "category",
+        "discount",
+        "keys",
+        "line",
+        "list_unit",
+        "locked",
+        "matched",
+        "multi_counted",
+        "multi_discounted",
+        "price_rule",
+        "quantity",
+        "reach",
+        "sku",
+        "subtotal",
+        "unit",
+    )
+
+    def __init__(self, line: Line, unit: int) -> None:
+        self.line = line
+        self.sku: str = line.sku
+        self.category: str | None = line.category
+        self.brand: str | None = line.brand
+        self.attributes: Mapping[str, str] = line.attributes
+        self.quantity: int = line.quantity
+        self.list_unit = unit
+        self.unit = unit
+        # The index keys the line is found under: its SKU, category and brand.
+        self.keys: tuple[Key, Key, Key] = (
+            ("sku", line.sku), ("category", line.category), ("brand", line.brand))
+        self.subtotal = 0
+        self.discount = 0
+        self.price_rule: CompiledRule | None = None
+        self.adjustments: list[tuple[CompiledRule, int]] = []
+        self.locked = False  # an exclusive rule applies alone
+        self.multi_counted = 0  # units counted in a multi-unit group
+        self.multi_discounted = 0  # units a multi-unit rule discounted
+        # The eligible item rules that may match this line (its index keys plus the
+        # unkeyed ones): every stage looks only here.
+        self.reach: list[CompiledRule] = []
+        # The rules of ``reach`` whose items match this line at its final unit
+        # price, highest priority first; set once prices are known.
+        self.matched: list[CompiledRule] = []
 
     def matching(self, rules: set[CompiledRule]) -> list[CompiledRule]:
         """The rules of ``rules`` that match this line, highest priority first."""
@@ -119,29 +145,55 @@ class _ChannelSlice:
     partly_live: set[CompiledRule]
 
 
-@dataclass(slots=True)
 class Evaluation:
-    """Everything decided while pricing one basket; the response is read from it."""
+    """Everything decided while pricing one basket; the response is read from it.
 
-    request: BasketRequest
-    items: list[Item]
-    candidates: list[CompiledRule]
-    track: bool  # keep the reasons why rules did not apply (explain, coupons)
-    eligible: Callable[[CompiledRule], bool]  # the basket-wide checks, memoised in:
-    verdicts: dict[CompiledRule, bool]
-    # The ranked rules, walked lazily by their stage (None: all are candidates).
-    ranked: Ranked | None = None
-    walks: dict[Key, Walk] | None = None
-    list_subtotal: int = 0
-    item_subtotal: int = 0  # after prices, before discounts
-    basket_subtotal: int = 0  # after line discounts
-    given: dict[str, int] = field(default_factory=dict)  # rule id -> amount
-    points: dict[str, int] = field(default_factory=dict)  # rule id -> points
-    prices_set: dict[str, list[str]] = field(default_factory=dict)  # rule id -> line ids
-    notes: dict[str, str] = field(default_factory=dict)  # rule id -> why it gave nothing
-    _canonical: list[Item] | None = None
-    # multi-unit rule -> the lines it matches at their final prices (filled with prices)
-    lines_of: dict[CompiledRule, list[Item]] = field(default_factory=dict)
+    A plain class for the same reason as ``Item``.
+    """
+
+    __slots__ = (
+        "_canonical",
+        "basket_subtotal",
+        "candidates",
+        "eligible",
+        "given",
+        "item_subtotal",
+        "items",
+        "lines_of",
+        "list_subtotal",
+        "notes",
+        "points",
+        "prices_set",
+        "ranked",
+        "request",
+        "track",
+        "verdicts",
+        "walks",
+    )
+
+    def __init__(self, request: BasketRequest, items: list[Item],
+                 candidates: list[CompiledRule], track: bool,
+                 eligible: Callable[[CompiledRule], bool], verdicts: dict[CompiledRule, bool],
+                 ranked: Ranked | None, walks: dict[Key, Walk] | None) -> None:
+        self.request = request
+        self.items = items
+        self.candidates = candidates
+        self.track = track  # keep the reasons why rules did not apply (explain, coupons)
+        self.eligible = eligible  # the basket-wide checks, memoised in:
+        self.verdicts = verdicts
+        # The ranked rules, walked lazily by their stage (None: all are candidates).
+        self.ranked = ranked
+        self.walks = walks
+        self.list_subtotal = 0
+        self.item_subtotal = 0  # after prices, before discounts
+        self.basket_subtotal = 0  # after line discounts
+        self.given: dict[str, int] = {}  # rule id -> amount
+        self.points: dict[str, int] = {}  # rule id -> points
+        self.prices_set: dict[str, list[str]] = {}  # rule id -> line ids
+        self.notes: dict[str, str] = {}  # rule id -> why it gave nothing
+        self._canonical: list[Item] | None = None
+        # multi-unit rule -> the lines it matches at their final prices (filled with prices)
+        self.lines_of: dict[CompiledRule, list[Item]] = {}
 
     def canonical_items(self) -> list[Item]:
         """The lines in an order that does not depend on the request's (id, then SKU).
@@ -322,10 +374,7 @@ class Evaluator:
 
     def _item(self, line: Line) -> Item:
         # Exact: parse_request refused prices finer than the minor unit.
-        unit = int(line.unit_price * self._scale)
-        keys = (("sku", line.sku), ("category", line.category), ("brand", line.brand))
-        return Item(line, line.sku, line.category, line.brand, line.attributes,
-                    line.quantity, unit, unit, keys)
+        return Item(line, int(line.unit_price * self._scale))
 
     # --- why (explain and coupons) -------------------------------------------------
 
@@ -866,7 +915,9 @@ def _points_winners(
     """Which points rules earn on this line: exclusive alone, else the best plus stackables."""
     exclusive = [r for r in rules if r.stacking == "exclusive"]
     if exclusive:
-        winner = min(exclusive, key=lambda r: (-r.priority, -r.rate, r.id))
+        # (rate is an exact Fraction: compared only when there is a choice)
+        winner = exclusive[0] if len(exclusive) == 1 else min(
+            exclusive, key=lambda r: (-r.priority, -r.rate, r.id))
         for rule in rules:
             if rule is not winner:
                 evaluation.note(rule, "an exclusive points rule applied: {}", winner.id)
@@ -874,7 +925,8 @@ def _points_winners(
     best = [r for r in rules if r.stacking == "best"]
     winners = [r for r in rules if r.stacking == "stackable"]
     if best:
-        top = min(best, key=lambda r: (-r.rate, -r.priority, r.id))
+        top = best[0] if len(best) == 1 else min(
+            best, key=lambda r: (-r.rate, -r.priority, r.id))
         winners.append(top)
         for rule in best:
             if rule is not top:
