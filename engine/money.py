@@ -13,7 +13,7 @@ Rounding choices (docs/semantics.md, "Money"):
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 # ISO 4217 active codes and their minor units (exponent). Codes with no minor
@@ -98,25 +98,47 @@ def format_minor(units: int, currency: str) -> str:
     return f"{sign}{whole}.{fraction:0{digits}d}"
 
 
-@functools.cache
-def minor_formatter(currency: str) -> Callable[[int], str]:
-    """A fast ``format_minor`` for one currency, for the response hot path."""
-    digits = minor_units(currency)
-    if digits == 0:
-        return str
-    width = digits + 1  # at least one digit before the point
+class MinorFormatter:
+    """A fast ``format_minor`` for one currency, for the response hot path.
 
-    def format_units(units: int) -> str:
-        # String slicing beats divmod and %-formatting on the response hot path.
+    A class, so that the compiled build (setup.py) calls ``format`` directly
+    from the response code; a closure or functools.lru_cache costs a Python
+    call per amount there.
+    """
+
+    # A response formats ~170 amounts, most of them seen before (prices, zero, the
+    # same discounts): a hit in this cache costs a fraction of formatting. It is
+    # emptied when full rather than kept in recency order.
+    CACHE_SIZE = 65_536
+
+    def __init__(self, currency: str) -> None:
+        self.digits = minor_units(currency)
+        self.cache: dict[int, str] = {}
+
+    def format(self, units: int) -> str:
+        text = self.cache.get(units)
+        if text is None:
+            if len(self.cache) >= self.CACHE_SIZE:
+                self.cache.clear()
+            text = self.cache[units] = self._format(units)
+        return text
+
+    def _format(self, units: int) -> str:
+        digits = self.digits
+        if digits == 0:
+            return str(units)
+        # String slicing beats divmod and %-formatting.
         text = str(units) if units >= 0 else str(-units)
-        if len(text) < width:
-            text = text.rjust(width, "0")
+        if len(text) <= digits:
+            text = text.rjust(digits + 1, "0")  # at least one digit before the point
         text = f"{text[:-digits]}.{text[-digits:]}"
         return text if units >= 0 else "-" + text
 
-    # A response formats ~170 amounts, most of them seen before (prices, zero, the
-    # same discounts): a cache hit costs a fraction of formatting.
-    return functools.lru_cache(maxsize=65_536)(format_units)
+
+@functools.cache
+def minor_formatter(currency: str) -> MinorFormatter:
+    """The shared formatter of ``currency`` (its cache serves every response)."""
+    return MinorFormatter(currency)
 
 
 def from_minor(units: int, currency: str) -> Decimal:
@@ -137,14 +159,14 @@ def allocate_units(total: int, weights: Sequence[int]) -> list[int]:
         if total:
             raise ValueError("cannot allocate a non-zero amount over zero weights")
         return [0 for _ in weights]
-    shares: list[int] = []
-    remainders: list[tuple[int, int]] = []
-    for index, weight in enumerate(weights):
-        share, remainder = divmod(total * weight, weight_sum)
-        shares.append(share)
-        remainders.append((-remainder, index))
-    for _, index in sorted(remainders)[: total - sum(shares)]:
-        shares[index] += 1
+    shares = [total * weight // weight_sum for weight in weights]
+    left = total - sum(shares)
+    if left:
+        remainders = [total * weight % weight_sum for weight in weights]
+        # sorted() is stable, reverse=True included: equal remainders keep their order.
+        for index in sorted(range(len(weights)), key=remainders.__getitem__,
+                            reverse=True)[:left]:
+            shares[index] += 1
     return shares
 
 
@@ -157,6 +179,7 @@ def allocate(total: Decimal, weights: Sequence[Decimal], currency: str) -> list[
 __all__ = [
     "MINOR_UNITS",
     "ZERO",
+    "MinorFormatter",
     "UnknownCurrency",
     "allocate",
     "allocate_units",

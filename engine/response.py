@@ -9,29 +9,29 @@ reformats differently from one run to the next.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .ir import RuleSet
-from .money import minor_formatter
+from .money import MinorFormatter, minor_formatter
 
 if TYPE_CHECKING:
     from .evaluator import Evaluation, Item
 
 
-def _line(item: Item, money: Callable[[int], str]) -> dict[str, Any]:
-    list_price = money(item.list_unit)
+def _line(item: Item, formatter: MinorFormatter) -> dict[str, Any]:
+    list_price = formatter.format(item.list_unit)
     line: dict[str, Any] = {
         "id": item.line.id,
         "sku": item.sku,
         "quantity": item.quantity,
         "list_price": list_price,
-        "unit_price": list_price if item.unit == item.list_unit else money(item.unit),
-        "subtotal": money(item.subtotal),
-        "discount": money(item.discount),
-        "total": money(item.total),
+        "unit_price": list_price if item.unit == item.list_unit else formatter.format(item.unit),
+        "subtotal": formatter.format(item.subtotal),
+        "discount": formatter.format(item.discount),
+        "total": formatter.format(item.total),
         "adjustments": [
-            {"rule": rule.id, "title": rule.title, "amount": money(amount)}
+            {"rule": rule.id, "title": rule.title, "amount": formatter.format(amount)}
             for rule, amount in item.adjustments
         ],
     }
@@ -48,7 +48,7 @@ def build_response(
     explained: list[dict[str, str]] | None,
 ) -> dict[str, Any]:
     currency = ruleset.currency
-    money = minor_formatter(currency)
+    formatter = minor_formatter(currency)
     items = evaluation.items
     subtotal = sum(item.subtotal for item in items)
     discount = sum(item.discount for item in items)
@@ -57,10 +57,10 @@ def build_response(
         **({"content_hash": ruleset.content_hash} if ruleset.content_hash else {}),
         "currency": currency,
         "at": evaluation.request.at.isoformat(),
-        "lines": [_line(item, money) for item in items],
-        "subtotal": money(subtotal),
-        "discount": money(discount),
-        "total": money(subtotal - discount),
+        "lines": [_line(item, formatter) for item in items],
+        "subtotal": formatter.format(subtotal),
+        "discount": formatter.format(discount),
+        "total": formatter.format(subtotal - discount),
         "points": {
             "total": sum(evaluation.points.values()),
             "by_rule": [
@@ -69,7 +69,7 @@ def build_response(
             ],
         },
         "applied": [
-            {"rule": rule_id, "title": titles[rule_id], "amount": money(amount)}
+            {"rule": rule_id, "title": titles[rule_id], "amount": formatter.format(amount)}
             for rule_id, amount in sorted(evaluation.given.items())
         ],
         "coupons": coupons,

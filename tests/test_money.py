@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from engine.money import (
+    MinorFormatter,
     UnknownCurrency,
     allocate,
+    allocate_units,
     format_minor,
     format_money,
     has_valid_precision,
@@ -109,7 +113,7 @@ def test_formatting_minor_units_matches_decimal(units: int, currency: str) -> No
 def test_the_fast_formatter_matches_decimal(units: int, currency: str) -> None:
     from engine.money import from_minor, minor_formatter
 
-    assert minor_formatter(currency)(units) == str(from_minor(units, currency))
+    assert minor_formatter(currency).format(units) == str(from_minor(units, currency))
 
 
 @given(st.integers(min_value=-10**15, max_value=10**15),
@@ -119,4 +123,41 @@ def test_the_cached_response_formatter_writes_what_format_minor_writes(
 ) -> None:
     formatter = minor_formatter(currency)
 
-    assert formatter(units) == formatter(units) == format_minor(units, currency)
+    assert formatter.format(units) == formatter.format(units) == format_minor(units, currency)
+
+
+def _largest_remainder_by_hand(total: int, weights: list[int]) -> list[int]:
+    """The rule as docs/semantics.md states it, written the slow, obvious way."""
+    exact = [Fraction(total * weight, sum(weights)) for weight in weights]
+    shares = [math.floor(share) for share in exact]
+    by_remainder = sorted(range(len(weights)), key=lambda i: (-(exact[i] - shares[i]), i))
+    for index in by_remainder[: total - sum(shares)]:
+        shares[index] += 1
+    return shares
+
+
+@given(
+    weights=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=30)
+    .filter(lambda w: sum(w) > 0),
+    total=st.integers(min_value=0, max_value=10**8),
+)
+def test_allocation_follows_largest_remainder_with_ties_to_the_earlier_part(
+    weights: list[int], total: int
+) -> None:
+    total = min(total, sum(weights))  # never more than the lines hold
+    assert allocate_units(total, weights) == _largest_remainder_by_hand(total, weights)
+
+
+@given(st.lists(st.sampled_from([1, 2, 3]), min_size=1, max_size=12), st.integers(0, 40))
+def test_equal_weights_share_spare_units_from_the_first(weights: list[int], total: int) -> None:
+    # few distinct weights: many equal remainders, so the tie-break decides
+    total = min(total, sum(weights))
+    assert allocate_units(total, weights) == _largest_remainder_by_hand(total, weights)
+
+
+def test_the_formatter_cache_is_emptied_when_full_and_still_formats_right() -> None:
+    formatter = MinorFormatter("EUR")
+    for units in range(MinorFormatter.CACHE_SIZE + 10):
+        assert formatter.format(units) == format_minor(units, "EUR")
+    assert len(formatter.cache) == 10  # emptied once, at the limit
+    assert formatter.format(-5) == "-0.05" and formatter.format(123456) == "1234.56"
