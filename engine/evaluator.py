@@ -15,6 +15,7 @@ back into strings only in the response.
 from __future__ import annotations
 
 import math
+import operator
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -330,8 +331,8 @@ class Evaluator:
                 if rules is None:
                     continue
                 free, checked = rules
-                if free:
-                    reach.update(dict.fromkeys(free))
+                for rule in free:
+                    reach[rule] = None
                 for rule in checked:
                     verdict = verdicts.get(rule)  # eligible(rule), inlined: the hottest loop
                     if verdict is None:
@@ -423,8 +424,9 @@ class Evaluator:
         return report
 
 
-def _by_priority(rule: CompiledRule) -> tuple[int, str]:
-    return rule.sort_key
+# Highest priority first, then the smallest id (CompiledRule.sort_key); attrgetter
+# sorts without a Python call per rule.
+_by_priority = operator.attrgetter("sort_key")
 
 
 def _family(rule: CompiledRule) -> str | None:
@@ -915,9 +917,13 @@ def _points_winners(
     """Which points rules earn on this line: exclusive alone, else the best plus stackables."""
     exclusive = [r for r in rules if r.stacking == "exclusive"]
     if exclusive:
-        # (rate is an exact Fraction: compared only when there is a choice)
-        winner = exclusive[0] if len(exclusive) == 1 else min(
-            exclusive, key=lambda r: (-r.priority, -r.rate, r.id))
+        winner = exclusive[0]
+        for rule in exclusive[1:]:  # highest priority, then rate, then the smallest id
+            if rule.priority != winner.priority:
+                if rule.priority > winner.priority:
+                    winner = rule
+            elif _beats_on_rate(rule, winner):
+                winner = rule
         for rule in rules:
             if rule is not winner:
                 evaluation.note(rule, "an exclusive points rule applied: {}", winner.id)
@@ -925,13 +931,29 @@ def _points_winners(
     best = [r for r in rules if r.stacking == "best"]
     winners = [r for r in rules if r.stacking == "stackable"]
     if best:
-        top = best[0] if len(best) == 1 else min(
-            best, key=lambda r: (-r.rate, -r.priority, r.id))
+        top = best[0]
+        for rule in best[1:]:  # highest rate, then priority, then the smallest id
+            order = _rate_order(rule, top)
+            if order > 0 or (order == 0 and _wins_tie(rule, top)):
+                top = rule
         winners.append(top)
         for rule in best:
             if rule is not top:
                 evaluation.note(rule, "a better points rule applied: {}", top.id)
     return winners
+
+
+def _rate_order(rule: CompiledRule, other: CompiledRule) -> int:
+    """The sign of rate(rule) - rate(other): points per minor unit, compared exactly
+    by cross-multiplying (a Fraction per comparison costs far more on this path)."""
+    difference = rule.points * other.per - other.points * rule.per
+    return (difference > 0) - (difference < 0)
+
+
+def _beats_on_rate(rule: CompiledRule, holder: CompiledRule) -> bool:
+    """At equal priority: the higher rate, then the smaller id."""
+    order = _rate_order(rule, holder)
+    return order > 0 or (order == 0 and rule.id < holder.id)
 
 
 __all__ = ["Evaluation", "Evaluator", "Item"]

@@ -145,7 +145,7 @@ def from_minor(units: int, currency: str) -> Decimal:
     return Decimal(units).scaleb(-minor_units(currency)).quantize(quantum(currency))
 
 
-def allocate_units(total: int, weights: Sequence[int]) -> list[int]:
+def allocate_units(total: int, weights: list[int]) -> list[int]:
     """Split ``total`` whole minor units in proportion to ``weights``, exactly.
 
     Largest remainder: each part gets the floor of its exact share; the units
@@ -162,11 +162,13 @@ def allocate_units(total: int, weights: Sequence[int]) -> list[int]:
     shares = [total * weight // weight_sum for weight in weights]
     left = total - sum(shares)
     if left:
-        remainders = [total * weight % weight_sum for weight in weights]
-        # sorted() is stable, reverse=True included: equal remainders keep their order.
-        for index in sorted(range(len(weights)), key=remainders.__getitem__,
-                            reverse=True)[:left]:
-            shares[index] += 1
+        # One integer per part orders them: its remainder, then (remainders equal)
+        # the earlier part first. Plain integers sort without a key function.
+        count = len(weights)
+        ranked = sorted([(total * weights[i] % weight_sum) * count + (count - 1 - i)
+                         for i in range(count)], reverse=True)
+        for key in ranked[:left]:
+            shares[count - 1 - key % count] += 1
     return shares
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pricing import adjustments, basket, by_id, evaluate, line, reason, rules
 
 
@@ -109,3 +110,28 @@ def test_the_best_points_rule_wins_per_line_and_stackables_add() -> None:
     points = {p["rule"]: p["points"] for p in response["points"]["by_rule"]}
     assert points == {"gold": 200, "base": 50, "bonus": 10}
     assert response["points"]["total"] == 260
+
+
+# Two points rules on one 30.00 EUR line. "2 per 3.00" and "1 per 1.50" earn at exactly
+# the same rate (one point per 1.50), 20 points each; "3 per 3.00" earns more, 30 points.
+@pytest.mark.parametrize(("a", "b", "winner", "points"), [
+    # best: the higher rate wins, whatever the priority
+    ("points 3 per 3.00 EUR on items", "points 1 per 1.50 EUR on items\n priority 5", "a", 30),
+    # best, equal rates: the higher priority, then the smaller id
+    ("points 2 per 3.00 EUR on items", "points 1 per 1.50 EUR on items\n priority 2", "b", 20),
+    ("points 2 per 3.00 EUR on items", "points 1 per 1.50 EUR on items", "a", 20),
+    ("points 1 per 1.50 EUR on items", "points 2 per 3.00 EUR on items", "a", 20),
+    # exclusive: the higher priority first, then the higher rate
+    ("points 3 per 3.00 EUR on items\n stacking exclusive",
+     "points 1 per 1.50 EUR on items\n stacking exclusive\n priority 5", "b", 20),
+    ("points 1 per 1.50 EUR on items\n stacking exclusive",
+     "points 3 per 3.00 EUR on items\n stacking exclusive", "b", 30),
+    ("points 2 per 3.00 EUR on items\n stacking exclusive",
+     "points 1 per 1.50 EUR on items\n stacking exclusive", "a", 20),
+])
+def test_which_points_rule_earns_when_two_compete(a: str, b: str, winner: str,
+                                                   points: int) -> None:
+    given = rules(f'rule a "A" {{\n {a}\n}}\nrule b "B" {{\n {b}\n}}')
+    response = evaluate(given, basket(line("1", "J", "30.00")))
+    assert [(p["rule"], p["points"]) for p in response["points"]["by_rule"]] == [
+        (winner, points)]
