@@ -22,6 +22,7 @@ import engine
 import rules
 
 from . import admin, authoring, bundles, evaluate, problems
+from .heap import freeze_after_reload
 from .schemas import EvaluateIn, HealthOut, ReadyOut
 from .services import Metrics, Services, build_services
 
@@ -76,9 +77,15 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
 
 
 def create_app(settings: rules.Settings | None = None,
-               store: rules.RuleStore | None = None) -> FastAPI:
-    """The remise HTTP API on the configured (or given) rule store."""
+               store: rules.RuleStore | None = None, *, freeze_heap: bool = False) -> FastAPI:
+    """The remise HTTP API on the configured (or given) rule store.
+
+    ``freeze_heap``: hide the live rule sets from the cyclic garbage collector after
+    each reload (api/heap.py); what `remise serve` runs, not tests sharing a process.
+    """
     found = build_services(settings or rules.Settings.from_env(), store)
+    if freeze_heap:
+        found.live.on_reload.append(freeze_after_reload)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -125,4 +132,10 @@ def _health(app: FastAPI, found: Services) -> None:
         return Response(found.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
-__all__ = ["create_app"]
+def create_server_app() -> FastAPI:
+    """The uvicorn factory of `remise serve`: the configured store, heap frozen after
+    each reload."""
+    return create_app(freeze_heap=True)
+
+
+__all__ = ["create_app", "create_server_app"]

@@ -74,8 +74,8 @@ def serve(
     typer.echo(f"remise on http://{host}:{port} (API docs: http://{host}:{port}/docs), "
                f"rules in {where}, {'Redis fan-out' if settings.redis_url else 'polling'}")
     try:
-        uvicorn.run("api.app:create_app", factory=True, host=host, port=port, workers=workers,
-                    log_level="info", access_log=False)
+        uvicorn.run("api.app:create_server_app", factory=True, host=host, port=port,
+                    workers=workers, log_level="info", access_log=False)
     finally:
         if shared_metrics is not None:
             shutil.rmtree(shared_metrics, ignore_errors=True)
