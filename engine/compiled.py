@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 from typing import Literal
 
 from .ir import (
@@ -101,9 +100,10 @@ class CompiledRule:
     group: int = 0  # buy N / bundle N
     pay: int = 0
     tiers: tuple[CompiledTier, ...] = ()
+    # points per ``per`` minor units: the best points rule has the highest ratio,
+    # compared exactly by cross-multiplying (evaluator._rate_order)
     points: int = 0
     per: int = 0
-    rate: Fraction = Fraction(0)  # points per minor unit, exact: which points rule is best
     sort_key: tuple[int, str] = field(default=(0, ""))  # priority desc, then id
     # Copies of the rule's fields as plain attributes: read on the hot path.
     id: str = ""
@@ -165,7 +165,7 @@ def _effect_fields(rule: Rule, currency: str) -> dict[str, object]:
         return {"tiers": tiers}
     assert isinstance(effect, Points)
     per = to_minor(effect.per, currency)
-    return {"points": effect.points, "per": per, "rate": Fraction(effect.points, per)}
+    return {"points": effect.points, "per": per}
 
 
 def compile_rule(rule: Rule, currency: str) -> CompiledRule:
