@@ -778,33 +778,23 @@ def _walk_ranked(evaluation: Evaluation, item: Item, units: int,
         walk = walks.get(key)
         if walk is None:
             continue
-        percents, amounts = walk
-        for rule in percents:
-            ratio = rule.percent
-            assert ratio is not None  # a "percent" family rule
-            amount = min(percent_of(base, ratio), total)
-            if amount < best:
-                break
-            if amount == best and winner is not None and not _wins_tie(rule, winner):
-                continue
-            verdict = verdicts.get(rule)  # eligible(rule), inlined: a hot loop
-            if verdict is None:
-                verdict = eligible(rule)
-            if verdict and (not rule.conditions or _conditions_hold(rule, subtotal, items)) \
-                    and (rule.exact or rule.items(item)):
-                winner, best = rule, amount
-        for rule in amounts:
-            amount = min(min(rule.amount, unit) * units, total)
-            if amount < best:
-                break
-            if amount == best and winner is not None and not _wins_tie(rule, winner):
-                continue
-            verdict = verdicts.get(rule)
-            if verdict is None:
-                verdict = eligible(rule)
-            if verdict and (not rule.conditions or _conditions_hold(rule, subtotal, items)) \
-                    and (rule.exact or rule.items(item)):
-                winner, best = rule, amount
+        for ranked in walk:  # the percent rules, then the amount-each rules
+            for rule in ranked:
+                # item_discount, inlined: a hot loop
+                ratio = rule.percent
+                offer = (percent_of(base, ratio) if ratio is not None
+                         else min(rule.amount, unit) * units)
+                amount = min(offer, total)
+                if amount < best:
+                    break
+                if amount == best and winner is not None and not _wins_tie(rule, winner):
+                    continue
+                verdict = verdicts.get(rule)  # eligible(rule), inlined
+                if verdict is None:
+                    verdict = eligible(rule)
+                if verdict and (not rule.conditions or _conditions_hold(rule, subtotal, items)) \
+                        and (rule.exact or rule.items(item)):
+                    winner, best = rule, amount
     return None if winner is None else (winner, best)
 
 
