@@ -134,8 +134,9 @@ class _ChannelSlice:
     # needs no reasons looks up eagerly. The ranked ones are walked by their
     # stage in rank order, and the walk stops once no later rule can win.
     eager: dict[Key, KeyRules]
-    ranked: Ranked
-    # ranked["percent"] and ranked["amount"] by key, for the best stage's walk.
+    # index key -> its ranked price rules (_price_rank order), for the price stage
+    price_ranks: dict[Key, list[CompiledRule]]
+    # index key -> its ranked percent and amount-each rules, for the best stage's walk
     walks: dict[Key, Walk]
     always: list[CompiledRule]
     # Rules that no item key indexes but that need a coupon: found by the code,
@@ -164,8 +165,8 @@ class Evaluation:
         "list_subtotal",
         "notes",
         "points",
+        "price_ranks",
         "prices_set",
-        "ranked",
         "request",
         "track",
         "verdicts",
@@ -175,7 +176,8 @@ class Evaluation:
     def __init__(self, request: BasketRequest, items: list[Item],
                  candidates: list[CompiledRule], track: bool,
                  eligible: Callable[[CompiledRule], bool], verdicts: dict[CompiledRule, bool],
-                 ranked: Ranked | None, walks: dict[Key, Walk] | None) -> None:
+                 price_ranks: dict[Key, list[CompiledRule]] | None,
+                 walks: dict[Key, Walk] | None) -> None:
         self.request = request
         self.items = items
         self.candidates = candidates
@@ -183,7 +185,7 @@ class Evaluation:
         self.eligible = eligible  # the basket-wide checks, memoised in:
         self.verdicts = verdicts
         # The ranked rules, walked lazily by their stage (None: all are candidates).
-        self.ranked = ranked
+        self.price_ranks = price_ranks
         self.walks = walks
         self.list_subtotal = 0
         self.item_subtotal = 0  # after prices, before discounts
@@ -294,7 +296,8 @@ class Evaluator:
         percents, amounts = ranked["percent"], ranked["amount"]
         walks = {key: (percents.get(key, []), amounts.get(key, []))
                  for key in percents.keys() | amounts.keys()}
-        return _ChannelSlice(keyed, eager, ranked, walks, always, by_coupon, partly_live)
+        return _ChannelSlice(keyed, eager, ranked["price"], walks, always, by_coupon,
+                             partly_live)
 
     def _start(self, request: BasketRequest, items: list[Item], explain: bool) -> Evaluation:
         """The evaluation with its candidate rules; fills each line's ``reach``.
@@ -346,7 +349,7 @@ class Evaluator:
             else:
                 item.reach = unkeyed
         return Evaluation(request, items, list(found), explain or bool(request.coupons),
-                          eligible, verdicts, None if explain else index.ranked,
+                          eligible, verdicts, None if explain else index.price_ranks,
                           None if explain else index.walks)
 
     # --- evaluation ------------------------------------------------------------------
@@ -550,7 +553,7 @@ def _apply_prices(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
     items = evaluation.items
     evaluation.list_subtotal = sum(item.list_unit * item.quantity for item in items)
     live = set(_holding(rules, evaluation.list_subtotal, items))
-    ranked = evaluation.ranked["price"] if evaluation.ranked else None
+    ranked = evaluation.price_ranks
     for item in evaluation.canonical_items():
         matching = [r for r in item.reach if r in live and r.items(item)] if live else []
         if ranked:

@@ -112,7 +112,7 @@ class MinorFormatter:
     CACHE_SIZE = 65_536
 
     def __init__(self, currency: str) -> None:
-        self.digits = minor_units(currency)
+        self.currency = currency
         self.cache: dict[int, str] = {}
 
     def format(self, units: int) -> str:
@@ -120,19 +120,8 @@ class MinorFormatter:
         if text is None:
             if len(self.cache) >= self.CACHE_SIZE:
                 self.cache.clear()
-            text = self.cache[units] = self._format(units)
+            text = self.cache[units] = format_minor(units, self.currency)
         return text
-
-    def _format(self, units: int) -> str:
-        digits = self.digits
-        if digits == 0:
-            return str(units)
-        # String slicing beats divmod and %-formatting.
-        text = str(units) if units >= 0 else str(-units)
-        if len(text) <= digits:
-            text = text.rjust(digits + 1, "0")  # at least one digit before the point
-        text = f"{text[:-digits]}.{text[-digits:]}"
-        return text if units >= 0 else "-" + text
 
 
 @functools.cache
