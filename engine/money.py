@@ -89,13 +89,21 @@ def to_minor(amount: Decimal, currency: str) -> int:
 
 
 def format_minor(units: int, currency: str) -> str:
-    """Whole minor units as the contract's string ("8990" EUR -> "89.90"), without Decimal."""
+    """Whole minor units as the contract's string ("8990" EUR -> "89.90"), without Decimal.
+
+    Written with plain string operations: the compiled build turns them into
+    native code, where a format specification (``{x:02d}``) goes through
+    ``str.format`` at many times the cost, once per amount a response has not
+    seen before.
+    """
     digits = minor_units(currency)
     if digits == 0:
         return str(units)
-    sign, units = ("-", -units) if units < 0 else ("", units)
-    whole, fraction = divmod(units, 10**digits)
-    return f"{sign}{whole}.{fraction:0{digits}d}"
+    text = str(-units if units < 0 else units)
+    if len(text) <= digits:  # below one major unit: "5" -> "0.05"
+        text = "0" * (digits + 1 - len(text)) + text
+    text = text[:-digits] + "." + text[-digits:]
+    return "-" + text if units < 0 else text
 
 
 class MinorFormatter:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from engine.money import (
@@ -102,6 +102,15 @@ def test_allocation_sums_exactly_and_never_exceeds_a_weight(weights, fraction) -
 
 @given(units=st.integers(min_value=-(10**9), max_value=10**9),
        currency=st.sampled_from(["EUR", "JPY", "KWD"]))
+# Around zero and one major unit, where the digits are padded and the point placed.
+@example(units=0, currency="EUR")
+@example(units=5, currency="EUR")
+@example(units=-5, currency="EUR")
+@example(units=-99, currency="EUR")
+@example(units=100, currency="EUR")
+@example(units=-1, currency="KWD")
+@example(units=1000, currency="KWD")
+@example(units=-3, currency="JPY")
 def test_formatting_minor_units_matches_decimal(units: int, currency: str) -> None:
     from engine.money import format_minor, from_minor
 
