@@ -27,7 +27,6 @@ from .ir import (
 )
 from .money import format_money, to_minor
 from .predicates import (
-    COMPARE,
     AudienceMatch,
     ItemMatch,
     ItemView,
@@ -67,7 +66,22 @@ class CompiledCondition:
         return sum(item.quantity for item in items if self.items(item))
 
     def holds(self, value: int) -> bool:
-        return COMPARE[self.op](value, self.bound)
+        # Compared here rather than through COMPARE's operator functions: the
+        # compiled build makes these native comparisons, checked per rule and basket.
+        op, bound = self.op, self.bound
+        if op == ">=":
+            return value >= bound
+        if op == ">":
+            return value > bound
+        if op == "<=":
+            return value <= bound
+        if op == "<":
+            return value < bound
+        if op == "=":
+            return value == bound
+        if op == "!=":
+            return value != bound
+        raise ValueError(f"unknown comparison {op!r}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -293,6 +293,13 @@ class Evaluator:
         for family, lists in ranked.items():
             for rules in lists.values():
                 _rank(family, rules)
+        # Stages take rules highest priority first and sort what a basket gathers;
+        # gathered from lists already in that order, the sort finds sorted runs to
+        # merge instead of comparing every pair (a basket's basket rules come from
+        # ``always`` alone unless it brings a coupon).
+        for key_rules in (*keyed.values(), *eager.values(), (always,)):
+            for listed in key_rules:
+                listed.sort(key=_by_priority)
         percents, amounts = ranked["percent"], ranked["amount"]
         walks = {key: (percents.get(key, []), amounts.get(key, []))
                  for key in percents.keys() | amounts.keys()}
@@ -854,32 +861,54 @@ def _apply_basket_discounts(
             if rule is not winner:
                 evaluation.note(rule, "an exclusive basket discount applied: {}", winner.id)
         return
-    best = [(r, _basket_amount(r, subtotal, subtotal)) for r in rules if r.stacking == "best"]
-    if best:
-        winner, amount = min(best, key=lambda o: (-o[1], -o[0].priority, o[0].id))
-        _allocate_basket(evaluation, winner, amount)
-        for rule, _ in best:
-            if rule is not winner:
+    # What is left on the basket: each allocation takes exactly its amount off the
+    # lines (no share is ever capped), so it need not be summed again line by line.
+    left = subtotal
+    best = _best_basket_offer(evaluation, rules, subtotal)
+    if best is not None:
+        left -= _allocate_basket(evaluation, *best)
+    for rule in rules:
+        if rule.stacking == "stackable":
+            left -= _allocate_basket(evaluation, rule, _basket_amount(rule, subtotal, left))
+
+
+def _best_basket_offer(evaluation: Evaluation, rules: list[CompiledRule], subtotal: int
+                       ) -> tuple[CompiledRule, int] | None:
+    """The `best` basket rule that gives the most (ties: higher priority, then smaller
+    id), with its amount; the others are noted as beaten by it."""
+    winner: CompiledRule | None = None
+    most = 0
+    for rule in rules:  # highest priority first, then the smallest id (_by_priority)
+        if rule.stacking == "best":
+            amount = _basket_amount(rule, subtotal, subtotal)
+            if winner is None or amount > most:  # an equal amount keeps the earlier rule
+                winner, most = rule, amount
+    if winner is None:
+        return None
+    if evaluation.track:
+        for rule in rules:
+            if rule.stacking == "best" and rule is not winner:
                 evaluation.note(rule, "a better basket discount applied: {}", winner.id)
-    for rule in (r for r in rules if r.stacking == "stackable"):
-        left = sum(item.total for item in evaluation.items)
-        _allocate_basket(evaluation, rule, _basket_amount(rule, subtotal, left))
+    return winner, most
 
 
-def _allocate_basket(evaluation: Evaluation, rule: CompiledRule, amount: int) -> None:
-    """Share a basket discount over the lines in proportion to their totals, exactly."""
+def _allocate_basket(evaluation: Evaluation, rule: CompiledRule, amount: int) -> int:
+    """Share a basket discount over the lines in proportion to their totals, exactly;
+    returns the amount given."""
     if amount <= 0:
         evaluation.note(rule, "no tier reached" if rule.tiers else "nothing left to discount")
-        return
+        return 0
     lines = evaluation.canonical_items()
     shares = allocate_units(amount, [item.total for item in lines])
     # A share never exceeds its line's total (amount <= the sum of totals), so
     # no cap is needed line by line.
-    for item, share in zip(lines, shares, strict=True):
+    for index, item in enumerate(lines):
+        share = shares[index]
         if share:
             item.discount += share
             item.adjustments.append((rule, share))
     evaluation.add(rule, amount)
+    return amount
 
 
 # --- 4. points -----------------------------------------------------------------------------

@@ -151,20 +151,30 @@ def allocate_units(total: int, weights: list[int]) -> list[int]:
     "earlier" never depends on the order of basket lines). All-zero weights
     get nothing: the caller must not allocate a positive total over nothing.
     """
-    weight_sum = sum(weights)
+    # Plain loops rather than sum() and sorted(key=...): the compiled build runs them
+    # as native integer arithmetic (a basket discount is allocated per basket).
+    weight_sum = 0
+    for weight in weights:
+        weight_sum += weight
     if weight_sum == 0:
         if total:
             raise ValueError("cannot allocate a non-zero amount over zero weights")
         return [0 for _ in weights]
-    shares = [total * weight // weight_sum for weight in weights]
-    left = total - sum(shares)
+    count = len(weights)
+    shares: list[int] = []
+    # One integer per part orders the parts: its remainder, then (remainders equal)
+    # the earlier part first. Plain integers sort without a key function.
+    ranked: list[int] = []
+    left = total
+    for index, weight in enumerate(weights):
+        product = total * weight
+        share = product // weight_sum
+        shares.append(share)
+        left -= share
+        ranked.append((product - share * weight_sum) * count + (count - 1 - index))
     if left:
-        # One integer per part orders them: its remainder, then (remainders equal)
-        # the earlier part first. Plain integers sort without a key function.
-        count = len(weights)
-        ranked = sorted([(total * weights[i] % weight_sum) * count + (count - 1 - i)
-                         for i in range(count)], reverse=True)
-        for key in ranked[:left]:
+        ranked.sort()  # ascending: the parts owed a unit are the last ``left``
+        for key in ranked[count - left:]:
             shares[count - 1 - key % count] += 1
     return shares
 
