@@ -1,0 +1,121 @@
+"""Instructions per basket, counted by valgrind: a figure that does not drift.
+
+On a shared machine, wall-clock time drifts within a run and even an
+interleaved A/B of one build against itself can read x1.08 (bench/RESULTS.md).
+The number of CPU instructions an evaluation executes does not: callgrind
+counts the same total for the same program and inputs whatever else the
+machine is doing. It is not time (a cache miss costs more than an addition),
+so it says whether a change removed work, and ``bench_core`` still says what
+a basket costs in milliseconds.
+
+Two runs of one worker differ only in how many baskets they price after the
+same loading and warm-up; the difference of their totals divided by that
+number is the cost of one basket (pricing and the response data, as
+``bench_core`` times it). Workers load the rule set from IR JSON compiled
+once here, outside valgrind, and freeze the heap as the server does after
+loading a version (api/heap.py). Needs valgrind (`apt-get install valgrind`);
+under it a worker runs ~50x slower: ~1 minute at 10,000 rules, ~5 at 100,000.
+
+Usage (from the repository root)::
+
+    python -m bench.bench_instructions --rules 10000
+    python -m bench.bench_instructions --rules 100000 --growing
+    python -m bench.bench_instructions --rules 10000 --paths /tmp/old-build build/compiled
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import dsl
+
+from .bench_core import growing_catalogue
+from .generate import BENCH_AT, baskets, catalogue, rules_source
+
+ROOT = Path(__file__).resolve().parents[1]
+WARM_UP = 50
+
+WORKER = """
+import gc, json, sys
+sys.path[:0] = [sys.argv[1], {root!r}]
+import engine
+evaluator = engine.Evaluator(engine.load_ruleset(open(sys.argv[2]).read()))
+requests = [engine.parse_request(r) for r in json.load(open(sys.argv[3]))]
+gc.collect()
+gc.freeze()
+count = int(sys.argv[4])
+for request in requests[:{warm_up}]:
+    evaluator.evaluate(request)
+for request in requests[{warm_up}:{warm_up} + count]:
+    evaluator.evaluate(request)
+print(engine.BUILD)
+"""
+
+
+def _prepare(folder: Path, rules: int, growing: bool, count: int) -> tuple[Path, Path]:
+    """The rule set as IR JSON and the baskets as JSON, written into ``folder``."""
+    cat = growing_catalogue(rules) if growing else catalogue()
+    ruleset = dsl.compile_source(rules_source(rules, cat=cat), "bench.rules",
+                                 publish_at=BENCH_AT)
+    ir_path, baskets_path = folder / "rules.json", folder / "baskets.json"
+    ir_path.write_text(ruleset.to_json(), encoding="utf-8")
+    baskets_path.write_text(json.dumps(baskets(WARM_UP + count, cat=cat)), encoding="utf-8")
+    return ir_path, baskets_path
+
+
+def _instructions(path: str, ir_path: Path, baskets_path: Path, count: int
+                  ) -> tuple[str, int]:
+    """(engine build, instructions of the whole worker) pricing ``count`` baskets."""
+    code = WORKER.format(root=str(ROOT), warm_up=WARM_UP)
+    with tempfile.NamedTemporaryFile(prefix="callgrind-") as out:
+        env = {**os.environ, "PYTHONHASHSEED": "0"}  # the same dict and set layouts
+        done = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}",
+             sys.executable, "-P", "-c", code, path, str(ir_path), str(baskets_path),
+             str(count)], capture_output=True, text=True, env=env, check=False)
+    total = re.search(r"Collected : (\d+)", done.stderr)
+    if done.returncode != 0 or total is None:
+        raise SystemExit(f"the worker failed:\n{done.stderr[-2000:]}")
+    return done.stdout.strip(), int(total.group(1))
+
+
+def per_basket(path: str, ir_path: Path, baskets_path: Path, count: int) -> tuple[str, float]:
+    build, without = _instructions(path, ir_path, baskets_path, 0)
+    _, with_baskets = _instructions(path, ir_path, baskets_path, count)
+    return build, (with_baskets - without) / count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rules", type=int, default=10_000)
+    parser.add_argument("--baskets", type=int, default=300)
+    parser.add_argument("--growing", action="store_true",
+                        help="the catalogue grows with the rules (bench_core's third mix)")
+    parser.add_argument("--paths", nargs="+", default=["."], metavar="PATH",
+                        help="installed copies to count (e.g. build/compiled); default: "
+                             "the source tree")
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed (apt-get install valgrind)")
+    mix = "growing catalogue" if args.growing else "realistic mix"
+    print(f"{args.rules:,} rules ({mix}), {args.baskets} baskets after {WARM_UP} warm-up")
+    with tempfile.TemporaryDirectory(prefix="remise-instructions-") as tmp:
+        ir_path, baskets_path = _prepare(Path(tmp), args.rules, args.growing, args.baskets)
+        counted = [(path, *per_basket(path, ir_path, baskets_path, args.baskets))
+                   for path in args.paths]
+    for path, build, instructions in counted:
+        print(f"{path} ({build}): {instructions:,.0f} instructions per basket")
+    if len(counted) == 2:
+        print(f"second / first: x{counted[1][2] / counted[0][2]:.3f}")
+
+
+if __name__ == "__main__":
+    main()
