@@ -34,6 +34,7 @@ from .predicates import (
     compile_items,
     index_keys,
     keys_decide,
+    lookup_key,
 )
 from .windows import LiveCheck, envelope, live_check
 
@@ -103,7 +104,9 @@ class CompiledRule:
     coupons: frozenset[str]
     conditions: tuple[CompiledCondition, ...]
     envelope: tuple[float, float]
-    keys: frozenset[tuple[str, str]] | None
+    # The index keys a matching line has at least one of (predicates.index_keys), as
+    # lookup_key strings; None: the rule is checked on every basket.
+    keys: tuple[str, ...] | None
     # The index keys decide the items: a line found under one of ``keys`` matches.
     exact: bool
     # Nothing but time decides whether the rule is open to a basket: no store list,
@@ -185,7 +188,9 @@ def _effect_fields(rule: Rule, currency: str) -> dict[str, object]:
 def compile_rule(rule: Rule, currency: str) -> CompiledRule:
     items_predicate = getattr(rule.effect, "items", None)
     level = _level(rule)
-    keys = index_keys(items_predicate) if level != "basket" else None
+    pairs = index_keys(items_predicate) if level != "basket" else None
+    keys = (None if pairs is None
+            else tuple(sorted(lookup_key(field, value) for field, value in pairs)))
     return CompiledRule(
         rule=rule,
         level=level,

@@ -31,10 +31,22 @@ from .response import build_response
 from .windows import coverage, not_live_reason
 
 HOUR = 3600
-# An index key: ("sku" | "category" | "brand", value); a line without a brand
-# looks itself up under ("brand", None), which no rule is keyed by.
-Key = tuple[str, str | None]
+# An index key: predicates.lookup_key of ("sku" | "category" | "brand", value).
+Key = str
 MAX_CACHED_SLICES = 64
+
+
+def _line_keys(line: Line) -> tuple[Key, ...]:
+    """The line's index keys: predicates.lookup_key of its SKU, category and brand (those
+    it has), written out here because a call per key costs the pure-Python build more
+    than the lookups it speeds up."""
+    sku = f"sku:{line.sku}"
+    if line.category is None:
+        return (sku,) if line.brand is None else (sku, f"brand:{line.brand}")
+    category = f"category:{line.category}"
+    if line.brand is None:
+        return (sku, category)
+    return (sku, category, f"brand:{line.brand}")
 
 
 class Item:
@@ -74,9 +86,9 @@ class Item:
         self.quantity: int = line.quantity
         self.list_unit = unit
         self.unit = unit
-        # The index keys the line is found under: its SKU, category and brand.
-        self.keys: tuple[Key, Key, Key] = (
-            ("sku", line.sku), ("category", line.category), ("brand", line.brand))
+        # The index keys the line is found under: its SKU, category and brand (those
+        # it has).
+        self.keys: tuple[Key, ...] = _line_keys(line)
         self.subtotal = 0
         self.discount = 0
         self.price_rule: CompiledRule | None = None

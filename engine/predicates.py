@@ -91,6 +91,13 @@ def index_keys(predicate: ItemPredicate | None) -> frozenset[tuple[str, str]] | 
     return None
 
 
+def lookup_key(field: str, value: str) -> str:
+    """How the evaluator's index names a (field, value) pair: one string, whose hash
+    is computed once however many tables a line looks itself up in (a tuple key is
+    hashed again at each lookup). Unambiguous: no field name is a prefix of another."""
+    return f"{field}:{value}"
+
+
 def keys_decide(predicate: ItemPredicate | None) -> bool:
     """Whether a line found under one of ``index_keys(predicate)`` always matches.
 
@@ -185,4 +192,5 @@ __all__ = [
     "describe_audience_miss",
     "index_keys",
     "keys_decide",
+    "lookup_key",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from dsl import compile_source
+from engine import Evaluator, parse_request
 from engine.compiled import compile_rule
 from engine.ir import ItemPredicate, PercentOff
 from engine.predicates import index_keys, keys_decide
@@ -54,3 +55,23 @@ def test_open_rules_have_no_store_audience_or_coupon() -> None:
     compiled = {r.id: compile_rule(r, "EUR") for r in compile_source(source, "t.rules").rules}
     assert {rule_id: rule.open for rule_id, rule in compiled.items()} == {
         "a": True, "b": False, "c": False, "d": False}
+
+
+def test_a_line_is_found_only_under_the_fields_it_has() -> None:
+    # given rules on a category and a brand literally named "None", and one on SKU "A"
+    source = ('currency EUR\ntimezone UTC\n'
+              'rule cat "Cat" { discount 10% on items where category = "None" }\n'
+              'rule brand "Brand" { discount 20% on items where brand = "None" }\n'
+              'rule sku "Sku" {\n discount 1.00 EUR each on items where sku = "A"\n'
+              ' stacking stackable\n}\n')
+    evaluator = Evaluator(compile_source(source, "t.rules"))
+    # when one line has neither category nor brand and another has both named "None"
+    response = evaluator.evaluate(parse_request({
+        "channel": "web", "currency": "EUR", "at": "2026-11-24T10:00:00+00:00",
+        "lines": [{"id": "1", "sku": "A", "quantity": 1, "unit_price": "10.00"},
+                  {"id": "2", "sku": "B", "quantity": 1, "unit_price": "10.00",
+                   "category": "None", "brand": "None"}]}))
+    # then the first is found under its SKU only, the second under its category and brand
+    adjustments = {line["id"]: [(a["rule"], a["amount"]) for a in line["adjustments"]]
+                   for line in response["lines"]}
+    assert adjustments == {"1": [("sku", "1.00")], "2": [("brand", "2.00")]}
