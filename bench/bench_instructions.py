@@ -103,6 +103,11 @@ def main() -> None:
                         help="installed copies to count (e.g. build/compiled); default: "
                              "the source tree")
     args = parser.parse_args()
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        # The rule set is compiled here: with string hashing seeded at random, the
+        # same rules could come out in another order and cost a worker other work.
+        os.execve(sys.executable, [sys.executable, "-m", "bench.bench_instructions",
+                                   *sys.argv[1:]], {**os.environ, "PYTHONHASHSEED": "0"})
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
     mix = "growing catalogue" if args.growing else "realistic mix"
