@@ -582,7 +582,7 @@ def _apply_prices(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
                 if first is not None:
                     matching.append(first)
         if matching:
-            rule = min(matching, key=_price_rank)
+            rule = matching[0] if len(matching) == 1 else min(matching, key=_price_rank)
             item.unit, item.price_rule = rule.amount, rule
             evaluation.prices_set.setdefault(rule.id, []).append(item.line.id)
         item.subtotal = item.unit * item.quantity
