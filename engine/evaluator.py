@@ -389,7 +389,7 @@ class Evaluator:
         basket = sorted(by_level.get("basket", []), key=_by_priority)
         _apply_prices(evaluation, by_level.get("price", []))
         _apply_line_discounts(evaluation, by_level.get("item", []), multi)
-        _apply_basket_discounts(evaluation, basket, self.currency)
+        _apply_basket_discounts(evaluation, basket)
         _apply_points(evaluation, by_level.get("points", []))
         explained = self._explain(evaluation) if explain else None
         return build_response(
@@ -859,9 +859,7 @@ def _basket_amount(rule: CompiledRule, subtotal: int, left: int) -> int:
     return min(amount, left)
 
 
-def _apply_basket_discounts(
-    evaluation: Evaluation, rules: list[CompiledRule], currency: str
-) -> None:
+def _apply_basket_discounts(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
     subtotal = evaluation.basket_subtotal
     rules = _holding(rules, subtotal, evaluation.items)
     exclusive = [r for r in rules if r.stacking == "exclusive"]

@@ -10,12 +10,12 @@ from __future__ import annotations
 import pytest
 
 from dsl import compile_source
-from engine.compiled import compile_rule
+from engine.compiled import CompiledCondition, compile_rule
 
 BELOW, AT, ABOVE = 4999, 5000, 5001  # cents around 50.00 EUR
 
 
-def subtotal_condition(op: str):  # type: ignore[no-untyped-def]
+def subtotal_condition(op: str) -> CompiledCondition:
     source = ("currency EUR\ntimezone UTC\n"
               f'rule r "R" {{ when subtotal {op} 50.00 EUR\n discount 5.00 EUR on basket }}\n')
     rule = compile_rule(compile_source(source, "t.rules").rules[0], "EUR")
