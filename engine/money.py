@@ -151,7 +151,7 @@ def allocate_units(total: int, weights: list[int]) -> list[int]:
     "earlier" never depends on the order of basket lines). All-zero weights
     get nothing: the caller must not allocate a positive total over nothing.
     """
-    # Plain loops rather than sum() and sorted(key=...): the compiled build runs them
+    # Plain loops rather than sum() and sorted(): the compiled build runs them
     # as native integer arithmetic (a basket discount is allocated per basket).
     weight_sum = 0
     for weight in weights:

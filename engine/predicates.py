@@ -94,7 +94,8 @@ def index_keys(predicate: ItemPredicate | None) -> frozenset[tuple[str, str]] | 
 def lookup_key(field: str, value: str) -> str:
     """How the evaluator's index names a (field, value) pair: one string, whose hash
     is computed once however many tables a line looks itself up in (a tuple key is
-    hashed again at each lookup). Unambiguous: no field name is a prefix of another."""
+    hashed again at each lookup). Unambiguous: field names hold no colon, so the first
+    one ends the field."""
     return f"{field}:{value}"
 
 

@@ -135,3 +135,28 @@ def test_which_points_rule_earns_when_two_compete(a: str, b: str, winner: str,
     response = evaluate(given, basket(line("1", "J", "30.00")))
     assert [(p["rule"], p["points"]) for p in response["points"]["by_rule"]] == [
         (winner, points)]
+
+
+def test_best_basket_rules_giving_as_much_go_to_the_higher_priority() -> None:
+    # given two best basket rules that both take 3.00 off a 30.00 basket
+    given = rules(
+        'rule a_ten "10%" { discount 10% on basket }\n'
+        'rule b_three "3 EUR" {\n discount 3.00 EUR on basket\n priority 2\n}'
+    )
+    # when the basket is priced
+    response = evaluate(given, three_lines_of_ten())
+    # then the higher priority wins the tie, though its id sorts later
+    assert [item["rule"] for item in response["applied"]] == ["b_three"]
+    assert response["discount"] == "3.00"
+
+
+def test_best_basket_rules_giving_as_much_at_one_priority_go_to_the_smaller_id() -> None:
+    # given two best basket rules of the same priority that both take 3.00 off 30.00
+    given = rules(
+        'rule b_three "3 EUR" { discount 3.00 EUR on basket }\n'
+        'rule a_ten "10%" { discount 10% on basket }'
+    )
+    # when the basket is priced
+    response = evaluate(given, three_lines_of_ten())
+    # then the rule whose id sorts first wins
+    assert [item["rule"] for item in response["applied"]] == ["a_ten"]
