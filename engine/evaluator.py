@@ -25,7 +25,7 @@ from .basket import BasketRequest, Customer, Line
 from .compiled import CompiledRule, compile_rule, percent_of
 from .errors import BasketError
 from .ir import RuleSet
-from .money import allocate_units, from_minor, minor_units
+from .money import allocate_units, from_minor
 from .predicates import describe_audience_miss
 from .response import build_response
 from .windows import coverage, not_live_reason
@@ -252,7 +252,6 @@ class Evaluator:
                 self.by_coupon.setdefault(code, []).append(rule)
         # rule id -> title: what the response names the rules that gave something.
         self.titles = {rule.id: rule.title for rule in self.rules}
-        self._scale = 10 ** minor_units(ruleset.currency)
         self._slices: dict[tuple[str, int], _ChannelSlice] = {}
         self._lock = threading.Lock()
 
@@ -396,8 +395,8 @@ class Evaluator:
             self.ruleset, self.titles, evaluation, self._coupon_report(evaluation), explained)
 
     def _item(self, line: Line) -> Item:
-        # Exact: parse_request refused prices finer than the minor unit.
-        return Item(line, int(line.unit_price * self._scale))
+        # In the rule set's minor units: evaluate() checked the currencies match.
+        return Item(line, line.unit_minor)
 
     # --- why (explain and coupons) -------------------------------------------------
 
