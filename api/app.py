@@ -2,7 +2,8 @@
 
 On start it opens the rule store (the embedded SQLite default migrates
 itself), loads every rule set's live version, then follows new versions
-(Redis pub/sub, or database polling). ``/readyz`` answers 200 once that first
+(Redis pub/sub, or database polling) and builds each next hour's index slices
+before the hour turns (rules/ahead.py). ``/readyz`` answers 200 once that first
 load is done.
 """
 
@@ -89,7 +90,7 @@ def create_app(settings: rules.Settings | None = None,
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await run_in_threadpool(found.live.start)
+        await run_in_threadpool(found.start)
         found.ready = True
         try:
             yield

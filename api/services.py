@@ -20,6 +20,7 @@ from prometheus_client import (
 
 import engine
 import rules
+from rules.ahead import HourPreparer
 from rules.bundles import BundleIssuer, SigningKeys
 
 from .auth import KeyStore
@@ -44,6 +45,11 @@ class Metrics:
         self.reloads = Counter("remise_live_reloads_total",
                                "Live versions installed by this process.", ["ruleset"],
                                registry=self.registry)
+        self.slices_built = Counter(
+            "remise_index_slices_built_total",
+            "Index slices (a channel's rules for one hour) built by the live evaluators: "
+            "ahead of the hour, or on demand by its first basket.", ["ruleset", "when"],
+            registry=self.registry)
 
     def exposition(self) -> bytes:
         """The text format; with several workers (``PROMETHEUS_MULTIPROC_DIR``, set by
@@ -58,6 +64,9 @@ class Metrics:
         self.live_version.labels(entry.name).set(entry.version)
         self.reloads.labels(entry.name).inc()
 
+    def slice_built(self, ruleset: str, ahead: bool) -> None:
+        self.slices_built.labels(ruleset, "ahead" if ahead else "on_demand").inc()
+
 
 @dataclass
 class Services:
@@ -67,6 +76,8 @@ class Services:
     live: rules.LiveCache
     metrics: Metrics
     bundles: BundleIssuer
+    # Builds each next hour's index slices before it turns (None: turned off).
+    preparer: HourPreparer | None = None
     # The instant bundles are issued at; tests pin it (bundles change every hour).
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     ready: bool = False
@@ -90,7 +101,15 @@ class Services:
                 self._past.popitem(last=False)
         return evaluator
 
+    def start(self) -> None:
+        """Load the live versions and follow new ones; prepare each hour ahead."""
+        self.live.start()
+        if self.preparer is not None:
+            self.preparer.start()
+
     def close(self) -> None:
+        if self.preparer is not None:
+            self.preparer.stop()
         self.live.stop()
         if self.live.fanout is not None:
             self.live.fanout.close()
@@ -102,8 +121,11 @@ def build_services(settings: rules.Settings, store: rules.RuleStore | None = Non
     metrics = Metrics()
     live = rules.follow_live(settings, store)
     live.on_reload.append(metrics.reloaded)
+    live.on_slice_built.append(metrics.slice_built)
     bundles = BundleIssuer(SigningKeys(settings.signing_keys_dir), settings.bundle_valid_hours)
-    return Services(settings, store, KeyStore(store), live, metrics, bundles)
+    lead = settings.prepare_ahead_seconds
+    preparer = HourPreparer(live, lead) if lead > 0 else None
+    return Services(settings, store, KeyStore(store), live, metrics, bundles, preparer)
 
 
 __all__ = ["Metrics", "Services", "build_services"]

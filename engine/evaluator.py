@@ -17,8 +17,9 @@ from __future__ import annotations
 import math
 import operator
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from .basket import BasketRequest, Customer, Line
@@ -34,6 +35,9 @@ HOUR = 3600
 # An index key: predicates.lookup_key of ("sku" | "category" | "brand", value).
 Key = str
 MAX_CACHED_SLICES = 64
+# Told of each index slice built: its channel, the start of its hour, and whether
+# ``Evaluator.prepare`` built it ahead (True) or a basket needed it (False).
+SliceBuilt = Callable[[str, datetime, bool], None]
 
 
 def _line_keys(line: Line) -> tuple[Key, ...]:
@@ -237,9 +241,13 @@ class Evaluation:
 class Evaluator:
     """A rule set compiled and indexed once; ``evaluate`` is pure and thread-safe."""
 
-    def __init__(self, ruleset: RuleSet, *, reuse: Evaluator | None = None) -> None:
+    def __init__(self, ruleset: RuleSet, *, reuse: Evaluator | None = None,
+                 on_slice_built: SliceBuilt | None = None) -> None:
         """``reuse``: the evaluator of the previous version, whose compiled rules are
-        taken over for every rule object both versions share (see RuleSetReader)."""
+        taken over for every rule object both versions share (see RuleSetReader).
+        ``on_slice_built``: told of each index slice built (a server counts them); it
+        runs in the thread that built the slice, a basket's among them, so it must be
+        quick and must not raise."""
         self.ruleset = ruleset
         self.currency = ruleset.currency
         known = ({id(c.rule): c for c in reuse.rules}
@@ -252,21 +260,94 @@ class Evaluator:
                 self.by_coupon.setdefault(code, []).append(rule)
         # rule id -> title: what the response names the rules that gave something.
         self.titles = {rule.id: rule.title for rule in self.rules}
+        self.on_slice_built = on_slice_built
+        # (channel, hour since the epoch) -> its slice, oldest cached first
         self._slices: dict[tuple[str, int], _ChannelSlice] = {}
         self._lock = threading.Lock()
 
     # --- the index -----------------------------------------------------------------
 
+    def prepare(self, at: datetime, channels: Iterable[str] | None = None) -> int:
+        """Build the index slices of the hour containing ``at`` that are not cached yet,
+        before any basket needs them; returns how many it built.
+
+        A server calls it shortly before each hour turns, so that the first basket of
+        the hour finds its slice ready instead of building it while it and the baskets
+        behind it wait. ``channels``: by default those of the slices already cached
+        (the channels baskets came from). A prepared slice is the very one a basket
+        would have built, so the answers are the same.
+
+        Preparing never evicts a slice of the hour before ``at``'s (the hour in
+        progress, whose baskets are still arriving) nor of ``at``'s own: when the
+        cache is full of those, it builds no more.
+        """
+        if at.tzinfo is None:
+            raise ValueError("prepare needs an instant with a time zone")
+        hour = int(at.timestamp() // HOUR)
+        with self._lock:
+            cached = {channel for channel, _ in self._slices}
+        wanted = sorted(cached) if channels is None else list(dict.fromkeys(channels))
+        built = 0
+        for channel in wanted:
+            key = (channel, hour)
+            if key in self._slices:
+                continue
+            # Built outside the lock: a basket that needs some other slice meanwhile
+            # (a replay, say) need not wait for this one.
+            index = self._build_slice(channel, hour * HOUR)
+            with self._lock:
+                if key in self._slices:  # a basket needed it meanwhile and built it
+                    continue
+                if not self._cache(key, index, protected=(hour - 1, hour)):
+                    break
+            built += 1
+            self._built(key, ahead=True)
+        return built
+
+    def cached_slices(self) -> list[tuple[str, datetime]]:
+        """The index slices cached, as (channel, start of their hour in UTC), sorted."""
+        with self._lock:
+            keys = list(self._slices)
+        return sorted((channel, datetime.fromtimestamp(hour * HOUR, UTC))
+                      for channel, hour in keys)
+
     def _slice(self, channel: str, epoch: float) -> _ChannelSlice:
         key = (channel, int(epoch // HOUR))
         found = self._slices.get(key)
         if found is None:
-            with self._lock:
-                found = self._slices.get(key) or self._build_slice(channel, key[1] * HOUR)
-                if len(self._slices) >= MAX_CACHED_SLICES:
-                    self._slices.pop(next(iter(self._slices)))
-                self._slices[key] = found
+            found = self._build_on_demand(key)
         return found
+
+    def _build_on_demand(self, key: tuple[str, int]) -> _ChannelSlice:
+        """The slice a basket needs and nobody built yet. Built under the lock, so that
+        the baskets arriving together at the turn of an hour wait for one build instead
+        of each making its own."""
+        with self._lock:
+            found = self._slices.get(key)
+            if found is not None:  # built while this basket waited for the lock
+                return found
+            found = self._build_slice(key[0], key[1] * HOUR)
+            self._cache(key, found, protected=())
+        self._built(key, ahead=False)
+        return found
+
+    def _cache(self, key: tuple[str, int], index: _ChannelSlice,
+               protected: Container[int]) -> bool:
+        """Cache a new slice (under the lock). When the cache is full, the oldest slice
+        whose hour is not ``protected`` makes room; if there is none, the new slice is
+        not cached (False)."""
+        if len(self._slices) >= MAX_CACHED_SLICES:
+            victim = next((cached for cached in self._slices if cached[1] not in protected),
+                          None)
+            if victim is None:
+                return False
+            del self._slices[victim]
+        self._slices[key] = index
+        return True
+
+    def _built(self, key: tuple[str, int], *, ahead: bool) -> None:
+        if self.on_slice_built is not None:
+            self.on_slice_built(key[0], datetime.fromtimestamp(key[1] * HOUR, UTC), ahead)
 
     def _build_slice(self, channel: str, hour_start: int) -> _ChannelSlice:
         keyed: dict[Key, KeyRules] = {}

@@ -14,6 +14,9 @@
 * ``REMISE_POLL_SECONDS``: how often a process checks the database for a new
   live version: default 2 s without Redis; with Redis the check is only a
   safety net behind pub/sub and defaults to 30 s.
+* ``REMISE_PREPARE_AHEAD_SECONDS``: how long before each hour turns a server
+  builds the next hour's index slices (default 60; 0 turns it off, and the
+  first basket of each hour builds them), see rules/ahead.py.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from .errors import InvalidRequest
 DEFAULT_DATA_DIR = "remise-data"
 POLL_SECONDS_WITHOUT_REDIS = 2.0
 POLL_SECONDS_WITH_REDIS = 30.0
+PREPARE_AHEAD_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Settings:
     embedded: bool  # the database is the default SQLite file in the data folder
     bundle_keys_dir: Path | None = None  # None: bundle-keys in the data folder
     bundle_valid_hours: float = 72.0
+    prepare_ahead_seconds: float = PREPARE_AHEAD_SECONDS  # 0: off
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -57,6 +62,7 @@ class Settings:
             embedded=not url,
             bundle_keys_dir=Path(env.get("REMISE_BUNDLE_KEYS_DIR") or data_dir / "bundle-keys"),
             bundle_valid_hours=_hours(env.get("REMISE_BUNDLE_VALID_HOURS")),
+            prepare_ahead_seconds=_lead(env.get("REMISE_PREPARE_AHEAD_SECONDS")),
         )
 
     @property
@@ -86,6 +92,22 @@ def _seconds(text: str | None, default: float) -> float:
         raise InvalidRequest(f"REMISE_POLL_SECONDS={text!r} is not a number of seconds") from None
     if not 0.05 <= value <= 3600:
         raise InvalidRequest(f"REMISE_POLL_SECONDS={text!r} must be between 0.05 and 3600")
+    return value
+
+
+def _lead(text: str | None) -> float:
+    if not text:
+        return PREPARE_AHEAD_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidRequest(f"REMISE_PREPARE_AHEAD_SECONDS={text!r} is not a number of "
+                             "seconds") from None
+    # An hour or more ahead, the hour prepared would be later than the next one, and
+    # preparing it could evict the slices of the hour in progress (Evaluator.prepare).
+    if not 0 <= value < 3600:
+        raise InvalidRequest(f"REMISE_PREPARE_AHEAD_SECONDS={text!r} must be at least 0 (off) "
+                             "and below 3600")
     return value
 
 

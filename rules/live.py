@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import redis
@@ -128,6 +129,10 @@ class LiveCache:
         self.poll_seconds = poll_seconds
         self.redis_connected = False
         self.on_reload: list[Callable[[LiveRuleSet], None]] = []
+        # Told (rule set, ahead) of each index slice a live evaluator builds, ahead
+        # (Evaluator.prepare) or on demand; runs in the thread that built it, a
+        # basket's among them, so it must be quick and must not raise.
+        self.on_slice_built: list[Callable[[str, bool], None]] = []
         self._live: dict[str, LiveRuleSet] = {}
         self._readers: dict[str, runtime.RuleSetReader] = {}
         self._unknown: dict[str, float] = {}  # name -> until when not to ask again
@@ -200,8 +205,13 @@ class LiveCache:
         ruleset = reader.read(ir_json).model_copy(
             update={"version": number, "content_hash": content_hash})
         current = self._live.get(name)
-        evaluator = runtime.Evaluator(ruleset, reuse=current.evaluator if current else None)
+        evaluator = runtime.Evaluator(ruleset, reuse=current.evaluator if current else None,
+                                      on_slice_built=partial(self._slice_built, name))
         return LiveRuleSet(name, number, content_hash, live_from, ruleset, evaluator)
+
+    def _slice_built(self, name: str, channel: str, hour: datetime, ahead: bool) -> None:
+        for callback in self.on_slice_built:
+            callback(name, ahead)
 
     def _is_newer(self, name: str, number: int) -> bool:
         current = self._live.get(name)
