@@ -295,14 +295,23 @@ class Evaluator:
             # Built outside the lock: a basket that needs some other slice meanwhile
             # (a replay, say) need not wait for this one.
             index = self._build_slice(channel, hour * HOUR)
-            with self._lock:
-                if key in self._slices:  # a basket needed it meanwhile and built it
-                    continue
-                if not self._cache(key, index, protected=(hour - 1, hour)):
-                    break
-            built += 1
-            self._built(key, ahead=True)
+            outcome = self._cache_prepared(key, index, protected=(hour - 1, hour))
+            if outcome == "full":
+                break
+            if outcome == "cached":
+                built += 1
+                self._built(key, ahead=True)
         return built
+
+    def _cache_prepared(self, key: tuple[str, int], index: _ChannelSlice,
+                        protected: Container[int]) -> str:
+        """Cache a prepared slice: "cached", "there" (a basket needed it meanwhile and
+        built it) or "full" (only protected slices to make room with). A function of
+        its own because the compiled build cannot leave a loop from inside ``with``."""
+        with self._lock:
+            if key in self._slices:
+                return "there"
+            return "cached" if self._cache(key, index, protected) else "full"
 
     def cached_slices(self) -> list[tuple[str, datetime]]:
         """The index slices cached, as (channel, start of their hour in UTC), sorted."""
