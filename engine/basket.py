@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from types import MappingProxyType
+from typing import Any, Final
 
 from .errors import BasketError
 from .ir import CHANNELS
@@ -32,44 +32,92 @@ LINE_FIELDS = frozenset(
 )
 
 
-@dataclass(frozen=True, slots=True)
+# Shared by every line and customer that sends no attributes; read-only.
+NO_ATTRIBUTES: Mapping[str, str] = MappingProxyType({})
+
+
+def _repr(value: object, fields: tuple[str, ...]) -> str:
+    shown = ", ".join(f"{name}={getattr(value, name)!r}" for name in fields)
+    return f"{type(value).__name__}({shown})"
+
+
+# The request's parts are plain classes with ``Final`` attributes rather than frozen
+# dataclasses: the compiled build (setup.py) gives them a native ``__init__``, where a
+# dataclass keeps a generated Python one (a third of parsing a 20-line basket). mypy
+# refuses any assignment after construction, as ``frozen`` did at run time.
+
+
 class Customer:
-    id: str | None = None
-    cardholder: bool = False
-    tier: str | None = None
-    segments: frozenset[str] = frozenset()
-    attributes: Mapping[str, str] = field(default_factory=dict)
+    """Who is buying, as the request says (all optional)."""
+
+    __slots__ = ("attributes", "cardholder", "id", "segments", "tier")
+    FIELDS = ("id", "cardholder", "tier", "segments", "attributes")
+
+    def __init__(self, id: str | None = None, cardholder: bool = False,
+                 tier: str | None = None, segments: frozenset[str] = frozenset(),
+                 attributes: Mapping[str, str] = NO_ATTRIBUTES) -> None:
+        self.id: Final = id
+        self.cardholder: Final = cardholder
+        self.tier: Final = tier
+        self.segments: Final = segments
+        self.attributes: Final = attributes
+
+    def __repr__(self) -> str:
+        return _repr(self, self.FIELDS)
 
 
-@dataclass(frozen=True, slots=True)
 class Line:
     """A basket line. ``unit_minor`` is ``unit_price`` in whole minor units of the
     basket's currency (8990 for "89.90" EUR), worked out once here: the parser has
     just checked the price fits the minor unit, and the evaluator prices in minor
     units."""
 
-    id: str
-    sku: str
-    quantity: int
-    unit_price: Decimal
-    unit_minor: int
-    category: str | None = None
-    brand: str | None = None
-    attributes: Mapping[str, str] = field(default_factory=dict)
+    __slots__ = ("attributes", "brand", "category", "id", "quantity", "sku", "unit_minor",
+                 "unit_price")
+    FIELDS = ("id", "sku", "quantity", "unit_price", "unit_minor", "category", "brand",
+              "attributes")
+
+    def __init__(self, id: str, sku: str, quantity: int, unit_price: Decimal,
+                 unit_minor: int, category: str | None = None, brand: str | None = None,
+                 attributes: Mapping[str, str] = NO_ATTRIBUTES) -> None:
+        self.id: Final = id
+        self.sku: Final = sku
+        self.quantity: Final = quantity
+        self.unit_price: Final = unit_price
+        self.unit_minor: Final = unit_minor
+        self.category: Final = category
+        self.brand: Final = brand
+        self.attributes: Final = attributes
+
+    def __repr__(self) -> str:
+        return _repr(self, self.FIELDS)
 
 
-@dataclass(frozen=True, slots=True)
 class BasketRequest:
-    channel: str
-    currency: str
-    at: datetime
-    lines: tuple[Line, ...]
-    store: str | None = None
-    customer: Customer | None = None
-    coupons: tuple[str, ...] = ()
-    explain: bool = False
-    version: int | None = None
-    ruleset: str | None = None
+    """The evaluation request, checked: what ``Evaluator.evaluate`` prices."""
+
+    __slots__ = ("at", "channel", "coupons", "currency", "customer", "explain", "lines",
+                 "ruleset", "store", "version")
+    FIELDS = ("channel", "currency", "at", "lines", "store", "customer", "coupons", "explain",
+              "version", "ruleset")
+
+    def __init__(self, channel: str, currency: str, at: datetime, lines: tuple[Line, ...],
+                 store: str | None = None, customer: Customer | None = None,
+                 coupons: tuple[str, ...] = (), explain: bool = False,
+                 version: int | None = None, ruleset: str | None = None) -> None:
+        self.channel: Final = channel
+        self.currency: Final = currency
+        self.at: Final = at
+        self.lines: Final = lines
+        self.store: Final = store
+        self.customer: Final = customer
+        self.coupons: Final = coupons
+        self.explain: Final = explain
+        self.version: Final = version
+        self.ruleset: Final = ruleset
+
+    def __repr__(self) -> str:
+        return _repr(self, self.FIELDS)
 
 
 def _did_you_mean(word: str, choices: frozenset[str] | tuple[str, ...]) -> str:
@@ -78,6 +126,8 @@ def _did_you_mean(word: str, choices: frozenset[str] | tuple[str, ...]) -> str:
 
 
 def _refuse_unknown_fields(data: Mapping[str, Any], allowed: frozenset[str], path: str) -> None:
+    if allowed.issuperset(data):
+        return
     for name in sorted(set(data) - allowed):
         where = f"{path}.{name}" if path else name
         raise BasketError(where, f"unknown field{_did_you_mean(name, allowed)}")
@@ -103,9 +153,9 @@ def _required_text(value: Any, path: str) -> str:
     return text
 
 
-def _text_map(value: Any, path: str) -> dict[str, str]:
+def _text_map(value: Any, path: str) -> Mapping[str, str]:
     if value is None:
-        return {}
+        return NO_ATTRIBUTES
     mapping = _object(value, path)
     for key, item in mapping.items():
         if not isinstance(item, str):
@@ -207,38 +257,47 @@ def _customer(value: Any) -> Customer | None:
     )
 
 
-def _line(value: Any, path: str, currency: str) -> Line:
-    data = _object(value, path)
-    _refuse_unknown_fields(data, LINE_FIELDS, path)
-    for name in ("id", "sku", "quantity", "unit_price"):
+REQUIRED_LINE_FIELDS = ("id", "sku", "quantity", "unit_price")
+
+
+def _line(value: Any, currency: str) -> Line:
+    """One line; refusals name the field within the line (``_lines`` adds the line)."""
+    data = _object(value, "")
+    _refuse_unknown_fields(data, LINE_FIELDS, "")
+    for name in REQUIRED_LINE_FIELDS:
         if name not in data:
-            raise BasketError(f"{path}.{name}", "required")
-    line_id = _required_text(data["id"], f"{path}.id")
-    sku = _required_text(data["sku"], f"{path}.sku")
-    quantity = _quantity(data["quantity"], f"{path}.quantity")
-    unit_price, unit_minor = _money(data["unit_price"], f"{path}.unit_price", currency)
+            raise BasketError(name, "required")
+    line_id = _required_text(data["id"], "id")
+    sku = _required_text(data["sku"], "sku")
+    quantity = _quantity(data["quantity"], "quantity")
+    unit_price, unit_minor = _money(data["unit_price"], "unit_price", currency)
     return Line(
         id=line_id,
         sku=sku,
         quantity=quantity,
         unit_price=unit_price,
         unit_minor=unit_minor,
-        category=_text(data.get("category"), f"{path}.category", required=False),
-        brand=_text(data.get("brand"), f"{path}.brand", required=False),
-        attributes=_text_map(data.get("attributes"), f"{path}.attributes"),
+        category=_text(data.get("category"), "category", required=False),
+        brand=_text(data.get("brand"), "brand", required=False),
+        attributes=_text_map(data.get("attributes"), "attributes"),
     )
 
 
 def _lines(value: Any, currency: str) -> tuple[Line, ...]:
     if not isinstance(value, list) or not value:
         raise BasketError("lines", "expected a non-empty list of lines")
-    lines = tuple(_line(item, f"lines[{index}]", currency) for index, item in enumerate(value))
+    lines: list[Line] = []
     seen: set[str] = set()
-    for index, line in enumerate(lines):
+    for index, item in enumerate(value):
+        try:
+            line = _line(item, currency)
+        except BasketError as refused:
+            raise refused.within(f"lines[{index}]") from None
         if line.id in seen:
             raise BasketError(f"lines[{index}].id", f'line id "{line.id}" is used twice')
         seen.add(line.id)
-    return lines
+        lines.append(line)
+    return tuple(lines)
 
 
 def _coupons(value: Any) -> tuple[str, ...]:

@@ -19,6 +19,12 @@ class BasketError(RemiseError):
         self.path = path
         self.message = message
 
+    def within(self, parent: str) -> BasketError:
+        """The same refusal, its path placed under ``parent``: a line's checks name
+        ``unit_price``, the basket's ``lines[2].unit_price``. Paths are written only
+        when something is refused, not for every field that is fine."""
+        return BasketError(f"{parent}.{self.path}" if self.path else parent, self.message)
+
 
 class IRError(RemiseError):
     """Compiled rules (IR JSON, e.g. from a bundle file) that do not validate."""

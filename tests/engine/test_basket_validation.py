@@ -55,6 +55,13 @@ def test_a_good_basket_parses() -> None:
     (lambda r: r["lines"][0].update(unit_price="cheap"), "lines[0].unit_price",
      "'cheap' is not an amount, e.g. \"89.90\""),
     (lambda r: r["lines"][0].pop("sku"), "lines[0].sku", "required"),
+    (lambda r: r["lines"].append("A"), "lines[1]", "expected a JSON object"),
+    (lambda r: r["lines"].append({**r["lines"][0], "id": "2", "quantity": -1}),
+     "lines[1].quantity", "expected a quantity from 1 to 10,000"),
+    (lambda r: r["lines"][0].update(attributes={"size": 42}), "lines[0].attributes.size",
+     'expected a string value, e.g. "yes"'),
+    (lambda r: r["customer"].update(attributes={"vip": True}), "customer.attributes.vip",
+     'expected a string value, e.g. "yes"'),
     (lambda r: r["lines"][0].update(colour="red"), "lines[0].colour", "unknown field"),
     (lambda r: r["lines"].append(dict(r["lines"][0])), "lines[1].id", 'line id "1" is used twice'),
     (lambda r: r["customer"].update(cardholder="yes"), "customer.cardholder",
@@ -76,6 +83,18 @@ def test_a_basket_in_another_currency_than_the_rules_is_refused() -> None:
         engine.Evaluator(rules).evaluate(engine.parse_request(good()))
     assert (caught.value.path, caught.value.message) == (
         "currency", "the rules price in CHF, the basket is in EUR")
+
+
+def test_a_line_without_attributes_shares_one_read_only_empty_mapping() -> None:
+    first, second = engine.parse_request(
+        {**good(), "lines": [{"id": "1", "sku": "A", "quantity": 1, "unit_price": "1.00"},
+                             {"id": "2", "sku": "B", "quantity": 1, "unit_price": "2.00"}]}
+    ).lines
+
+    assert dict(first.attributes) == {}
+    assert first.attributes is second.attributes
+    with pytest.raises(TypeError):
+        first.attributes["size"] = "M"  # type: ignore[index]
 
 
 def test_a_missing_instant_without_a_clock_is_refused() -> None:
