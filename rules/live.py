@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 from typing import Any
 
@@ -123,8 +123,12 @@ class LiveCache:
     """The live version of every rule set, compiled and ready, for one process."""
 
     def __init__(self, store: RuleStore, *, fanout: RedisFanout | None = None,
-                 poll_seconds: float = 2.0) -> None:
+                 poll_seconds: float = 2.0,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        """``clock``: the wall clock, which says what hour a new version is warmed for
+        (tests pin it)."""
         self.store = store
+        self.clock = clock
         self.fanout = fanout
         self.poll_seconds = poll_seconds
         self.redis_connected = False
@@ -218,12 +222,35 @@ class LiveCache:
         return current is None or number > current.version
 
     def _install(self, entry: LiveRuleSet) -> None:
+        previous = self._live.get(entry.name)
         self._live[entry.name] = entry  # one atomic swap; holders keep the old entry
         self._unknown.pop(entry.name, None)
         log.info("live: %s version %s (%s rules)", entry.name, entry.version,
                  len(entry.ruleset.rules))
-        for callback in self.on_reload:
+        if previous is not None:
+            self._warm(entry, previous)
+        for callback in self.on_reload:  # after warming: the heap freeze takes the slices
             callback(entry)
+
+    def _warm(self, entry: LiveRuleSet, previous: LiveRuleSet) -> None:
+        """Build the new version's index slices for the channels the previous one was
+        serving this hour, right after the swap (not before it: the new rules should
+        reach baskets as soon as they can). Otherwise the first basket of each channel
+        on a new version would build its slice (10-150 ms with 10,000-100,000 rules)
+        while it and the baskets behind it wait, at every publish."""
+        now = self.clock()
+        hour = datetime.fromtimestamp(int(now.timestamp()) // 3600 * 3600, UTC)
+        channels = [channel for channel, start in previous.evaluator.cached_slices()
+                    if start == hour]
+        if not channels:
+            return
+        try:
+            built = entry.evaluator.prepare(now, channels)
+        except Exception:  # the version is live already; a basket will build what is missing
+            log.exception("could not warm %s version %s", entry.name, entry.version)
+            return
+        log.info("live: %s version %s warmed: %s index slices", entry.name, entry.version,
+                 built)
 
     # --- following new versions ----------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import event
@@ -191,3 +192,45 @@ def test_a_name_published_later_is_served_at_once_after_a_refresh(store: RuleSto
     cache.refresh("fr")  # what a publish in this process, or an announcement, does
 
     assert cache.get("fr").version == 1  # type: ignore[union-attr]
+
+
+# The hour of boots_basket() (12:00 in Paris): what the pinned clock reads below.
+BASKET_HOUR = datetime(2026, 11, 27, 11, 0, tzinfo=UTC)
+
+
+def _clock_in_basket_hour() -> datetime:
+    return BASKET_HOUR + timedelta(minutes=20)
+
+
+def test_a_new_version_starts_with_the_slices_the_old_one_was_serving_this_hour(
+    store: RuleStore,
+) -> None:
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    cache = LiveCache(store, clock=_clock_in_basket_hour)
+    first = cache.get("fr")
+    assert first is not None
+    _discount(first.evaluator)  # a web basket: builds the web slice of this hour
+
+    store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+    cache.refresh("fr")
+
+    second = cache.get("fr")
+    assert second is not None and second.version == 2
+    assert second.evaluator.cached_slices() == [("web", BASKET_HOUR)]
+    assert _discount(second.evaluator) == "20.00"
+
+
+def test_a_new_version_is_not_warmed_for_hours_other_than_the_current_one(
+    store: RuleStore,
+) -> None:
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    cache = LiveCache(store, clock=_clock_in_basket_hour)
+    first = cache.get("fr")
+    assert first is not None
+    first.evaluator.evaluate(engine.parse_request(boots_basket("2026-11-20T12:00:00+01:00")))
+
+    store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+    cache.refresh("fr")
+
+    second = cache.get("fr")
+    assert second is not None and second.evaluator.cached_slices() == []
