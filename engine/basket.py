@@ -43,8 +43,9 @@ def _repr(value: object, fields: tuple[str, ...]) -> str:
 
 # The request's parts are plain classes with ``Final`` attributes rather than frozen
 # dataclasses: the compiled build (setup.py) gives them a native ``__init__``, where a
-# dataclass keeps a generated Python one (a third of parsing a 20-line basket). mypy
-# refuses any assignment after construction, as ``frozen`` did at run time.
+# dataclass keeps a generated Python one (a third of parsing a 20-line basket). They
+# stay read-only: mypy refuses any assignment after construction, and the compiled
+# build raises AttributeError as ``frozen`` did.
 
 
 class Customer:
