@@ -122,7 +122,9 @@ class Item:
 
     def give(self, rule: CompiledRule, amount: int) -> int:
         """Apply a discount, capped so the line never goes below zero."""
-        amount = min(amount, self.total)
+        left = self.subtotal - self.discount
+        if amount > left:
+            amount = left
         if amount > 0:
             self.discount += amount
             self.adjustments.append((rule, amount))
@@ -891,11 +893,15 @@ def _walk_ranked(evaluation: Evaluation, item: Item, units: int,
             continue
         for ranked in walk:  # the percent rules, then the amount-each rules
             for rule in ranked:
-                # item_discount, inlined: a hot loop
+                # item_discount, inlined: a hot loop (and min() spelled out: a call
+                # of the builtin costs the pure-Python build more than the comparison)
                 ratio = rule.percent
-                offer = (percent_of(base, ratio) if ratio is not None
-                         else min(rule.amount, unit) * units)
-                amount = min(offer, total)
+                if ratio is not None:
+                    offer = percent_of(base, ratio)
+                else:
+                    each = rule.amount
+                    offer = (each if each < unit else unit) * units
+                amount = offer if offer < total else total
                 if amount < best:
                     break
                 if amount == best and winner is not None and not _wins_tie(rule, winner):
