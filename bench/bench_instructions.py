@@ -4,7 +4,10 @@ On a shared machine, wall-clock time drifts within a run and even an
 interleaved A/B of one build against itself can read x1.08 (bench/RESULTS.md).
 The number of CPU instructions an evaluation executes does not: callgrind
 counts the same total for the same program and inputs whatever else the
-machine is doing. It is not time (a cache miss costs more than an addition),
+machine is doing (to ~0.3% when compared within one invocation; across
+invocations object addresses move, and with them which rules meet in which
+sets, and the same copy has counted up to 1.7% apart). It is not time (a
+cache miss costs more than an addition),
 so it says whether a change removed work, and ``bench_core`` still says what
 a basket costs in milliseconds.
 
