@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -233,24 +233,29 @@ class LiveCache:
             callback(entry)
 
     def _warm(self, entry: LiveRuleSet, previous: LiveRuleSet) -> None:
-        """Build the new version's index slices for the channels the previous one was
-        serving this hour, right after the swap (not before it: the new rules should
-        reach baskets as soon as they can). Otherwise the first basket of each channel
-        on a new version would build its slice (10-150 ms with 10,000-100,000 rules)
-        while it and the baskets behind it wait, at every publish."""
-        now = self.clock()
-        hour = datetime.fromtimestamp(int(now.timestamp()) // 3600 * 3600, UTC)
-        channels = [channel for channel, start in previous.evaluator.cached_slices()
-                    if start == hour]
-        if not channels:
-            return
-        try:
-            built = entry.evaluator.prepare(now, channels)
-        except Exception:  # the version is live already; a basket will build what is missing
-            log.exception("could not warm %s version %s", entry.name, entry.version)
-            return
-        log.info("live: %s version %s warmed: %s index slices", entry.name, entry.version,
-                 built)
+        """Build the new version's index slices that the previous one had for this hour
+        and the next (the next one prepared ahead, rules/ahead.py, when a publish falls
+        in the minute before the hour turns), right after the swap: not before it, the
+        new rules should reach baskets as soon as they can. Otherwise the first basket
+        of each channel on a new version would build its slice (10-150 ms with
+        10,000-100,000 rules) while it and the baskets behind it wait, at every publish."""
+        this_hour = datetime.fromtimestamp(int(self.clock().timestamp()) // 3600 * 3600, UTC)
+        wanted: dict[datetime, list[str]] = {this_hour: [], this_hour + timedelta(hours=1): []}
+        for channel, hour in previous.evaluator.cached_slices():
+            if hour in wanted:
+                wanted[hour].append(channel)
+        built = 0
+        for hour, channels in wanted.items():
+            if not channels:
+                continue
+            try:
+                built += entry.evaluator.prepare(hour, channels)
+            except Exception:  # the version is live already: a basket builds what is missing
+                log.exception("could not warm %s version %s", entry.name, entry.version)
+                return
+        if built:
+            log.info("live: %s version %s warmed: %s index slices", entry.name,
+                     entry.version, built)
 
     # --- following new versions ----------------------------------------------------
 

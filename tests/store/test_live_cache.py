@@ -234,3 +234,22 @@ def test_a_new_version_is_not_warmed_for_hours_other_than_the_current_one(
 
     second = cache.get("fr")
     assert second is not None and second.evaluator.cached_slices() == []
+
+
+def test_a_new_version_published_in_the_last_minute_takes_the_prepared_next_hour_too(
+    store: RuleStore,
+) -> None:
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    cache = LiveCache(store, clock=lambda: BASKET_HOUR + timedelta(minutes=59, seconds=30))
+    first = cache.get("fr")
+    assert first is not None
+    _discount(first.evaluator)
+    first.evaluator.prepare(BASKET_HOUR + timedelta(hours=1))  # as rules/ahead.py does
+
+    store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+    cache.refresh("fr")
+
+    second = cache.get("fr")
+    assert second is not None
+    assert second.evaluator.cached_slices() == [
+        ("web", BASKET_HOUR), ("web", BASKET_HOUR + timedelta(hours=1))]
