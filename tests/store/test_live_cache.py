@@ -4,7 +4,7 @@ versions reach every process (database polling, Redis pub/sub, after an outage).
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -202,54 +202,53 @@ def _clock_in_basket_hour() -> datetime:
     return BASKET_HOUR + timedelta(minutes=20)
 
 
+def _first_version(store: RuleStore, clock: Callable[[], datetime]
+                   ) -> tuple[LiveCache, engine.Evaluator]:
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    cache = LiveCache(store, clock=clock)
+    first = cache.get("fr")
+    assert first is not None
+    return cache, first.evaluator
+
+
+def _second_version(store: RuleStore, cache: LiveCache) -> engine.Evaluator:
+    store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+    cache.refresh("fr")
+    second = cache.get("fr")
+    assert second is not None and second.version == 2
+    return second.evaluator
+
+
 def test_a_new_version_starts_with_the_slices_the_old_one_was_serving_this_hour(
     store: RuleStore,
 ) -> None:
-    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
-    cache = LiveCache(store, clock=_clock_in_basket_hour)
-    first = cache.get("fr")
-    assert first is not None
-    _discount(first.evaluator)  # a web basket: builds the web slice of this hour
+    cache, first = _first_version(store, _clock_in_basket_hour)
+    _discount(first)  # a web basket: builds the web slice of this hour
 
-    store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
-    cache.refresh("fr")
+    second = _second_version(store, cache)
 
-    second = cache.get("fr")
-    assert second is not None and second.version == 2
-    assert second.evaluator.cached_slices() == [("web", BASKET_HOUR)]
-    assert _discount(second.evaluator) == "20.00"
+    assert second.cached_slices() == [("web", BASKET_HOUR)]
+    assert _discount(second) == "20.00"
 
 
-def test_a_new_version_is_not_warmed_for_hours_other_than_the_current_one(
-    store: RuleStore,
-) -> None:
-    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
-    cache = LiveCache(store, clock=_clock_in_basket_hour)
-    first = cache.get("fr")
-    assert first is not None
-    first.evaluator.evaluate(engine.parse_request(boots_basket("2026-11-20T12:00:00+01:00")))
+def test_a_new_version_is_not_warmed_for_a_replayed_hour(store: RuleStore) -> None:
+    cache, first = _first_version(store, _clock_in_basket_hour)
+    first.evaluate(engine.parse_request(boots_basket("2026-11-20T12:00:00+01:00")))
 
-    store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
-    cache.refresh("fr")
+    second = _second_version(store, cache)
 
-    second = cache.get("fr")
-    assert second is not None and second.evaluator.cached_slices() == []
+    assert second.cached_slices() == []
 
 
 def test_a_new_version_published_in_the_last_minute_takes_the_prepared_next_hour_too(
     store: RuleStore,
 ) -> None:
-    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
-    cache = LiveCache(store, clock=lambda: BASKET_HOUR + timedelta(minutes=59, seconds=30))
-    first = cache.get("fr")
-    assert first is not None
-    _discount(first.evaluator)
-    first.evaluator.prepare(BASKET_HOUR + timedelta(hours=1))  # as rules/ahead.py does
+    cache, first = _first_version(
+        store, lambda: BASKET_HOUR + timedelta(minutes=59, seconds=30))
+    _discount(first)
+    first.prepare(BASKET_HOUR + timedelta(hours=1))  # as rules/ahead.py does
 
-    store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
-    cache.refresh("fr")
+    second = _second_version(store, cache)
 
-    second = cache.get("fr")
-    assert second is not None
-    assert second.evaluator.cached_slices() == [
+    assert second.cached_slices() == [
         ("web", BASKET_HOUR), ("web", BASKET_HOUR + timedelta(hours=1))]
