@@ -51,8 +51,8 @@ def _repr(value: object, fields: tuple[str, ...]) -> str:
 class Customer:
     """Who is buying, as the request says (all optional)."""
 
-    __slots__ = ("attributes", "cardholder", "id", "segments", "tier")
     FIELDS = ("id", "cardholder", "tier", "segments", "attributes")
+    __slots__ = FIELDS
 
     def __init__(self, id: str | None = None, cardholder: bool = False,
                  tier: str | None = None, segments: frozenset[str] = frozenset(),
@@ -73,10 +73,9 @@ class Line:
     just checked the price fits the minor unit, and the evaluator prices in minor
     units."""
 
-    __slots__ = ("attributes", "brand", "category", "id", "quantity", "sku", "unit_minor",
-                 "unit_price")
     FIELDS = ("id", "sku", "quantity", "unit_price", "unit_minor", "category", "brand",
               "attributes")
+    __slots__ = FIELDS
 
     def __init__(self, id: str, sku: str, quantity: int, unit_price: Decimal,
                  unit_minor: int, category: str | None = None, brand: str | None = None,
@@ -97,10 +96,9 @@ class Line:
 class BasketRequest:
     """The evaluation request, checked: what ``Evaluator.evaluate`` prices."""
 
-    __slots__ = ("at", "channel", "coupons", "currency", "customer", "explain", "lines",
-                 "ruleset", "store", "version")
     FIELDS = ("channel", "currency", "at", "lines", "store", "customer", "coupons", "explain",
               "version", "ruleset")
+    __slots__ = FIELDS
 
     def __init__(self, channel: str, currency: str, at: datetime, lines: tuple[Line, ...],
                  store: str | None = None, customer: Customer | None = None,
