@@ -86,12 +86,11 @@ async def _price(request: Request) -> tuple[engine.Evaluator, engine.BasketReque
 async def evaluate(request: Request) -> Response:
     started = time.perf_counter()
     evaluator, basket, name = await _price(request)
-    response = evaluator.evaluate(basket, explain=basket.explain)
-    body = response_bytes(response)
+    body = evaluator.evaluate_json(basket, explain=basket.explain).encode("utf-8")
     services(request).metrics.evaluate_seconds.labels(name).observe(
         time.perf_counter() - started)
     return Response(body, media_type="application/json",
-                    headers={"X-Remise-Version": str(response["version"])})
+                    headers={"X-Remise-Version": str(evaluator.ruleset.version)})
 
 
 @router.post("/v1/echo", summary="Check a basket without pricing it", openapi_extra=BODY_DOC,

@@ -6,10 +6,12 @@ or log line could encode back; I-JSON (RFC 7493 §2.1) forbids it. Such input is
 refused with the place of the offending string, before anything else reads it.
 
 Writing: a response body is the engine's canonical JSON (``engine.dumps``),
-UTF-8 encoded. orjson writes those same bytes several times faster for what a
-response holds: str keys in insertion order, strings, integers, booleans, null,
-lists; both escape exactly ``"``, ``\\`` and the control characters, the same
-way (tests/api/test_jsontext.py holds them to it). What orjson refuses (an
+UTF-8 encoded. ``/v1/evaluate`` has the engine write its text itself
+(``Evaluator.evaluate_json``). For the other bodies orjson writes those same
+bytes several times faster for what a response holds: str keys in insertion
+order, strings, integers, booleans, null, lists; both escape exactly ``"``,
+``\\`` and the control characters, the same way (tests/api/test_jsontext.py
+holds them to it). What orjson refuses (an
 integer beyond 64 bits) is written by ``engine.dumps`` itself.
 """
 

@@ -55,10 +55,16 @@ requests = [engine.parse_request(r) for r in json.load(open(sys.argv[3]))]
 gc.collect()
 gc.freeze()
 count = int(sys.argv[4])
+price = evaluator.evaluate
+if sys.argv[5] == "text":
+    # What a server sends; a copy older than evaluate_json: what its server did.
+    import orjson
+    price = getattr(evaluator, "evaluate_json", None) or (
+        lambda request: orjson.dumps(evaluator.evaluate(request)))
 for request in requests[:{warm_up}]:
-    evaluator.evaluate(request)
+    price(request)
 for request in requests[{warm_up}:{warm_up} + count]:
-    evaluator.evaluate(request)
+    price(request)
 print(engine.BUILD)
 """
 
@@ -74,7 +80,7 @@ def _prepare(folder: Path, rules: int, growing: bool, count: int) -> tuple[Path,
     return ir_path, baskets_path
 
 
-def _instructions(path: str, ir_path: Path, baskets_path: Path, count: int
+def _instructions(path: str, ir_path: Path, baskets_path: Path, count: int, answer: str
                   ) -> tuple[str, int]:
     """(engine build, instructions of the whole worker) pricing ``count`` baskets."""
     code = WORKER.format(root=str(ROOT), warm_up=WARM_UP)
@@ -83,16 +89,17 @@ def _instructions(path: str, ir_path: Path, baskets_path: Path, count: int
         done = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}",
              sys.executable, "-P", "-c", code, path, str(ir_path), str(baskets_path),
-             str(count)], capture_output=True, text=True, env=env, check=False)
+             str(count), answer], capture_output=True, text=True, env=env, check=False)
     total = re.search(r"Collected : (\d+)", done.stderr)
     if done.returncode != 0 or total is None:
         raise SystemExit(f"the worker failed:\n{done.stderr[-2000:]}")
     return done.stdout.strip(), int(total.group(1))
 
 
-def per_basket(path: str, ir_path: Path, baskets_path: Path, count: int) -> tuple[str, float]:
-    build, without = _instructions(path, ir_path, baskets_path, 0)
-    _, with_baskets = _instructions(path, ir_path, baskets_path, count)
+def per_basket(path: str, ir_path: Path, baskets_path: Path, count: int, answer: str
+               ) -> tuple[str, float]:
+    build, without = _instructions(path, ir_path, baskets_path, 0, answer)
+    _, with_baskets = _instructions(path, ir_path, baskets_path, count, answer)
     return build, (with_baskets - without) / count
 
 
@@ -105,6 +112,9 @@ def main() -> None:
     parser.add_argument("--paths", nargs="+", default=["."], metavar="PATH",
                         help="installed copies to count (e.g. build/compiled); default: "
                              "the source tree")
+    parser.add_argument("--answer", choices=("data", "text"), default="data",
+                        help="data: Evaluator.evaluate (the response as data, as bench_core "
+                             "times it); text: the JSON text a server sends (evaluate_json)")
     args = parser.parse_args()
     if os.environ.get("PYTHONHASHSEED") != "0":
         # The rule set is compiled here: with string hashing seeded at random, the
@@ -114,10 +124,11 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
     mix = "growing catalogue" if args.growing else "realistic mix"
-    print(f"{args.rules:,} rules ({mix}), {args.baskets} baskets after {WARM_UP} warm-up")
+    print(f"{args.rules:,} rules ({mix}), {args.baskets} baskets after {WARM_UP} warm-up, "
+          f"answer as {args.answer}")
     with tempfile.TemporaryDirectory(prefix="remise-instructions-") as tmp:
         ir_path, baskets_path = _prepare(Path(tmp), args.rules, args.growing, args.baskets)
-        counted = [(path, *per_basket(path, ir_path, baskets_path, args.baskets))
+        counted = [(path, *per_basket(path, ir_path, baskets_path, args.baskets, args.answer))
                    for path in args.paths]
     for path, build, instructions in counted:
         print(f"{path} ({build}): {instructions:,.0f} instructions per basket")

@@ -36,6 +36,7 @@ from .predicates import (
     keys_decide,
     lookup_key,
 )
+from .response import dumps
 from .windows import LiveCheck, envelope, live_check
 
 Level = Literal["price", "item", "multi", "basket", "points"]
@@ -127,6 +128,9 @@ class CompiledRule:
     title: str = ""
     priority: int = 0
     stacking: str = "best"
+    # ``{"rule":"<id>","title":"<title>"``: how every object of a response that names
+    # the rule begins, as canonical JSON (response.write_response). Escaped once here.
+    named: str = ""
 
     def item_discount(self, item: ItemView, units: int) -> int:
         """What an item rule takes off ``units`` units of ``item``, before any cap."""
@@ -185,6 +189,11 @@ def _effect_fields(rule: Rule, currency: str) -> dict[str, object]:
     return {"points": effect.points, "per": per}
 
 
+def named_json(rule_id: str, title: str) -> str:
+    """The canonical JSON of ``{"rule": rule_id, "title": title}`` without its closing brace."""
+    return dumps({"rule": rule_id, "title": title})[:-1]
+
+
 def compile_rule(rule: Rule, currency: str) -> CompiledRule:
     items_predicate = getattr(rule.effect, "items", None)
     level = _level(rule)
@@ -210,8 +219,11 @@ def compile_rule(rule: Rule, currency: str) -> CompiledRule:
         title=rule.title,
         priority=rule.priority,
         stacking=rule.stacking,
+        named=named_json(rule.id, rule.title),
         **_effect_fields(rule, currency),  # type: ignore[arg-type]
     )
 
 
-__all__ = ["CompiledCondition", "CompiledRule", "CompiledTier", "compile_rule", "percent_of"]
+__all__ = [
+    "CompiledCondition", "CompiledRule", "CompiledTier", "compile_rule", "named_json", "percent_of",
+]

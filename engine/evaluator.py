@@ -28,7 +28,7 @@ from .errors import BasketError
 from .ir import RuleSet
 from .money import allocate_units, from_minor
 from .predicates import describe_audience_miss
-from .response import build_response
+from .response import build_response, dumps, response_opening, write_response
 from .windows import coverage, not_live_reason
 
 HOUR = 3600
@@ -262,6 +262,9 @@ class Evaluator:
                 self.by_coupon.setdefault(code, []).append(rule)
         # rule id -> title: what the response names the rules that gave something.
         self.titles = {rule.id: rule.title for rule in self.rules}
+        # What evaluate_json writes without building the response: see response.py.
+        self.by_id = {rule.id: rule for rule in self.rules}
+        self.opening = response_opening(ruleset)
         self.on_slice_built = on_slice_built
         # (channel, hour since the epoch) -> its slice, oldest cached first
         self._slices: dict[tuple[str, int], _ChannelSlice] = {}
@@ -465,6 +468,24 @@ class Evaluator:
     # --- evaluation ------------------------------------------------------------------
 
     def evaluate(self, request: BasketRequest, *, explain: bool = False) -> dict[str, Any]:
+        """The response of the evaluation contract, as data."""
+        evaluation = self._priced(request, explain)
+        explained = self._explain(evaluation) if explain else None
+        return build_response(
+            self.ruleset, self.titles, evaluation, self._coupon_report(evaluation), explained)
+
+    def evaluate_json(self, request: BasketRequest, *, explain: bool = False) -> str:
+        """``dumps(self.evaluate(request, explain=explain))``, the same text, written
+        straight from the evaluation (response.write_response): what a server sends.
+        ``explain`` answers are built as data first; they are not the hot path."""
+        if explain:
+            return dumps(self.evaluate(request, explain=True))
+        evaluation = self._priced(request, False)
+        return write_response(self.opening, self.by_id, evaluation,
+                              self._coupon_report(evaluation))
+
+    def _priced(self, request: BasketRequest, explain: bool) -> Evaluation:
+        """Every stage of pricing run over ``request``; the response is read from it."""
         if request.currency != self.currency:
             raise BasketError(
                 "currency", f"the rules price in {self.currency}, the basket is in "
@@ -482,9 +503,7 @@ class Evaluator:
         _apply_line_discounts(evaluation, by_level.get("item", []), multi)
         _apply_basket_discounts(evaluation, basket)
         _apply_points(evaluation, by_level.get("points", []))
-        explained = self._explain(evaluation) if explain else None
-        return build_response(
-            self.ruleset, self.titles, evaluation, self._coupon_report(evaluation), explained)
+        return evaluation
 
     def _item(self, line: Line) -> Item:
         # In the rule set's minor units: evaluate() checked the currencies match.

@@ -4,6 +4,19 @@ The same rule set, basket and instant give byte-identical JSON on a server
 and on a device (DESIGN.md §7): keys are written in the contract's order,
 lists are in request order or sorted by rule id, and ``dumps`` never sorts or
 reformats differently from one run to the next.
+
+Two writers give that JSON. ``build_response`` makes the response as data
+(``Evaluator.evaluate``); ``dumps`` of it is the reference text.
+``write_response`` writes the same text straight from the evaluation
+(``Evaluator.evaluate_json``, what a server sends): building ~170 dicts and
+then encoding them cost more than pricing the basket's line discounts. It is
+a template, not a JSON encoder: every fixed piece is the reference encoder's
+own output, computed once (a rule's ``{"rule":..,"title":..`` when it is
+compiled, a rule set's opening when its evaluator is built); amounts are
+digits, sign and point; integers are written as ``json`` writes them; and a
+string from the basket goes through ``json.dumps`` unless it plainly needs no
+escaping. tests/semantics/test_response_text.py holds the two writers to the
+same bytes.
 """
 
 from __future__ import annotations
@@ -16,6 +29,7 @@ from .ir import RuleSet
 from .money import MinorFormatter, minor_formatter
 
 if TYPE_CHECKING:
+    from .compiled import CompiledRule
     from .evaluator import Evaluation, Item
 
 
@@ -81,7 +95,78 @@ def build_response(
 
 def dumps(response: Mapping[str, Any]) -> str:
     """Canonical JSON of a response: UTF-8 text, no spaces, keys in contract order."""
-    return json.dumps(response, ensure_ascii=False, separators=(",", ":"))
+    return _canonical(response)
 
 
-__all__ = ["build_response", "dumps"]
+def _canonical(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def response_opening(ruleset: RuleSet) -> str:
+    """``{"version":..,["content_hash":..,]"currency":..,``: what every response of
+    ``ruleset`` begins with, as ``dumps`` writes it."""
+    head: dict[str, Any] = {"version": ruleset.version}
+    if ruleset.content_hash:
+        head["content_hash"] = ruleset.content_hash
+    head["currency"] = ruleset.currency
+    return dumps(head)[:-1] + ","
+
+
+def json_string(text: str) -> str:
+    """``text`` as ``dumps`` writes a string. Text that holds no quote, backslash or
+    unprintable character (controls among them) needs no escape and is written as it
+    is; anything else is left to the encoder itself."""
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _line_text(item: Item, formatter: MinorFormatter) -> str:
+    """``dumps(_line(item, formatter))``, written directly (amounts need no escaping)."""
+    list_price = formatter.format(item.list_unit)
+    unit = list_price if item.unit == item.list_unit else formatter.format(item.unit)
+    adjustments = ",".join([f'{rule.named},"amount":"{formatter.format(amount)}"}}'
+                            for rule, amount in item.adjustments])
+    price_rule = item.price_rule
+    return (f'{{"id":{json_string(item.line.id)},"sku":{json_string(item.sku)},'
+            f'"quantity":{item.quantity},"list_price":"{list_price}","unit_price":"{unit}",'
+            f'"subtotal":"{formatter.format(item.subtotal)}",'
+            f'"discount":"{formatter.format(item.discount)}",'
+            f'"total":"{formatter.format(item.subtotal - item.discount)}",'
+            f'"adjustments":[{adjustments}]'
+            + ("}" if price_rule is None else f',"price_rule":{price_rule.named}}}}}'))
+
+
+def write_response(
+    opening: str,
+    rules: Mapping[str, CompiledRule],
+    evaluation: Evaluation,
+    coupons: list[dict[str, str]],
+) -> str:
+    """``dumps(build_response(...))`` without ``explain``, written directly.
+
+    ``opening`` is ``response_opening`` of the rule set, ``rules`` its rules by id.
+    """
+    formatter = minor_formatter(evaluation.request.currency)
+    items = evaluation.items
+    subtotal = 0
+    discount = 0
+    for item in items:
+        subtotal += item.subtotal
+        discount += item.discount
+    lines = ",".join([_line_text(item, formatter) for item in items])
+    points = evaluation.points
+    by_rule = ",".join([f'{rules[rule_id].named},"points":{points[rule_id]}}}'
+                        for rule_id in sorted(points)])
+    given = evaluation.given
+    applied = ",".join([f'{rules[rule_id].named},"amount":"{formatter.format(given[rule_id])}"}}'
+                        for rule_id in sorted(given)])
+    return (f'{opening}"at":{json_string(evaluation.request.at.isoformat())},'
+            f'"lines":[{lines}],"subtotal":"{formatter.format(subtotal)}",'
+            f'"discount":"{formatter.format(discount)}",'
+            f'"total":"{formatter.format(subtotal - discount)}",'
+            f'"points":{{"total":{sum(points.values())},"by_rule":[{by_rule}]}},'
+            f'"applied":[{applied}],"coupons":{_canonical(coupons) if coupons else "[]"}}}')
+
+
+__all__ = ["build_response", "dumps", "json_string", "response_opening", "write_response"]
