@@ -23,7 +23,7 @@ import engine
 import rules
 
 from . import admin, authoring, bundles, evaluate, problems
-from .heap import freeze_after_reload
+from .heap import freeze_after_reload, freeze_after_slice_built
 from .schemas import EvaluateIn, HealthOut, ReadyOut
 from .services import Metrics, Services, build_services
 
@@ -81,12 +81,14 @@ def create_app(settings: rules.Settings | None = None,
                store: rules.RuleStore | None = None, *, freeze_heap: bool = False) -> FastAPI:
     """The remise HTTP API on the configured (or given) rule store.
 
-    ``freeze_heap``: hide the live rule sets from the cyclic garbage collector after
-    each reload (api/heap.py); what `remise serve` runs, not tests sharing a process.
+    ``freeze_heap``: hide the live rule sets and their index slices from the cyclic
+    garbage collector after each reload and slice build (api/heap.py); what `remise
+    serve` runs, not tests sharing a process.
     """
     found = build_services(settings or rules.Settings.from_env(), store)
     if freeze_heap:
         found.live.on_reload.append(freeze_after_reload)
+        found.live.on_slice_built.append(freeze_after_slice_built)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

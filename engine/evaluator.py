@@ -170,13 +170,14 @@ class Evaluation:
         "_canonical",
         "basket_subtotal",
         "candidates",
-        "eligible",
+        "epoch",
         "given",
         "item_subtotal",
         "items",
         "lines_of",
         "list_subtotal",
         "notes",
+        "partly_live",
         "points",
         "price_ranks",
         "prices_set",
@@ -186,17 +187,18 @@ class Evaluation:
         "walks",
     )
 
-    def __init__(self, request: BasketRequest, items: list[Item],
-                 candidates: list[CompiledRule], track: bool,
-                 eligible: Callable[[CompiledRule], bool], verdicts: dict[CompiledRule, bool],
+    def __init__(self, request: BasketRequest, epoch: float, items: list[Item], track: bool,
+                 partly_live: set[CompiledRule],
                  price_ranks: dict[Key, list[CompiledRule]] | None,
                  walks: dict[Key, Walk] | None) -> None:
         self.request = request
+        self.epoch = epoch  # request.at as a POSIX timestamp
         self.items = items
-        self.candidates = candidates
+        self.candidates: list[CompiledRule] = []  # set by Evaluator._start
         self.track = track  # keep the reasons why rules did not apply (explain, coupons)
-        self.eligible = eligible  # the basket-wide checks, memoised in:
-        self.verdicts = verdicts
+        # The basket-wide checks (eligible), memoised: rule -> verdict.
+        self.verdicts: dict[CompiledRule, bool] = {}
+        self.partly_live = partly_live  # the rules whose window is checked exactly
         # The ranked rules, walked lazily by their stage (None: all are candidates).
         self.price_ranks = price_ranks
         self.walks = walks
@@ -220,6 +222,19 @@ class Evaluation:
         if self._canonical is None:
             self._canonical = sorted(self.items, key=_line_order)
         return self._canonical
+
+    def eligible(self, rule: CompiledRule) -> bool:
+        """Whether the basket-wide checks let ``rule`` apply (checked once per basket).
+
+        A method rather than a closure made by ``_start``: in the compiled build the
+        closure and its environment referred to each other, a reference cycle per
+        basket that kept the basket alive until the cyclic collector came by.
+        """
+        verdict = self.verdicts.get(rule)
+        if verdict is None:
+            verdict = self.verdicts[rule] = _eligible(rule, self.request, self.epoch,
+                                                      rule in self.partly_live)
+        return verdict
 
     def note(self, rule: CompiledRule, reason: str, *args: object) -> None:
         """Keep why ``rule`` gave nothing (``reason.format(*args)``), when anyone asks.
@@ -418,20 +433,17 @@ class Evaluator:
         epoch = request.at.timestamp()
         index = self._slice(request.channel, epoch)
         partly_live = index.partly_live
-        verdicts: dict[CompiledRule, bool] = {}
+        evaluation = Evaluation(request, epoch, items, explain or bool(request.coupons),
+                                partly_live,
+                                None if explain else index.price_ranks,
+                                None if explain else index.walks)
+        verdicts = evaluation.verdicts
         found: dict[CompiledRule, None] = {}
-
-        def eligible(rule: CompiledRule) -> bool:
-            verdict = verdicts.get(rule)
-            if verdict is None:
-                verdict = verdicts[rule] = _eligible(rule, request, epoch, rule in partly_live)
-            return verdict
-
         unindexed = index.always
         if request.coupons and index.by_coupon:
             with_coupon = (index.by_coupon.get(code, ()) for code in request.coupons)
             unindexed = [*unindexed, *dict.fromkeys(r for rules in with_coupon for r in rules)]
-        always = [rule for rule in unindexed if eligible(rule)]
+        always = [rule for rule in unindexed if evaluation.eligible(rule)]
         found.update(dict.fromkeys(always))
         unkeyed = [rule for rule in always if rule.level != "basket"]
         keyed = index.keyed if explain else index.eager
@@ -445,7 +457,7 @@ class Evaluator:
                 for rule in free:
                     reach[rule] = None
                 for rule in checked:
-                    verdict = verdicts.get(rule)  # eligible(rule), inlined: the hottest loop
+                    verdict = verdicts.get(rule)  # evaluation.eligible, inlined: the hottest loop
                     if verdict is None:
                         verdict = verdicts[rule] = _eligible(rule, request, epoch,
                                                              rule in partly_live)
@@ -456,9 +468,8 @@ class Evaluator:
                 item.reach = [*reach, *unkeyed]
             else:
                 item.reach = unkeyed
-        return Evaluation(request, items, list(found), explain or bool(request.coupons),
-                          eligible, verdicts, None if explain else index.price_ranks,
-                          None if explain else index.walks)
+        evaluation.candidates = list(found)
+        return evaluation
 
     # --- evaluation ------------------------------------------------------------------
 
@@ -847,7 +858,7 @@ def _first_price_rule(evaluation: Evaluation, item: Item, ranked: list[CompiledR
     """The first of one key's ranked price rules that applies to the line."""
     verdicts = evaluation.verdicts
     for rule in ranked:
-        verdict = verdicts.get(rule)  # eligible(rule), inlined: a hot loop
+        verdict = verdicts.get(rule)  # evaluation.eligible, inlined: a hot loop
         if verdict is None:
             verdict = evaluation.eligible(rule)
         if (verdict
@@ -900,7 +911,7 @@ def _walk_ranked(evaluation: Evaluation, item: Item, units: int,
     """
     total, unit = item.total, item.unit
     base = unit * units
-    verdicts, eligible = evaluation.verdicts, evaluation.eligible
+    verdicts = evaluation.verdicts
     subtotal, items = evaluation.item_subtotal, evaluation.items
     winner: CompiledRule | None = None
     best = -1
@@ -923,9 +934,11 @@ def _walk_ranked(evaluation: Evaluation, item: Item, units: int,
                     break
                 if amount == best and winner is not None and not _wins_tie(rule, winner):
                     continue
-                verdict = verdicts.get(rule)  # eligible(rule), inlined
+                verdict = verdicts.get(rule)  # evaluation.eligible, inlined
                 if verdict is None:
-                    verdict = eligible(rule)
+                    # called on the evaluation, not kept as a bound method: the
+                    # compiled build calls a bound method like any Python callable
+                    verdict = evaluation.eligible(rule)
                 if verdict and (not rule.conditions or _conditions_hold(rule, subtotal, items)) \
                         and (rule.exact or rule.items(item)):
                     winner, best = rule, amount
