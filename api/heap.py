@@ -12,7 +12,7 @@ moment into the interpreter's permanent generation (``gc.freeze``), which
 collections skip. The same goes for each index slice built after that (the
 rules of one channel for one hour: built by the first basket of the hour, ahead
 of it, or when a new version is warmed): ~6,300 tracked objects at 10,000
-rules, ten times that at 100,000, that every full collection would walk again
+rules (more at 100,000: not counted) that every full collection would walk again
 for the rest of the hour.
 
 Freezing changes nothing for reference counting: when a newer version
