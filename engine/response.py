@@ -132,7 +132,7 @@ def _line_text(item: Item, formatter: MinorFormatter) -> str:
             f'"quantity":{item.quantity},"list_price":"{list_price}","unit_price":"{unit}",'
             f'"subtotal":"{formatter.format(item.subtotal)}",'
             f'"discount":"{formatter.format(item.discount)}",'
-            f'"total":"{formatter.format(item.subtotal - item.discount)}",'
+            f'"total":"{formatter.format(item.total)}",'
             f'"adjustments":[{adjustments}]'
             + ("}" if price_rule is None else f',"price_rule":{price_rule.named}}}}}'))
 
