@@ -34,7 +34,6 @@ from .predicates import (
     compile_items,
     index_keys,
     keys_decide,
-    lookup_key,
 )
 from .response import dumps
 from .windows import LiveCheck, envelope, live_check
@@ -105,9 +104,10 @@ class CompiledRule:
     coupons: frozenset[str]
     conditions: tuple[CompiledCondition, ...]
     envelope: tuple[float, float]
-    # The index keys a matching line has at least one of (predicates.index_keys), as
-    # lookup_key strings; None: the rule is checked on every basket.
-    keys: tuple[str, ...] | None
+    # The index keys a matching line has at least one of (predicates.index_keys): its
+    # ("sku" | "category" | "brand", value) pairs, sorted; None: the rule is checked on
+    # every basket.
+    keys: tuple[tuple[str, str], ...] | None
     # The index keys decide the items: a line found under one of ``keys`` matches.
     exact: bool
     # Nothing but time decides whether the rule is open to a basket: no store list,
@@ -198,8 +198,7 @@ def compile_rule(rule: Rule, currency: str) -> CompiledRule:
     items_predicate = getattr(rule.effect, "items", None)
     level = _level(rule)
     pairs = index_keys(items_predicate) if level != "basket" else None
-    keys = (None if pairs is None
-            else tuple(sorted(lookup_key(field, value) for field, value in pairs)))
+    keys = None if pairs is None else tuple(sorted(pairs))
     return CompiledRule(
         rule=rule,
         level=level,

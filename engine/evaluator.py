@@ -33,25 +33,10 @@ from .response import build_response, dumps, response_opening, write_response
 from .windows import coverage, not_live_reason
 
 HOUR = 3600
-# An index key: predicates.lookup_key of ("sku" | "category" | "brand", value).
-Key = str
 MAX_CACHED_SLICES = 64
 # Told of each index slice built: its channel, the start of its hour, and whether
 # ``Evaluator.prepare`` built it ahead (True) or a basket needed it (False).
 SliceBuilt = Callable[[str, datetime, bool], None]
-
-
-def _line_keys(line: Line) -> tuple[Key, ...]:
-    """The line's index keys: predicates.lookup_key of its SKU, category and brand (those
-    it has), written out here because a call per key costs the pure-Python build more
-    than the lookups it speeds up."""
-    sku = f"sku:{line.sku}"
-    if line.category is None:
-        return (sku,) if line.brand is None else (sku, f"brand:{line.brand}")
-    category = f"category:{line.category}"
-    if line.brand is None:
-        return (sku, category)
-    return (sku, category, f"brand:{line.brand}")
 
 
 class Item:
@@ -67,7 +52,7 @@ class Item:
         "brand",
         "category",
         "discount",
-        "keys",
+        "entries",
         "line",
         "list_unit",
         "locked",
@@ -91,9 +76,9 @@ class Item:
         self.quantity: int = line.quantity
         self.list_unit = unit
         self.unit = unit
-        # The index keys the line is found under: its SKU, category and brand (those
-        # it has).
-        self.keys: tuple[Key, ...] = _line_keys(line)
+        # What the index holds under the line's SKU, category and brand (those it
+        # has and the index knows); set by Evaluator._start.
+        self.entries: list[KeyEntry] = []
         self.subtotal = 0
         self.discount = 0
         self.price_rule: CompiledRule | None = None
@@ -127,31 +112,64 @@ class Item:
         return amount
 
 
-# family (see _family) -> index key -> the rules of that family under that key,
-# in the order their stage ranks them.
-Ranked = dict[str, dict[Key, list[CompiledRule]]]
-# The rules under one index key, in two parts: those open to every basket all
-# the hour (CompiledRule.open, live the whole hour), which need no check, and
-# the others, checked once per basket.
-KeyRules = tuple[list[CompiledRule], list[CompiledRule]]
-# What a line walks under one of its keys: the ranked percent rules, then the
-# ranked amount-each rules (either may be empty).
-Walk = tuple[list[CompiledRule], list[CompiledRule]]
+class KeyEntry:
+    """The rules of a slice under one index key: a SKU, a category or a brand.
+
+    One object per key, found with one lookup per line and key and kept on the
+    line (Item.entries) for every stage, instead of a table per stage each looked
+    up again. Each list is in the order its stage takes it: the plain lists highest
+    priority first, the ranked ones as ``_rank`` sorts them.
+    """
+
+    __slots__ = ("amounts", "checked", "free", "percents", "prices", "ranked_checked",
+                 "ranked_free")
+
+    def __init__(self) -> None:
+        # The rules open to every basket all the hour (CompiledRule.open, live the whole
+        # hour), which need no check, and the others, checked once per basket; without
+        # the ranked rules (see _family): what a basket that needs no reasons gathers.
+        self.free: list[CompiledRule] = []
+        self.checked: list[CompiledRule] = []
+        # The ranked rules, in the same two parts: gathered too when a basket asks to
+        # explain, walked by their stage otherwise.
+        self.ranked_free: list[CompiledRule] = []
+        self.ranked_checked: list[CompiledRule] = []
+        # The ranked rules by family, for the walks of the price and best stages.
+        self.prices: list[CompiledRule] = []
+        self.percents: list[CompiledRule] = []
+        self.amounts: list[CompiledRule] = []
+
+    def add(self, rule: CompiledRule, checked: bool, family: str | None) -> None:
+        if family is None:
+            (self.checked if checked else self.free).append(rule)
+            return
+        (self.ranked_checked if checked else self.ranked_free).append(rule)
+        if family == "price":
+            self.prices.append(rule)
+        elif family == "percent":
+            self.percents.append(rule)
+        else:
+            self.amounts.append(rule)
+
+    def order(self) -> None:
+        """Sort every list for its stage, once the slice holds all its rules."""
+        for listed in (self.free, self.checked, self.ranked_free, self.ranked_checked):
+            listed.sort(key=_by_priority)
+        for family, ranked in (("price", self.prices), ("percent", self.percents),
+                               ("amount", self.amounts)):
+            if ranked:
+                _rank(family, ranked)
 
 
 @dataclass(slots=True)
 class _ChannelSlice:
     """The rules of one channel that can be live during one hour of time."""
 
-    keyed: dict[Key, KeyRules]
-    # ``keyed`` without the ranked rules (see _family): what a basket that
-    # needs no reasons looks up eagerly. The ranked ones are walked by their
-    # stage in rank order, and the walk stops once no later rule can win.
-    eager: dict[Key, KeyRules]
-    # index key -> its ranked price rules (_price_rank order), for the price stage
-    price_ranks: dict[Key, list[CompiledRule]]
-    # index key -> its ranked percent and amount-each rules, for the best stage's walk
-    walks: dict[Key, Walk]
+    # The index: the line's SKU, category and brand, each looked up in its own table
+    # with the line's own string (no key to build per line).
+    skus: dict[str, KeyEntry]
+    categories: dict[str, KeyEntry]
+    brands: dict[str, KeyEntry]
     always: list[CompiledRule]
     # Rules that no item key indexes but that need a coupon: found by the code,
     # so a basket without that code never looks at them.
@@ -180,18 +198,15 @@ class Evaluation:
         "notes",
         "partly_live",
         "points",
-        "price_ranks",
         "prices_set",
+        "ranked",
         "request",
         "track",
         "verdicts",
-        "walks",
     )
 
     def __init__(self, request: BasketRequest, epoch: float, items: list[Item], track: bool,
-                 partly_live: set[CompiledRule],
-                 price_ranks: dict[Key, list[CompiledRule]] | None,
-                 walks: dict[Key, Walk] | None) -> None:
+                 partly_live: set[CompiledRule], ranked: bool) -> None:
         self.request = request
         self.epoch = epoch  # request.at as a POSIX timestamp
         self.items = items
@@ -200,9 +215,9 @@ class Evaluation:
         # The basket-wide checks (eligible), memoised: rule -> verdict.
         self.verdicts: dict[CompiledRule, bool] = {}
         self.partly_live = partly_live  # the rules whose window is checked exactly
-        # The ranked rules, walked lazily by their stage (None: all are candidates).
-        self.price_ranks = price_ranks
-        self.walks = walks
+        # The ranked rules are walked by their stage from the lines' entries (False:
+        # they are candidates like the others, for an explained basket).
+        self.ranked = ranked
         self.list_subtotal = 0
         self.item_subtotal = 0  # after prices, before discounts
         self.basket_subtotal = 0  # after line discounts
@@ -375,9 +390,7 @@ class Evaluator:
             self.on_slice_built(key[0], datetime.fromtimestamp(key[1] * HOUR, UTC), ahead)
 
     def _build_slice(self, channel: str, hour_start: int) -> _ChannelSlice:
-        keyed: dict[Key, KeyRules] = {}
-        eager: dict[Key, KeyRules] = {}
-        ranked: Ranked = {family: {} for family in FAMILIES}
+        tables: dict[str, dict[str, KeyEntry]] = {"sku": {}, "category": {}, "brand": {}}
         always: list[CompiledRule] = []
         by_coupon: dict[str, list[CompiledRule]] = {}
         partly_live: set[CompiledRule] = set()
@@ -400,28 +413,23 @@ class Evaluator:
                 always.append(rule)
                 continue
             family = _family(rule)
-            part = 1 if covered == "partial" or not rule.open else 0
-            for key in rule.keys:
-                keyed.setdefault(key, ([], []))[part].append(rule)
-                if family is None:
-                    eager.setdefault(key, ([], []))[part].append(rule)
-                else:
-                    ranked[family].setdefault(key, []).append(rule)
-        for family, lists in ranked.items():
-            for rules in lists.values():
-                _rank(family, rules)
+            checked = covered == "partial" or not rule.open
+            for field, value in rule.keys:
+                table = tables[field]
+                entry = table.get(value)
+                if entry is None:
+                    entry = table[value] = KeyEntry()
+                entry.add(rule, checked, family)
+        for table in tables.values():
+            for entry in table.values():
+                entry.order()
         # Stages take rules highest priority first and sort what a basket gathers;
         # gathered from lists already in that order, the sort finds sorted runs to
         # merge instead of comparing every pair (a basket's basket rules come from
         # ``always`` alone unless it brings a coupon).
-        for key_rules in (*keyed.values(), *eager.values(), (always,)):
-            for listed in key_rules:
-                listed.sort(key=_by_priority)
-        percents, amounts = ranked["percent"], ranked["amount"]
-        walks = {key: (percents.get(key, []), amounts.get(key, []))
-                 for key in percents.keys() | amounts.keys()}
-        return _ChannelSlice(keyed, eager, ranked["price"], walks, always, by_coupon,
-                             partly_live)
+        always.sort(key=_by_priority)
+        return _ChannelSlice(tables["sku"], tables["category"], tables["brand"], always,
+                             by_coupon, partly_live)
 
     def _start(self, request: BasketRequest, items: list[Item], explain: bool) -> Evaluation:
         """The evaluation with its candidate rules; fills each line's ``reach``.
@@ -435,10 +443,7 @@ class Evaluator:
         index = self._slice(request.channel, epoch)
         partly_live = index.partly_live
         evaluation = Evaluation(request, epoch, items, explain or bool(request.coupons),
-                                partly_live,
-                                None if explain else index.price_ranks,
-                                None if explain else index.walks)
-        verdicts = evaluation.verdicts
+                                partly_live, not explain)
         found: dict[CompiledRule, None] = {}
         unindexed = index.always
         if request.coupons and index.by_coupon:
@@ -447,23 +452,25 @@ class Evaluator:
         always = [rule for rule in unindexed if evaluation.eligible(rule)]
         found.update(dict.fromkeys(always))
         unkeyed = [rule for rule in always if rule.level != "basket"]
-        keyed = index.keyed if explain else index.eager
+        skus, categories, brands = index.skus, index.categories, index.brands
         for item in items:
+            entries = item.entries
+            entry = skus.get(item.sku)
+            if entry is not None:
+                entries.append(entry)
+            if item.category is not None:
+                entry = categories.get(item.category)
+                if entry is not None:
+                    entries.append(entry)
+            if item.brand is not None:
+                entry = brands.get(item.brand)
+                if entry is not None:
+                    entries.append(entry)
             reach: dict[CompiledRule, None] = {}
-            for key in item.keys:
-                rules = keyed.get(key)
-                if rules is None:
-                    continue
-                free, checked = rules
-                for rule in free:
-                    reach[rule] = None
-                for rule in checked:
-                    verdict = verdicts.get(rule)  # evaluation.eligible, inlined: the hottest loop
-                    if verdict is None:
-                        verdict = verdicts[rule] = _eligible(rule, request, epoch,
-                                                             rule in partly_live)
-                    if verdict:
-                        reach[rule] = None
+            for entry in entries:
+                _gather(evaluation, reach, entry.free, entry.checked)
+                if explain:
+                    _gather(evaluation, reach, entry.ranked_free, entry.ranked_checked)
             if reach:
                 found.update(reach)
                 item.reach = [*reach, *unkeyed]
@@ -563,6 +570,23 @@ class Evaluator:
         return report
 
 
+def _gather(evaluation: Evaluation, reach: dict[CompiledRule, None],
+            free: list[CompiledRule], checked: list[CompiledRule]) -> None:
+    """Add to a line's ``reach`` the rules of one of its entries that the basket-wide
+    checks let apply: ``free`` ones need no check, ``checked`` ones are checked once
+    per basket."""
+    for rule in free:
+        reach[rule] = None
+    verdicts = evaluation.verdicts
+    for rule in checked:
+        verdict = verdicts.get(rule)  # evaluation.eligible, inlined: the hottest loop
+        if verdict is None:
+            verdict = verdicts[rule] = _eligible(rule, evaluation.request, evaluation.epoch,
+                                                 rule in evaluation.partly_live)
+        if verdict:
+            reach[rule] = None
+
+
 # Highest priority first, then the smallest id (CompiledRule.sort_key); attrgetter
 # sorts without a Python call per rule.
 _by_priority = operator.attrgetter("sort_key")
@@ -593,9 +617,6 @@ def _price_rank(rule: CompiledRule) -> tuple[int, int, str]:
     """Which price rule sets a line's price: highest priority, then the most recently
     changed rule, then the smallest id."""
     return (-rule.priority, -rule.rule.revision, rule.id)
-
-
-FAMILIES = ("percent", "amount", "price")
 
 
 def _rank(family: str, rules: list[CompiledRule]) -> None:
@@ -696,12 +717,12 @@ def _apply_prices(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
     items = evaluation.items
     evaluation.list_subtotal = sum(item.list_unit * item.quantity for item in items)
     live = set(_holding(rules, evaluation.list_subtotal, items))
-    ranked = evaluation.price_ranks
+    ranked = evaluation.ranked
     for item in evaluation.canonical_items():
         matching = [r for r in item.reach if r in live and r.items(item)] if live else []
         if ranked:
-            for key in item.keys:
-                listed = ranked.get(key)
+            for entry in item.entries:
+                listed = entry.prices
                 first = _first_price_rule(evaluation, item, listed) if listed else None
                 if first is not None:
                     matching.append(first)
@@ -875,11 +896,11 @@ def _first_price_rule(evaluation: Evaluation, item: Item, ranked: list[CompiledR
 
 
 def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
-    walks = evaluation.walks
-    if not rules and not walks:
+    ranked = evaluation.ranked
+    if not rules and not ranked:
         return
     for item in evaluation.canonical_items():
-        if not item.matched and not walks:
+        if not item.matched and not ranked:
             continue
         units = item.quantity - item.multi_discounted
         matching = item.matching(rules) if rules else []
@@ -889,7 +910,7 @@ def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
                                 item.line.id)
             continue
         offers = [(rule, min(rule.item_discount(item, units), item.total)) for rule in matching]
-        walked = _walk_ranked(evaluation, item, units, walks) if walks else None
+        walked = _walk_ranked(evaluation, item, units) if ranked else None
         if walked is not None:
             offers.append(walked)
         if not offers:
@@ -904,8 +925,8 @@ def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
                                 item.line.id, winner.id)
 
 
-def _walk_ranked(evaluation: Evaluation, item: Item, units: int,
-                 walks: dict[Key, Walk]) -> tuple[CompiledRule, int] | None:
+def _walk_ranked(evaluation: Evaluation, item: Item, units: int
+                 ) -> tuple[CompiledRule, int] | None:
     """The ranked `best` rule that wins this line among those walked, with what it gives.
 
     Under each of the line's keys, a family lists its rules from the largest
@@ -920,11 +941,8 @@ def _walk_ranked(evaluation: Evaluation, item: Item, units: int,
     subtotal, items = evaluation.item_subtotal, evaluation.items
     winner: CompiledRule | None = None
     best = -1
-    for key in item.keys:
-        walk = walks.get(key)
-        if walk is None:
-            continue
-        for ranked in walk:  # the percent rules, then the amount-each rules
+    for entry in item.entries:
+        for ranked in (entry.percents, entry.amounts):
             for rule in ranked:
                 # item_discount, inlined: a hot loop (and min() spelled out: a call
                 # of the builtin costs the pure-Python build more than the comparison)

@@ -91,14 +91,6 @@ def index_keys(predicate: ItemPredicate | None) -> frozenset[tuple[str, str]] | 
     return None
 
 
-def lookup_key(field: str, value: str) -> str:
-    """How the evaluator's index names a (field, value) pair: one string, whose hash
-    is computed once however many tables a line looks itself up in (a tuple key is
-    hashed again at each lookup). Unambiguous: field names hold no colon, so the first
-    one ends the field."""
-    return f"{field}:{value}"
-
-
 def keys_decide(predicate: ItemPredicate | None) -> bool:
     """Whether a line found under one of ``index_keys(predicate)`` always matches.
 
@@ -193,5 +185,4 @@ __all__ = [
     "describe_audience_miss",
     "index_keys",
     "keys_decide",
-    "lookup_key",
 ]
