@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any
 
 from .ir import RuleSet
@@ -113,26 +114,31 @@ def response_opening(ruleset: RuleSet) -> str:
 
 
 def json_string(text: str) -> str:
-    """``text`` as ``dumps`` writes a string. Text that holds no quote, backslash or
-    unprintable character (controls among them) needs no escape and is written as it
-    is; anything else is left to the encoder itself."""
-    if text.isprintable() and '"' not in text and "\\" not in text:
-        return f'"{text}"'
-    return json.dumps(text, ensure_ascii=False)
+    """``text`` as ``dumps`` writes a string: the very function the ``json`` encoder
+    calls for a string when ``ensure_ascii`` is off (one C call; checking first
+    whether the text needs escaping cost the compiled build twice as much)."""
+    return encode_basestring(text)
 
 
 def _line_text(item: Item, formatter: MinorFormatter) -> str:
-    """``dumps(_line(item, formatter))``, written directly (amounts need no escaping)."""
+    """``dumps(_line(item, formatter))``, written directly (amounts need no escaping).
+
+    Most lines hold one unit and no discount: their unit price, subtotal and total
+    are one amount, formatted once.
+    """
     list_price = formatter.format(item.list_unit)
     unit = list_price if item.unit == item.list_unit else formatter.format(item.unit)
+    subtotal = unit if item.quantity == 1 else formatter.format(item.subtotal)
+    if item.discount == 0:
+        discount, total = formatter.zero, subtotal
+    else:
+        discount, total = formatter.format(item.discount), formatter.format(item.total)
     adjustments = ",".join([f'{rule.named},"amount":"{formatter.format(amount)}"}}'
                             for rule, amount in item.adjustments])
     price_rule = item.price_rule
     return (f'{{"id":{json_string(item.line.id)},"sku":{json_string(item.sku)},'
             f'"quantity":{item.quantity},"list_price":"{list_price}","unit_price":"{unit}",'
-            f'"subtotal":"{formatter.format(item.subtotal)}",'
-            f'"discount":"{formatter.format(item.discount)}",'
-            f'"total":"{formatter.format(item.total)}",'
+            f'"subtotal":"{subtotal}","discount":"{discount}","total":"{total}",'
             f'"adjustments":[{adjustments}]'
             + ("}" if price_rule is None else f',"price_rule":{price_rule.named}}}}}'))
 

@@ -166,7 +166,28 @@ def test_equal_weights_share_spare_units_from_the_first(weights: list[int], tota
 
 def test_the_formatter_cache_is_emptied_when_full_and_still_formats_right() -> None:
     formatter = MinorFormatter("EUR")
-    for units in range(MinorFormatter.CACHE_SIZE + 10):
+    beyond = MinorFormatter.DIRECT  # the amounts the dict keeps
+    for units in range(beyond, beyond + MinorFormatter.CACHE_SIZE + 10):
         assert formatter.format(units) == format_minor(units, "EUR")
     assert len(formatter.cache) == 10  # emptied once, at the limit
     assert formatter.format(-5) == "-0.05" and formatter.format(123456) == "1234.56"
+
+
+@given(st.integers(min_value=-3, max_value=MinorFormatter.DIRECT + 3),
+       st.sampled_from(["EUR", "JPY", "KWD"]))
+def test_amounts_around_the_direct_range_format_as_format_minor_does(
+    units: int, currency: str
+) -> None:
+    formatter = minor_formatter(currency)
+
+    assert formatter.format(units) == formatter.format(units) == format_minor(units, currency)
+
+
+def test_small_amounts_are_kept_by_position_not_in_the_dict() -> None:
+    formatter = MinorFormatter("EUR")
+
+    texts = [formatter.format(units) for units in (0, 8990, MinorFormatter.DIRECT - 1)]
+
+    assert texts == ["0.00", "89.90", "655.35"]
+    assert formatter.cache == {}
+    assert formatter.texts[8990] == "89.90"
