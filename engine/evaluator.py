@@ -112,53 +112,54 @@ class Item:
         return amount
 
 
+Rules = tuple[CompiledRule, ...]
+# What _build_slice gathers under an index key: (rule, checked, family) where checked
+# says the rule needs the basket-wide checks and family is _family's.
+Gathered = list[tuple[CompiledRule, bool, str | None]]
+
+
 class KeyEntry:
     """The rules of a slice under one index key: a SKU, a category or a brand.
 
     One object per key, found with one lookup per line and key and kept on the
     line (Item.entries) for every stage, instead of a table per stage each looked
-    up again. Each list is in the order its stage takes it: the plain lists highest
-    priority first, the ranked ones as ``_rank`` sorts them.
+    up again. Each part is a tuple in the order its stage takes it (the plain parts
+    highest priority first, the ranked ones as ``_rank`` sorts them): a tuple holds
+    its rules in the object itself, one read less than a list per part a line
+    looks at, and an empty part is the one shared empty tuple.
     """
 
     __slots__ = ("amounts", "checked", "free", "percents", "prices", "ranked_checked",
                  "ranked_free")
 
-    def __init__(self) -> None:
+    def __init__(self, gathered: Gathered) -> None:
+        plain = [(rule, checked) for rule, checked, family in gathered if family is None]
+        ranked = [(rule, checked) for rule, checked, family in gathered if family is not None]
         # The rules open to every basket all the hour (CompiledRule.open, live the whole
         # hour), which need no check, and the others, checked once per basket; without
         # the ranked rules (see _family): what a basket that needs no reasons gathers.
-        self.free: list[CompiledRule] = []
-        self.checked: list[CompiledRule] = []
+        self.free = _by_priority_order([rule for rule, checked in plain if not checked])
+        self.checked = _by_priority_order([rule for rule, checked in plain if checked])
         # The ranked rules, in the same two parts: gathered too when a basket asks to
         # explain, walked by their stage otherwise.
-        self.ranked_free: list[CompiledRule] = []
-        self.ranked_checked: list[CompiledRule] = []
+        self.ranked_free = _by_priority_order([rule for rule, checked in ranked if not checked])
+        self.ranked_checked = _by_priority_order([rule for rule, checked in ranked if checked])
         # The ranked rules by family, for the walks of the price and best stages.
-        self.prices: list[CompiledRule] = []
-        self.percents: list[CompiledRule] = []
-        self.amounts: list[CompiledRule] = []
+        self.prices = _ranked("price", gathered)
+        self.percents = _ranked("percent", gathered)
+        self.amounts = _ranked("amount", gathered)
 
-    def add(self, rule: CompiledRule, checked: bool, family: str | None) -> None:
-        if family is None:
-            (self.checked if checked else self.free).append(rule)
-            return
-        (self.ranked_checked if checked else self.ranked_free).append(rule)
-        if family == "price":
-            self.prices.append(rule)
-        elif family == "percent":
-            self.percents.append(rule)
-        else:
-            self.amounts.append(rule)
 
-    def order(self) -> None:
-        """Sort every list for its stage, once the slice holds all its rules."""
-        for listed in (self.free, self.checked, self.ranked_free, self.ranked_checked):
-            listed.sort(key=_by_priority)
-        for family, ranked in (("price", self.prices), ("percent", self.percents),
-                               ("amount", self.amounts)):
-            if ranked:
-                _rank(family, ranked)
+def _by_priority_order(rules: list[CompiledRule]) -> Rules:
+    rules.sort(key=_by_priority)
+    return tuple(rules)
+
+
+def _ranked(family: str, gathered: Gathered) -> Rules:
+    rules = [rule for rule, _, of in gathered if of == family]
+    if rules:
+        _rank(family, rules)
+    return tuple(rules)
 
 
 @dataclass(slots=True)
@@ -390,7 +391,7 @@ class Evaluator:
             self.on_slice_built(key[0], datetime.fromtimestamp(key[1] * HOUR, UTC), ahead)
 
     def _build_slice(self, channel: str, hour_start: int) -> _ChannelSlice:
-        tables: dict[str, dict[str, KeyEntry]] = {"sku": {}, "category": {}, "brand": {}}
+        tables: dict[str, dict[str, Gathered]] = {"sku": {}, "category": {}, "brand": {}}
         always: list[CompiledRule] = []
         by_coupon: dict[str, list[CompiledRule]] = {}
         partly_live: set[CompiledRule] = set()
@@ -415,21 +416,16 @@ class Evaluator:
             family = _family(rule)
             checked = covered == "partial" or not rule.open
             for field, value in rule.keys:
-                table = tables[field]
-                entry = table.get(value)
-                if entry is None:
-                    entry = table[value] = KeyEntry()
-                entry.add(rule, checked, family)
-        for table in tables.values():
-            for entry in table.values():
-                entry.order()
+                tables[field].setdefault(value, []).append((rule, checked, family))
+        skus, categories, brands = (
+            {value: KeyEntry(gathered) for value, gathered in tables[field].items()}
+            for field in ("sku", "category", "brand"))
         # Stages take rules highest priority first and sort what a basket gathers;
         # gathered from lists already in that order, the sort finds sorted runs to
         # merge instead of comparing every pair (a basket's basket rules come from
         # ``always`` alone unless it brings a coupon).
         always.sort(key=_by_priority)
-        return _ChannelSlice(tables["sku"], tables["category"], tables["brand"], always,
-                             by_coupon, partly_live)
+        return _ChannelSlice(skus, categories, brands, always, by_coupon, partly_live)
 
     def _start(self, request: BasketRequest, items: list[Item], explain: bool) -> Evaluation:
         """The evaluation with its candidate rules; fills each line's ``reach``.
@@ -570,8 +566,8 @@ class Evaluator:
         return report
 
 
-def _gather(evaluation: Evaluation, reach: dict[CompiledRule, None],
-            free: list[CompiledRule], checked: list[CompiledRule]) -> None:
+def _gather(evaluation: Evaluation, reach: dict[CompiledRule, None], free: Rules,
+            checked: Rules) -> None:
     """Add to a line's ``reach`` the rules of one of its entries that the basket-wide
     checks let apply: ``free`` ones need no check, ``checked`` ones are checked once
     per basket."""
@@ -879,7 +875,7 @@ def _expand_groups(
                 group, filled = [], 0
 
 
-def _first_price_rule(evaluation: Evaluation, item: Item, ranked: list[CompiledRule]
+def _first_price_rule(evaluation: Evaluation, item: Item, ranked: Rules
                       ) -> CompiledRule | None:
     """The first of one key's ranked price rules that applies to the line."""
     verdicts = evaluation.verdicts
