@@ -16,8 +16,12 @@ same loading and warm-up; the difference of their totals divided by that
 number is the cost of one basket (pricing and the response data, as
 ``bench_core`` times it). Workers load the rule set from IR JSON compiled
 once here, outside valgrind, and freeze the heap as the server does after
-loading a version (api/heap.py). Needs valgrind (`apt-get install valgrind`);
-under it a worker runs ~50x slower: ~1 minute at 10,000 rules, ~5 at 100,000.
+loading a version and after building each index slice (api/heap.py). Until
+2026-11-28 night the slices the warm-up built were left to the collector: at
+100,000 rules two copies then counted x1.13 apart where the pricing alone (a
+callgrind profile of ``evaluate_json``) was x0.90 apart. Needs valgrind
+(`apt-get install valgrind`); under it a worker runs ~50x slower: ~1 minute at
+10,000 rules, ~5 at 100,000.
 
 Usage (from the repository root)::
 
@@ -63,6 +67,10 @@ if sys.argv[5] == "text":
         lambda request: orjson.dumps(evaluator.evaluate(request)))
 for request in requests[:{warm_up}]:
     price(request)
+# The index slices the warm-up built, frozen as a server freezes each one it builds
+# (api/heap.py): otherwise a full collection walking them lands in one count or not.
+gc.collect(1)
+gc.freeze()
 for request in requests[{warm_up}:{warm_up} + count]:
     price(request)
 print(engine.BUILD)
