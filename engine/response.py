@@ -116,7 +116,7 @@ def response_opening(ruleset: RuleSet) -> str:
 def json_string(text: str) -> str:
     """``text`` as ``dumps`` writes a string: the very function the ``json`` encoder
     calls for a string when ``ensure_ascii`` is off (one C call; checking first
-    whether the text needs escaping cost the compiled build twice as much)."""
+    whether the text needs escaping cost the compiled build nearly twice as much)."""
     return encode_basestring(text)
 
 
