@@ -16,10 +16,10 @@ same loading and warm-up; the difference of their totals divided by that
 number is the cost of one basket (pricing and the response data, as
 ``bench_core`` times it). Workers load the rule set from IR JSON compiled
 once here, outside valgrind, and freeze the heap as the server does after
-loading a version and after building each index slice (api/heap.py). Until
-2026-11-28 night the slices the warm-up built were left to the collector: at
-100,000 rules two copies then counted x1.13 apart where the pricing alone (a
-callgrind profile of ``evaluate_json``) was x0.90 apart. Needs valgrind
+loading a version and after building each index slice (api/heap.py). At
+100,000 rules (2026-11-28 night) two copies counted x1.13 apart where the
+pricing alone (a callgrind profile of ``evaluate_json``) was x0.90 apart: a
+cause outside the pricing, not found yet. Needs valgrind
 (`apt-get install valgrind`); under it a worker runs ~50x slower: ~1 minute at
 10,000 rules, ~5 at 100,000.
 
