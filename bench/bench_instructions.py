@@ -11,17 +11,25 @@ cache miss costs more than an addition),
 so it says whether a change removed work, and ``bench_core`` still says what
 a basket costs in milliseconds.
 
-Two runs of one worker differ only in how many baskets they price after the
-same loading and warm-up; the difference of their totals divided by that
-number is the cost of one basket (pricing and the response data, as
-``bench_core`` times it). Workers load the rule set from IR JSON compiled
-once here, outside valgrind, and freeze the heap as the server does after
-loading a version and after building each index slice (api/heap.py). At
-100,000 rules (2026-11-28 night) two copies counted x1.13 apart where the
-pricing alone (a callgrind profile of ``evaluate_json``) was x0.90 apart: a
-cause outside the pricing, not found yet. Needs valgrind
-(`apt-get install valgrind`); under it a worker runs ~50x slower: ~1 minute at
-10,000 rules, ~5 at 100,000.
+A worker loads the rule set, warms up, then prices ``count`` baskets inside
+one call of ``functools.reduce``; callgrind counts only inside that call
+(``--collect-atstart=no --toggle-collect=functools_reduce``), so the total
+divided by ``count`` is the cost of one basket (pricing and the response, plus
+a lambda call of a few hundred instructions). The engine never calls
+``reduce``. Workers load the rule set from IR JSON compiled once here, outside
+valgrind, and freeze the heap as the server does after loading a version and
+after building each index slice (api/heap.py).
+
+Until 2026-11-28 night the bench subtracted a run pricing no basket from one
+pricing ``count``. Loading 100,000 rules is ~14G instructions, and two
+processes loading the same rules counted 72M apart (object addresses move, and
+with them collisions in CPython's method cache and in sets): 240k per basket
+of noise, which read as x1.13 between two copies whose pricing was x0.90
+apart.
+
+Needs valgrind (`apt-get install valgrind`) and a CPython with its symbols
+(pyenv's builds keep them). Under valgrind a worker runs ~50x slower: ~1
+minute at 10,000 rules, ~5 at 100,000.
 
 Usage (from the repository root)::
 
@@ -51,7 +59,7 @@ ROOT = Path(__file__).resolve().parents[1]
 WARM_UP = 50
 
 WORKER = """
-import gc, json, sys
+import functools, gc, json, sys
 sys.path[:0] = [sys.argv[1], {root!r}]
 import engine
 evaluator = engine.Evaluator(engine.load_ruleset(open(sys.argv[2]).read()))
@@ -71,8 +79,8 @@ for request in requests[:{warm_up}]:
 # (api/heap.py): otherwise a full collection walking them lands in one count or not.
 gc.collect(1)
 gc.freeze()
-for request in requests[{warm_up}:{warm_up} + count]:
-    price(request)
+# callgrind counts inside this one call of reduce, nothing before or after it.
+functools.reduce(lambda _, request: price(request), requests[{warm_up}:{warm_up} + count], None)
 print(engine.BUILD)
 """
 
@@ -90,25 +98,28 @@ def _prepare(folder: Path, rules: int, growing: bool, count: int) -> tuple[Path,
 
 def _instructions(path: str, ir_path: Path, baskets_path: Path, count: int, answer: str
                   ) -> tuple[str, int]:
-    """(engine build, instructions of the whole worker) pricing ``count`` baskets."""
+    """(engine build, instructions counted while the worker prices ``count`` baskets)."""
     code = WORKER.format(root=str(ROOT), warm_up=WARM_UP)
     with tempfile.NamedTemporaryFile(prefix="callgrind-") as out:
         env = {**os.environ, "PYTHONHASHSEED": "0"}  # the same dict and set layouts
         done = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}",
+             "--collect-atstart=no", "--toggle-collect=functools_reduce",
              sys.executable, "-P", "-c", code, path, str(ir_path), str(baskets_path),
              str(count), answer], capture_output=True, text=True, env=env, check=False)
     total = re.search(r"Collected : (\d+)", done.stderr)
     if done.returncode != 0 or total is None:
         raise SystemExit(f"the worker failed:\n{done.stderr[-2000:]}")
+    if int(total.group(1)) == 0:
+        raise SystemExit("callgrind counted nothing: this Python has no symbol for "
+                         "functools_reduce (a stripped build?); use one with symbols")
     return done.stdout.strip(), int(total.group(1))
 
 
 def per_basket(path: str, ir_path: Path, baskets_path: Path, count: int, answer: str
                ) -> tuple[str, float]:
-    build, without = _instructions(path, ir_path, baskets_path, 0, answer)
-    _, with_baskets = _instructions(path, ir_path, baskets_path, count, answer)
-    return build, (with_baskets - without) / count
+    build, counted = _instructions(path, ir_path, baskets_path, count, answer)
+    return build, counted / count
 
 
 def main() -> None:
