@@ -85,11 +85,12 @@ print(engine.BUILD)
 """
 
 
-def _prepare(folder: Path, rules: int, growing: bool, count: int) -> tuple[Path, Path]:
+def _prepare(folder: Path, rules: int, growing: bool, count: int,
+             basket_offers_of: int | None = None) -> tuple[Path, Path]:
     """The rule set as IR JSON and the baskets as JSON, written into ``folder``."""
     cat = growing_catalogue(rules) if growing else catalogue()
-    ruleset = dsl.compile_source(rules_source(rules, cat=cat), "bench.rules",
-                                 publish_at=BENCH_AT)
+    source = rules_source(rules, cat=cat, basket_offers_of=basket_offers_of)
+    ruleset = dsl.compile_source(source, "bench.rules", publish_at=BENCH_AT)
     ir_path, baskets_path = folder / "rules.json", folder / "baskets.json"
     ir_path.write_text(ruleset.to_json(), encoding="utf-8")
     baskets_path.write_text(json.dumps(baskets(WARM_UP + count, cat=cat)), encoding="utf-8")
@@ -134,6 +135,9 @@ def main() -> None:
     parser.add_argument("--answer", choices=("data", "text"), default="data",
                         help="data: Evaluator.evaluate (the response as data, as bench_core "
                              "times it); text: the JSON text a server sends (evaluate_json)")
+    parser.add_argument("--basket-offers-of", type=int, metavar="RULES",
+                        help="a diagnostic: keep only the basket-wide offers a rule set of "
+                             "RULES rules has (generate.rules_source)")
     args = parser.parse_args()
     if os.environ.get("PYTHONHASHSEED") != "0":
         # The rule set is compiled here: with string hashing seeded at random, the
@@ -143,10 +147,13 @@ def main() -> None:
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed (apt-get install valgrind)")
     mix = "growing catalogue" if args.growing else "realistic mix"
+    if args.basket_offers_of:
+        mix += f", basket-wide offers of {args.basket_offers_of:,} rules"
     print(f"{args.rules:,} rules ({mix}), {args.baskets} baskets after {WARM_UP} warm-up, "
           f"answer as {args.answer}")
     with tempfile.TemporaryDirectory(prefix="remise-instructions-") as tmp:
-        ir_path, baskets_path = _prepare(Path(tmp), args.rules, args.growing, args.baskets)
+        ir_path, baskets_path = _prepare(Path(tmp), args.rules, args.growing, args.baskets,
+                                         args.basket_offers_of)
         counted = [(path, *per_basket(path, ir_path, baskets_path, args.baskets, args.answer))
                    for path in args.paths]
     for path, build, instructions in counted:

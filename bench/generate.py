@@ -21,6 +21,7 @@ BENCH_AT = datetime.fromisoformat("2026-11-24T15:00:00+01:00")
 CHANNELS = ("pos", "web", "mobile", "kiosk")
 TIERS = ("silver", "gold", "platinum")
 SEGMENTS = ("students", "employees", "families", "seniors")
+BASKET_WIDE = 0.02  # the share of basket-wide offers among the rules (_effect)
 
 
 @dataclass(frozen=True)
@@ -94,16 +95,20 @@ def _items(rng: random.Random, cat: Catalogue, skew: float) -> str:
     return text
 
 
-def _effect(rng: random.Random, cat: Catalogue, skew: float) -> tuple[str, str]:
-    """(block kind, effect line)."""
+def _effect(rng: random.Random, cat: Catalogue, skew: float, basket_kept: float = 1.0
+            ) -> tuple[str, str]:
+    """(block kind, effect line). ``basket_kept`` < 1 keeps only that share of the
+    basket-wide offers (the others become item rules): a diagnostic, see rules_source."""
     roll = rng.random()
     items = _items(rng, cat, skew)
+    if roll < BASKET_WIDE and basket_kept < 1.0 and rng.random() >= basket_kept:
+        roll = BASKET_WIDE + (1.0 - BASKET_WIDE) * rng.random()
     # Basket-wide offers are few at any time, and most need a coupon (_scope).
     if roll < 0.015:  # "10 EUR off from 100 EUR": basket amounts come with a threshold
         amount = rng.choice((5, 10, 15))
         return "rule", (f"when subtotal >= {amount * 10}.00 EUR\n"
                         f"    discount {amount}.00 EUR on basket")
-    if roll < 0.02:
+    if roll < BASKET_WIDE:
         return "rule", ("discount on basket\n        5% when subtotal >= 100.00 EUR\n"
                         "        10% when subtotal >= 200.00 EUR")
     if roll < 0.11:
@@ -143,13 +148,22 @@ STRESS_SKEW = 3.2  # stress: ~19% of category rules on one category
 
 
 def rules_source(count: int, seed: int = 11, cat: Catalogue | None = None,
-                 skew: float = RULE_SKEW) -> str:
-    """DSL text of ``count`` rules."""
+                 skew: float = RULE_SKEW, basket_offers_of: int | None = None) -> str:
+    """DSL text of ``count`` rules.
+
+    ``basket_offers_of``: a diagnostic, not a mix. The basket-wide offers are
+    BASKET_WIDE of the rules at every size, so 10x the rules puts 10x the live
+    basket-wide offers before every basket (and their discounts into its
+    answer). Given a rule count, only as many basket-wide offers are kept as a
+    rule set of that count has; the others become item rules. The default
+    (None) leaves the rules exactly as they always were.
+    """
     cat = cat or catalogue()
     rng = random.Random(seed)
+    kept = 1.0 if basket_offers_of is None else min(1.0, basket_offers_of / count)
     parts = ["currency EUR\ntimezone Europe/Paris\n"]
     for index in range(count):
-        kind, effect = _effect(rng, cat, skew)
+        kind, effect = _effect(rng, cat, skew, kept)
         body = _scope(rng, "on basket" in effect) + _window(rng) + f"    {effect}\n"
         roll = rng.random()
         if kind == "rule" and roll < 0.10:
