@@ -4,12 +4,13 @@ On a shared machine, wall-clock time drifts within a run and even an
 interleaved A/B of one build against itself can read x1.08 (bench/RESULTS.md).
 The number of CPU instructions an evaluation executes does not: callgrind
 counts the same total for the same program and inputs whatever else the
-machine is doing (to ~0.3% when compared within one invocation; across
-invocations object addresses move, and with them which rules meet in which
-sets, and the same copy has counted up to 1.7% apart). It is not time (a
-cache miss costs more than an addition),
-so it says whether a change removed work, and ``bench_core`` still says what
-a basket costs in milliseconds.
+machine is doing. Object addresses still move from one process to the next,
+and with them which rules meet in which sets: counting only the priced baskets
+(below), two processes of the same copy read 0.08% apart at 100,000 rules
+(2026-11-28 night; the 1.7% spread read before then most likely included the
+loading's noise). It is not time (a cache miss costs more than an addition), so it says
+whether a change removed work, and ``bench_core`` still says what a basket
+costs in milliseconds.
 
 A worker loads the rule set, warms up, then prices ``count`` baskets inside
 one call of ``functools.reduce``; callgrind counts only inside that call
