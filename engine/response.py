@@ -36,15 +36,17 @@ if TYPE_CHECKING:
 
 def _line(item: Item, formatter: MinorFormatter) -> dict[str, Any]:
     list_price = formatter.format(item.list_unit)
+    unit = list_price if item.unit == item.list_unit else formatter.format(item.unit)
+    subtotal, discount, total = _line_amounts(item, unit, formatter)
     line: dict[str, Any] = {
         "id": item.line.id,
         "sku": item.sku,
         "quantity": item.quantity,
         "list_price": list_price,
-        "unit_price": list_price if item.unit == item.list_unit else formatter.format(item.unit),
-        "subtotal": formatter.format(item.subtotal),
-        "discount": formatter.format(item.discount),
-        "total": formatter.format(item.total),
+        "unit_price": unit,
+        "subtotal": subtotal,
+        "discount": discount,
+        "total": total,
         "adjustments": [
             {"rule": rule.id, "title": rule.title, "amount": formatter.format(amount)}
             for rule, amount in item.adjustments
@@ -53,6 +55,18 @@ def _line(item: Item, formatter: MinorFormatter) -> dict[str, Any]:
     if item.price_rule is not None:
         line["price_rule"] = {"rule": item.price_rule.id, "title": item.price_rule.title}
     return line
+
+
+def _line_amounts(item: Item, unit: str, formatter: MinorFormatter) -> tuple[str, str, str]:
+    """The line's subtotal, discount and total as text, ``unit`` its unit price's.
+
+    Most lines hold one unit and no discount: their unit price, subtotal and total
+    are one amount, formatted once.
+    """
+    subtotal = unit if item.quantity == 1 else formatter.format(item.subtotal)
+    if item.discount == 0:
+        return subtotal, formatter.zero, subtotal
+    return subtotal, formatter.format(item.discount), formatter.format(item.total)
 
 
 def build_response(
@@ -121,18 +135,10 @@ def json_string(text: str) -> str:
 
 
 def _line_text(item: Item, formatter: MinorFormatter) -> str:
-    """``dumps(_line(item, formatter))``, written directly (amounts need no escaping).
-
-    Most lines hold one unit and no discount: their unit price, subtotal and total
-    are one amount, formatted once.
-    """
+    """``dumps(_line(item, formatter))``, written directly (amounts need no escaping)."""
     list_price = formatter.format(item.list_unit)
     unit = list_price if item.unit == item.list_unit else formatter.format(item.unit)
-    subtotal = unit if item.quantity == 1 else formatter.format(item.subtotal)
-    if item.discount == 0:
-        discount, total = formatter.zero, subtotal
-    else:
-        discount, total = formatter.format(item.discount), formatter.format(item.total)
+    subtotal, discount, total = _line_amounts(item, unit, formatter)
     adjustments = ",".join([f'{rule.named},"amount":"{formatter.format(amount)}"}}'
                             for rule, amount in item.adjustments])
     price_rule = item.price_rule
