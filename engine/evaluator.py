@@ -271,7 +271,8 @@ class Evaluation:
     def add(self, rule: CompiledRule, amount: int) -> None:
         if amount > 0:
             self.given[rule.id] = self.given.get(rule.id, 0) + amount
-            self.notes.pop(rule.id, None)
+            if self.track:  # otherwise ``note`` kept nothing to take back
+                self.notes.pop(rule.id, None)
 
 
 class Evaluator:
