@@ -134,6 +134,33 @@ def json_string(text: str) -> str:
     return encode_basestring(text)
 
 
+class QuotedStrings:
+    """``json_string`` remembered, for the basket strings every response repeats.
+
+    A basket's line ids ("1", "2", ...) and its SKUs (the popular ones) come back
+    basket after basket, their hashes already known (the duplicate-id check, the index
+    lookup): a hit is one dict lookup where escaping makes a new string to copy and
+    free. Emptied when full rather than kept in recency order, as MinorFormatter's
+    cache; two threads quoting the same string store equal texts.
+    """
+
+    SIZE = 16_384
+
+    def __init__(self) -> None:
+        self.known: dict[str, str] = {}
+
+    def quote(self, text: str) -> str:
+        quoted = self.known.get(text)
+        if quoted is None:
+            if len(self.known) >= self.SIZE:
+                self.known.clear()
+            quoted = self.known[text] = json_string(text)
+        return quoted
+
+
+_quoted = QuotedStrings()
+
+
 def _line_text(item: Item, formatter: MinorFormatter) -> str:
     """``dumps(_line(item, formatter))``, written directly (amounts need no escaping)."""
     list_price = formatter.format(item.list_unit)
@@ -142,11 +169,18 @@ def _line_text(item: Item, formatter: MinorFormatter) -> str:
     adjustments = ",".join([f'{rule.named},"amount":"{formatter.format(amount)}"}}'
                             for rule, amount in item.adjustments])
     price_rule = item.price_rule
-    return (f'{{"id":{json_string(item.line.id)},"sku":{json_string(item.sku)},'
+    # The closing piece goes into the one string built, not concatenated after it
+    # (a second copy of the whole line).
+    closing = "}" if price_rule is None else f',"price_rule":{price_rule.named}}}}}'
+    # _quoted.quote, its hit inlined: a Python call costs the pure-Python build more
+    # than the escaping it saves (a quoted string is never empty: never false)
+    known = _quoted.known
+    line_id = known.get(item.line.id) or _quoted.quote(item.line.id)
+    sku = known.get(item.sku) or _quoted.quote(item.sku)
+    return (f'{{"id":{line_id},"sku":{sku},'
             f'"quantity":{item.quantity},"list_price":"{list_price}","unit_price":"{unit}",'
             f'"subtotal":"{subtotal}","discount":"{discount}","total":"{total}",'
-            f'"adjustments":[{adjustments}]'
-            + ("}" if price_rule is None else f',"price_rule":{price_rule.named}}}}}'))
+            f'"adjustments":[{adjustments}]{closing}')
 
 
 def write_response(

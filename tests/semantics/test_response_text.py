@@ -21,7 +21,7 @@ from pricing import PUBLISHED, basket, line, rules
 import dsl
 import engine
 from engine import ir
-from engine.response import json_string
+from engine.response import QuotedStrings, json_string
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -53,6 +53,20 @@ def both_answers(ruleset: engine.RuleSet, request: dict[str, Any], explain: bool
 @given(text=texts)
 def test_a_string_is_written_as_the_encoder_writes_it(text: str) -> None:
     assert json_string(text) == json.dumps(text, ensure_ascii=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=texts)
+def test_a_remembered_string_is_written_as_the_encoder_writes_it(text: str) -> None:
+    quoted = QuotedStrings()
+    assert quoted.quote(text) == quoted.quote(text) == json.dumps(text, ensure_ascii=False)
+
+
+def test_remembered_strings_are_forgotten_when_full_and_still_written_right() -> None:
+    quoted = QuotedStrings()
+    for number in range(QuotedStrings.SIZE + 10):
+        assert quoted.quote(f'sku "{number}"') == f'"sku \\"{number}\\""'
+    assert len(quoted.known) == 10  # emptied once, at the limit
 
 
 @settings(max_examples=150, deadline=None)
