@@ -473,14 +473,20 @@ class Evaluator:
                 entry = brands.get(item.brand)
                 if entry is not None:
                     entries.append(entry)
-            reach: dict[CompiledRule, None] = {}
+            # A list, not a dict: most lines gather a rule or none, and only a line
+            # with two entries can hold a rule twice (found under its SKU and its
+            # category, say).
+            reach: list[CompiledRule] = []
             for entry in entries:
                 _gather(evaluation, reach, entry.free, entry.checked)
                 if explain:
                     _gather(evaluation, reach, entry.ranked_free, entry.ranked_checked)
             if reach:
-                found.update(reach)
-                item.reach = [*reach, *unkeyed]
+                if len(reach) > 1 and len(entries) > 1:
+                    reach = list(dict.fromkeys(reach))
+                for rule in reach:
+                    found[rule] = None
+                item.reach = reach + unkeyed if unkeyed else reach
             else:
                 item.reach = unkeyed
         evaluation.candidates = list(found)
@@ -577,13 +583,12 @@ class Evaluator:
         return report
 
 
-def _gather(evaluation: Evaluation, reach: dict[CompiledRule, None], free: Rules,
+def _gather(evaluation: Evaluation, reach: list[CompiledRule], free: Rules,
             checked: Rules) -> None:
     """Add to a line's ``reach`` the rules of one of its entries that the basket-wide
     checks let apply: ``free`` ones need no check, ``checked`` ones are checked once
     per basket."""
-    for rule in free:
-        reach[rule] = None
+    reach.extend(free)
     verdicts = evaluation.verdicts
     for rule in checked:
         verdict = verdicts.get(rule)  # evaluation.eligible, inlined: the hottest loop
@@ -591,7 +596,7 @@ def _gather(evaluation: Evaluation, reach: dict[CompiledRule, None], free: Rules
             verdict = verdicts[rule] = _eligible(rule, evaluation.request, evaluation.epoch,
                                                  rule in evaluation.partly_live)
         if verdict:
-            reach[rule] = None
+            reach.append(rule)
 
 
 # Highest priority first, then the smallest id (CompiledRule.sort_key); attrgetter
