@@ -58,7 +58,7 @@ def _line(item: Item, formatter: MinorFormatter) -> dict[str, Any]:
 
 
 def _line_amounts(item: Item, unit: str, formatter: MinorFormatter) -> tuple[str, str, str]:
-    """The line's subtotal, discount and total as text, ``unit`` its unit price's.
+    """The line's subtotal, discount and total as text (``unit``: its unit price's text).
 
     Most lines hold one unit and no discount: their unit price, subtotal and total
     are one amount, formatted once.

@@ -77,11 +77,13 @@ def test_a_line_is_found_only_under_the_fields_it_has() -> None:
     assert adjustments == {"1": [("sku", "1.00")], "2": [("brand", "2.00")]}
 
 
-@pytest.mark.parametrize("effect", [
-    "discount 10% on items where sku = \"A\" or category = \"boots\"\n stacking stackable",
-    "buy 2 pay 1 on items where sku = \"A\" or category = \"boots\"",
+@pytest.mark.parametrize(("effect", "expected"), [
+    ('discount 10% on items where sku = "A" or category = "boots"\n stacking stackable',
+     "2.00"),  # 10% of 20.00, once
+    ('buy 2 pay 1 on items where sku = "A" or category = "boots"', "10.00"),  # one unit free
 ])
-def test_a_rule_found_under_two_keys_of_a_line_applies_once(effect: str) -> None:
+def test_a_rule_found_under_two_keys_of_a_line_applies_once(effect: str, expected: str
+                                                            ) -> None:
     # given a rule indexed under a SKU and a category, both of the same line
     source = f'currency EUR\ntimezone UTC\nrule both "Both" {{\n {effect}\n}}\n'
     evaluator = Evaluator(compile_source(source, "t.rules"))
@@ -90,7 +92,6 @@ def test_a_rule_found_under_two_keys_of_a_line_applies_once(effect: str) -> None
         "channel": "web", "currency": "EUR", "at": "2026-11-24T10:00:00+00:00",
         "lines": [{"id": "1", "sku": "A", "quantity": 2, "unit_price": "10.00",
                    "category": "boots"}]}))
-    # then the rule gives its discount once: 10% of 20.00, or one unit of the two free
-    expected = "2.00" if "10%" in effect else "10.00"
+    # then the rule gives its discount once
     assert [(a["rule"], a["amount"]) for a in response["lines"][0]["adjustments"]] == [
         ("both", expected)]
