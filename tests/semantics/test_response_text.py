@@ -64,7 +64,7 @@ def test_a_remembered_string_is_written_as_the_encoder_writes_it(text: str) -> N
 
 def test_remembered_strings_are_forgotten_when_full_and_still_written_right() -> None:
     quoted = QuotedStrings()
-    for number in range(QuotedStrings.SIZE + 10):
+    for number in range(quoted.SIZE + 10):  # on the instance: a compiled class's is native
         assert quoted.quote(f'sku "{number}"') == f'"sku \\"{number}\\""'
     assert len(quoted.known) == 10  # emptied once, at the limit
 
