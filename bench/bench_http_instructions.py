@@ -13,13 +13,17 @@ the counts repeat.
 Instructions are not time (a cache miss costs more than an addition): the
 instruction ratio of echo to evaluate reads higher than `bench_http`'s ratio of
 requests per second. Use it to see where a request's work goes and whether a
-change removed some; `callgrind_annotate --inclusive=yes` on a kept dump
-(`--keep DIR`) breaks it down by function.
+change removed some: `--functions N` lists the functions whose own cost grows
+most from echo to evaluate (bench/callgrind.py reads the dumps; the exclusive
+view of `callgrind_annotate` misreads them, its `--inclusive=yes` view does not:
+use that on a kept dump, `--keep DIR`, for costs with their callees).
 
 Usage (from the repository root; needs valgrind; ~2 minutes)::
 
     python -m bench.bench_http_instructions
     PYTHONPATH=build/compiled:. python -P -m bench.bench_http_instructions --keep /tmp/dumps
+    PYTHONPATH=build/compiled:. python -P -m bench.bench_http_instructions \
+        --cache-sim 1048576 --functions 15
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import time
 from pathlib import Path
 
 from .bench_http import ROOT, _prepare
+from .callgrind import differences, read_self_costs
 from .generate import baskets
 
 ENDPOINTS = ("/v1/echo", "/v1/evaluate")
@@ -85,19 +90,31 @@ def _control(*arguments: str) -> None:
     subprocess.run(["callgrind_control", *arguments], check=True, capture_output=True)
 
 
-def _totals(out: Path) -> dict[str, dict[str, int]]:
-    """Dump description ("/v1/echo 1") -> event ("Ir", "D1mr", ...) -> count, from the
-    dump files."""
-    totals = {}
+def _dumps(out: Path) -> dict[str, Path]:
+    """Dump description ("/v1/echo 1") -> its file."""
+    found = {}
     for dump in out.glob("callgrind.out.*"):
+        with dump.open(errors="replace") as text:
+            for line in text:
+                if line.startswith("desc: Trigger: dump "):
+                    found[line.removeprefix("desc: Trigger: dump ").strip()] = dump
+                    break
+                if line.startswith("fn="):  # past the header: not one of ours
+                    break
+    return found
+
+
+def _totals(dumps: dict[str, Path]) -> dict[str, dict[str, int]]:
+    """Dump description -> event ("Ir", "D1mr", ...) -> count, from the dump files."""
+    totals = {}
+    for description, dump in dumps.items():
         text = dump.read_text(errors="replace")
-        trigger = re.search(r"^desc: Trigger: dump (.+)$", text, re.MULTILINE)
         events = re.search(r"^events: (.+)$", text, re.MULTILINE)
         summary = re.search(r"^summary: (.+)$", text, re.MULTILINE)
-        if trigger and events and summary:
+        if events and summary:
             counts = [int(count) for count in summary.group(1).split()]
             names = events.group(1).split()
-            totals[trigger.group(1).strip()] = dict(zip(names, counts, strict=True))
+            totals[description] = dict(zip(names, counts, strict=True))
     return totals
 
 
@@ -120,6 +137,10 @@ def main() -> None:
     parser.add_argument("--cache-sim", type=int, metavar="BYTES", dest="last_level",
                         help="also simulate the caches, with a last level of BYTES "
                              "(2097152: a 2 MiB L2), and count misses per request")
+    parser.add_argument("--functions", type=int, default=0, metavar="N",
+                        help="also list the N functions whose own cost grows most from "
+                             "echo to evaluate (the last round; by last-level data read "
+                             "misses with --cache-sim, else by instructions)")
     args = parser.parse_args()
     for program in ("valgrind", "callgrind_control"):
         if shutil.which(program) is None:
@@ -143,8 +164,11 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait()
-        totals = _totals(out)
-    _report(args, totals)
+        dumps = _dumps(out)
+        totals = _totals(dumps)
+        _report(args, totals)
+        if args.functions:
+            _report_functions(args, dumps)
 
 
 # What a cache simulation adds to the report: data reads and writes that miss the
@@ -169,6 +193,28 @@ def _report(args: argparse.Namespace, totals: dict[str, dict[str, int]]) -> None
         echo, evaluate = (min(per_request[path]) for path in ENDPOINTS)
         print(f"{measure}, evaluate - echo: {evaluate - echo:,.0f} per request; "
               f"echo / evaluate: {echo / evaluate:.1%}")
+
+
+def _report_functions(args: argparse.Namespace, dumps: dict[str, Path]) -> None:
+    """Where evaluate's extra cost falls, function by function (their own cost, not
+    what they call), per request."""
+    echo, evaluate = (dumps[f"{path} {args.rounds}"] for path in ENDPOINTS)
+    events, before = read_self_costs(echo)
+    _, after = read_self_costs(evaluate)
+    shown = [event for event in FUNCTION_EVENTS if event in events]
+    by = "DLmr" if "DLmr" in events else "Ir"
+    print(f"\nevaluate - echo per request, each function's own cost (round {args.rounds}), "
+          f"the {args.functions} that grow most in {by}:")
+    print("| " + " | ".join(shown) + " | function |")
+    print("|" + "---:|" * len(shown) + "---|")
+    for function, grown in differences(before, after, events, shown, by, args.functions):
+        counts = " | ".join(f"{count / args.requests:,.0f}" for count in grown)
+        print(f"| {counts} | `{function}` |")
+
+
+# Instructions, then (with --cache-sim) last-level misses: instruction fetches, data
+# reads and data writes.
+FUNCTION_EVENTS = ("Ir", "ILmr", "DLmr", "DLmw")
 
 
 if __name__ == "__main__":
