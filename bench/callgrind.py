@@ -8,6 +8,11 @@ function named by the last ``fn=``, except the line right after ``calls=``,
 which is the inclusive cost of that call and is skipped. Names may be
 compressed (``fn=(12) name`` once, ``fn=(12)`` after); trailing zero costs may
 be left out of a line.
+
+The rows add up to the dump's ``totals:`` line, which callgrind does not always
+make equal to its ``summary:`` (what bench_http_instructions' totals read): the
+echo dumps of 2026-11-29 held 13% more in ``totals:``, the evaluate ones 0.6%.
+Compare functions between dumps; take the request totals from the summary.
 """
 
 from __future__ import annotations
