@@ -22,9 +22,9 @@ from collections.abc import Iterable
 from pathlib import Path
 
 _COMPRESSED = re.compile(r"\((\d+)\)(?:\s+(.*))?$")
-# Lines that name something; ``fn`` is the function a cost line belongs to, ``ob``
-# the object file it is in. The others only need their compressed names learnt.
-_NAMING = ("fn", "ob", "fl", "fi", "fe", "cfn", "cob", "cfi", "cfl")
+# The lines that name something, and the table their compressed names share. ``fn``
+# is the function a cost line belongs to, ``ob`` the object file it is in; the others
+# only need their compressed names learnt.
 _TABLE = {"fn": "fn", "cfn": "fn", "ob": "ob", "cob": "ob",
           "fl": "file", "fi": "file", "fe": "file", "cfi": "file", "cfl": "file"}
 
@@ -57,7 +57,7 @@ def self_costs(lines: Iterable[str]) -> tuple[list[str], dict[str, list[int]]]:
     for line in lines:
         line = line.rstrip("\n")
         key, _, value = line.partition("=")
-        if key in _NAMING:
+        if key in _TABLE:
             name = names.read(key, value)
             if key == "ob":
                 obj = name.rsplit("/", 1)[-1]
