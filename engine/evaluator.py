@@ -400,7 +400,9 @@ class Evaluator:
 
     def _build_slice(self, channel: str, hour_start: int) -> _ChannelSlice:
         tables: dict[str, dict[str, Gathered]] = {"sku": {}, "category": {}, "brand": {}}
-        always: list[CompiledRule] = []
+        # The rules no item key indexes, in the two parts of a KeyEntry (_ChannelSlice).
+        always_free: list[CompiledRule] = []
+        always_checked: list[CompiledRule] = []
         by_coupon: dict[str, list[CompiledRule]] = {}
         partly_live: set[CompiledRule] = set()
         for rule in self.rules:
@@ -418,11 +420,11 @@ class Evaluator:
                 for code in rule.coupons:
                     by_coupon.setdefault(code, []).append(rule)
                 continue
+            checked = covered == "partial" or not rule.open
             if rule.keys is None:
-                always.append(rule)
+                (always_checked if checked else always_free).append(rule)
                 continue
             family = _family(rule)
-            checked = covered == "partial" or not rule.open
             for field, value in rule.keys:
                 tables[field].setdefault(value, []).append((rule, checked, family))
         skus, categories, brands = (
@@ -432,9 +434,8 @@ class Evaluator:
         # gathered from lists already in that order, the sort finds sorted runs to
         # merge instead of comparing every pair (a basket's basket rules come from
         # the two parts of ``always``, two runs, unless it brings a coupon).
-        always.sort(key=_by_priority)
-        always_free = [rule for rule in always if rule.open and rule not in partly_live]
-        always_checked = [rule for rule in always if not rule.open or rule in partly_live]
+        always_free.sort(key=_by_priority)
+        always_checked.sort(key=_by_priority)
         return _ChannelSlice(skus, categories, brands, always_free, always_checked, by_coupon,
                              partly_live)
 
