@@ -32,7 +32,6 @@ import argparse
 import http.client
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -41,7 +40,7 @@ import time
 from pathlib import Path
 
 from .bench_http import ROOT, _prepare
-from .callgrind import differences, read_self_costs
+from .callgrind import MISSES, cache_options, difference_table, summary
 from .generate import baskets
 
 ENDPOINTS = ("/v1/echo", "/v1/evaluate")
@@ -106,25 +105,9 @@ def _dumps(out: Path) -> dict[str, Path]:
 
 def _totals(dumps: dict[str, Path]) -> dict[str, dict[str, int]]:
     """Dump description -> event ("Ir", "D1mr", ...) -> count, from the dump files."""
-    totals = {}
-    for description, dump in dumps.items():
-        text = dump.read_text(errors="replace")
-        events = re.search(r"^events: (.+)$", text, re.MULTILINE)
-        summary = re.search(r"^summary: (.+)$", text, re.MULTILINE)
-        if events and summary:
-            counts = [int(count) for count in summary.group(1).split()]
-            names = events.group(1).split()
-            totals[description] = dict(zip(names, counts, strict=True))
-    return totals
-
-
-def _cache_options(last_level: int | None) -> list[str]:
-    """callgrind's cache simulation: L1 as valgrind reads it off the host, the last
-    level given in bytes (a core's own L2 is the honest model on a shared machine,
-    where the host's L3 is other tenants' as much as ours)."""
-    if last_level is None:
-        return []
-    return ["--cache-sim=yes", f"--LL={last_level},16,64"]
+    read = {description: summary(dump.read_text(errors="replace"))
+            for description, dump in dumps.items()}
+    return {description: counts for description, counts in read.items() if counts}
 
 
 def main() -> None:
@@ -151,7 +134,7 @@ def main() -> None:
         out = args.keep or folder / "dumps"
         out.mkdir(parents=True, exist_ok=True)
         key = _prepare(folder, args.rules)
-        server = _serve(folder, out, args.port, _cache_options(args.last_level))
+        server = _serve(folder, out, args.port, cache_options(args.last_level))
         try:
             connection = _connect(args.port)
             for path in ENDPOINTS:
@@ -169,11 +152,6 @@ def main() -> None:
         _report(args, totals)
         if args.functions:
             _report_functions(args, dumps)
-
-
-# What a cache simulation adds to the report: data reads and writes that miss the
-# first level, and those that miss the last level too (each event pair summed).
-MISSES = {"L1 data misses": ("D1mr", "D1mw"), "last-level data misses": ("DLmr", "DLmw")}
 
 
 def _report(args: argparse.Namespace, totals: dict[str, dict[str, int]]) -> None:
@@ -199,22 +177,10 @@ def _report_functions(args: argparse.Namespace, dumps: dict[str, Path]) -> None:
     """Where evaluate's extra cost falls, function by function (their own cost, not
     what they call), per request."""
     echo, evaluate = (dumps[f"{path} {args.rounds}"] for path in ENDPOINTS)
-    events, before = read_self_costs(echo)
-    _, after = read_self_costs(evaluate)
-    shown = [event for event in FUNCTION_EVENTS if event in events]
-    by = "DLmr" if "DLmr" in events else "Ir"
+    by, lines = difference_table(echo, evaluate, args.functions, args.requests)
     print(f"\nevaluate - echo per request, each function's own cost (round {args.rounds}), "
           f"the {args.functions} that grow most in {by}:")
-    print("| " + " | ".join(shown) + " | function |")
-    print("|" + "---:|" * len(shown) + "---|")
-    for function, grown in differences(before, after, events, shown, by, args.functions):
-        counts = " | ".join(f"{count / args.requests:,.0f}" for count in grown)
-        print(f"| {counts} | `{function}` |")
-
-
-# Instructions, then (with --cache-sim) last-level misses: instruction fetches, data
-# reads and data writes.
-FUNCTION_EVENTS = ("Ir", "ILmr", "DLmr", "DLmw")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

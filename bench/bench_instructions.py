@@ -44,7 +44,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -54,6 +53,7 @@ from pathlib import Path
 import dsl
 
 from .bench_core import growing_catalogue
+from .callgrind import MISSES, cache_options, summary
 from .generate import BENCH_AT, baskets, catalogue, rules_source
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -98,30 +98,34 @@ def _prepare(folder: Path, rules: int, growing: bool, count: int,
     return ir_path, baskets_path
 
 
-def _instructions(path: str, ir_path: Path, baskets_path: Path, count: int, answer: str
-                  ) -> tuple[str, int]:
-    """(engine build, instructions counted while the worker prices ``count`` baskets)."""
+def _count(path: str, ir_path: Path, baskets_path: Path, count: int, answer: str,
+           caches: list[str], dump: Path) -> tuple[str, dict[str, int]]:
+    """(engine build, the events callgrind counted while the worker priced ``count``
+    baskets: "Ir", and the caches' misses with ``caches``), the dump written to ``dump``."""
     code = WORKER.format(root=str(ROOT), warm_up=WARM_UP)
-    with tempfile.NamedTemporaryFile(prefix="callgrind-") as out:
-        env = {**os.environ, "PYTHONHASHSEED": "0"}  # the same dict and set layouts
-        done = subprocess.run(
-            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out.name}",
-             "--collect-atstart=no", "--toggle-collect=functools_reduce",
-             sys.executable, "-P", "-c", code, path, str(ir_path), str(baskets_path),
-             str(count), answer], capture_output=True, text=True, env=env, check=False)
-    total = re.search(r"Collected : (\d+)", done.stderr)
-    if done.returncode != 0 or total is None:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}  # the same dict and set layouts
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", f"--callgrind-out-file={dump}", *caches,
+         "--collect-atstart=no", "--toggle-collect=functools_reduce",
+         sys.executable, "-P", "-c", code, path, str(ir_path), str(baskets_path),
+         str(count), answer], capture_output=True, text=True, env=env, check=False)
+    counted = summary(dump.read_text(errors="replace")) if dump.exists() else {}
+    if done.returncode != 0 or not counted:
         raise SystemExit(f"the worker failed:\n{done.stderr[-2000:]}")
-    if int(total.group(1)) == 0:
+    if counted["Ir"] == 0:
         raise SystemExit("callgrind counted nothing: this Python has no symbol for "
                          "functools_reduce (a stripped build?); use one with symbols")
-    return done.stdout.strip(), int(total.group(1))
+    return done.stdout.strip(), counted
 
 
-def per_basket(path: str, ir_path: Path, baskets_path: Path, count: int, answer: str
-               ) -> tuple[str, float]:
-    build, counted = _instructions(path, ir_path, baskets_path, count, answer)
-    return build, counted / count
+def per_basket(path: str, ir_path: Path, baskets_path: Path, count: int, answer: str,
+               caches: list[str] | None = None, dump: Path | None = None
+               ) -> tuple[str, dict[str, float]]:
+    """(engine build, each event counted per basket); the dump is kept at ``dump``."""
+    with tempfile.TemporaryDirectory(prefix="callgrind-") as tmp:
+        build, counted = _count(path, ir_path, baskets_path, count, answer, caches or [],
+                                dump or Path(tmp) / "callgrind.out")
+    return build, {event: total / count for event, total in counted.items()}
 
 
 def main() -> None:
@@ -139,6 +143,12 @@ def main() -> None:
     parser.add_argument("--basket-offers-of", type=int, metavar="RULES",
                         help="a diagnostic: keep only the basket-wide offers a rule set of "
                              "RULES rules has (generate.rules_source)")
+    parser.add_argument("--cache-sim", type=int, metavar="BYTES", dest="last_level",
+                        help="also simulate the caches, with a last level of BYTES "
+                             "(33554432: a 32 MiB L3), and count misses per basket")
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="keep each copy's callgrind dump in DIR (callgrind.out.1, "
+                             ".2, ... in the order of --paths), for bench.callgrind")
     args = parser.parse_args()
     if os.environ.get("PYTHONHASHSEED") != "0":
         # The rule set is compiled here: with string hashing seeded at random, the
@@ -152,15 +162,24 @@ def main() -> None:
         mix += f", basket-wide offers of {args.basket_offers_of:,} rules"
     print(f"{args.rules:,} rules ({mix}), {args.baskets} baskets after {WARM_UP} warm-up, "
           f"answer as {args.answer}")
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+    caches = cache_options(args.last_level)
     with tempfile.TemporaryDirectory(prefix="remise-instructions-") as tmp:
         ir_path, baskets_path = _prepare(Path(tmp), args.rules, args.growing, args.baskets,
                                          args.basket_offers_of)
-        counted = [(path, *per_basket(path, ir_path, baskets_path, args.baskets, args.answer))
-                   for path in args.paths]
-    for path, build, instructions in counted:
-        print(f"{path} ({build}): {instructions:,.0f} instructions per basket")
+        counted = [(path, *per_basket(path, ir_path, baskets_path, args.baskets, args.answer,
+                                      caches, args.keep / f"callgrind.out.{number}"
+                                      if args.keep else None))
+                   for number, path in enumerate(args.paths, start=1)]
+    for path, build, events in counted:
+        print(f"{path} ({build}): {events['Ir']:,.0f} instructions per basket")
+        for measure, (read, write) in MISSES.items():
+            if read in events:
+                print(f"    {measure}: {events[read] + events[write]:,.0f} per basket "
+                      f"({events[read]:,.0f} reads, {events[write]:,.0f} writes)")
     if len(counted) == 2:
-        print(f"second / first: x{counted[1][2] / counted[0][2]:.3f}")
+        print(f"second / first: x{counted[1][2]['Ir'] / counted[0][2]['Ir']:.3f}")
 
 
 if __name__ == "__main__":

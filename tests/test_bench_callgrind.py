@@ -7,7 +7,9 @@ cost after ``calls=``, trailing zero costs left out.
 
 from __future__ import annotations
 
-from bench.callgrind import differences, self_costs
+from pathlib import Path
+
+from bench.callgrind import difference_table, differences, self_costs, summary
 
 DUMP = """# callgrind format
 version: 1
@@ -82,3 +84,33 @@ def test_differences_list_what_grew_most_first() -> None:
 
     # Then the functions come by growth in DLmr, each with its growth in every event
     assert rows == [("a [x]", [300, 29]), ("new [y]", [5, 20]), ("b [x]", [-10, 10])]
+
+
+def test_the_summary_line_is_read_by_event() -> None:
+    # Given a dump whose summary line counts 1111 instructions and 21 misses
+    # When it is read
+    counted = summary(DUMP)
+
+    # Then each count is under its event's name
+    assert counted == {"Ir": 1111, "DLmr": 21}
+
+
+def test_a_dump_without_a_summary_reads_as_nothing_counted() -> None:
+    assert summary("events: Ir\n") == {}
+
+
+def test_two_dumps_compare_per_basket_by_last_level_misses(tmp_path: Path) -> None:
+    # Given the dump above, and a later one where `walk` misses 30 more times on its
+    # own and `lookup` runs 100 instructions fewer
+    before, after = tmp_path / "before", tmp_path / "after"
+    before.write_text(DUMP)
+    after.write_text(DUMP.replace("3 400 10", "3 400 40").replace("12 500 4", "12 400 4"))
+
+    # When they are compared per basket, over 10 baskets
+    by, lines = difference_table(before, after, top=2, per=10)
+
+    # Then the table lists `walk` first (3 more misses per basket), then `lookup`
+    # (10 fewer instructions per basket), in the events the dumps hold
+    assert by == "DLmr"
+    assert lines == ["| Ir | DLmr | function |", "|---:|---:|---|",
+                     "| 0 | 3 | `walk [engine.so]` |", "| -10 | 0 | `lookup [libpython3.11.so]` |"]
