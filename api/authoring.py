@@ -14,8 +14,8 @@ import dsl
 import rules
 
 from .auth import Principal
-from .deps import client_address, require, services
-from .problems import PROBLEM_RESPONSES, invalid, not_found
+from .deps import INSTANT_QUERY, client_address, query_instant, require, services
+from .problems import PROBLEM_RESPONSES, not_found
 from .schemas import (
     MAX_VERSION,
     NAME_PATTERN,
@@ -118,12 +118,10 @@ def diff(name: RuleSetName, request: Request,
 @router.get("/{name}/live", response_model=LiveOut, summary="The version live at an instant",
             dependencies=[require("read")])
 def live_at(name: RuleSetName, request: Request,
-            at: Annotated[datetime | None, Query(description="ISO-8601 with offset; "
-                                                             "default now")] = None
+            at: Annotated[str | None, Query(description="ISO-8601 with offset; default now",
+                                            json_schema_extra=INSTANT_QUERY)] = None
             ) -> dict[str, Any]:
-    instant = at or datetime.now(UTC)
-    if instant.tzinfo is None:
-        raise invalid("query.at", "needs a UTC offset, e.g. 2026-11-23T14:10:00+01:00")
+    instant = query_instant(at, "query.at") or datetime.now(UTC)
     version = services(request).store.live_at(name, instant)
     if version is None:
         raise not_found(f"no version of {name!r} was live at {instant.isoformat()}")

@@ -15,6 +15,8 @@ from typing import Any, NoReturn
 
 import typer
 
+import engine
+
 from .jsontext import lone_surrogate
 
 EXIT_RULE_ERRORS = 1
@@ -29,15 +31,12 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 
 
 def parse_instant(text: str, option: str | None = None) -> datetime:
-    """An ISO-8601 instant with its UTC offset, or a failure naming the option."""
-    where = f"{option} {text!r}" if option else repr(text)
+    """An instant as the evaluation contract writes it (engine/instants.py), or a failure
+    naming the option."""
     try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        fail(f"{where} is not an ISO-8601 instant, e.g. 2026-11-23T14:10:00+01:00")
-    if instant.tzinfo is None:
-        fail(f"{where} has no UTC offset: add one, e.g. +01:00 or Z")
-    return instant
+        return engine.parse_instant(text)
+    except ValueError as error:
+        fail(f"{option}: {error}" if option else str(error))
 
 
 def read_basket(basket: Path) -> dict[str, Any]:

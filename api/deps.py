@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+import engine
 
 from .auth import PERMISSIONS, Principal
 from .jsontext import lone_surrogate
@@ -87,9 +90,26 @@ async def json_object(request: Request) -> dict[str, Any]:
     return data
 
 
+def query_instant(value: str | None, field: str) -> datetime | None:
+    """An instant given in the query string, read as a basket's ``at`` is (RFC 3339,
+    1970-2999); a 422 naming ``field`` otherwise."""
+    if value is None:
+        return None
+    try:
+        return engine.parse_instant(value)
+    except ValueError as error:
+        raise invalid(field, str(error)) from None
+
+
+# How an instant query parameter is documented: a string the server reads itself
+# (pydantic's datetime also took Unix timestamps and refused forms a basket accepts).
+INSTANT_QUERY = {"format": "date-time", "examples": ["2026-11-23T14:10:00+01:00"]}
+
+
 def too_large() -> Problem:
     return Problem(413, "body-too-large", "The request body is too large",
                    f"send at most {MAX_BODY_BYTES // 1024} KiB")
 
 
-__all__ = ["client_address", "json_object", "require", "services"]
+__all__ = ["INSTANT_QUERY", "client_address", "json_object", "query_instant", "require",
+           "services"]

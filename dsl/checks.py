@@ -24,6 +24,11 @@ STACKING = ("exclusive", "best", "stackable")
 COMMON_CURRENCIES = ("EUR", "USD", "GBP", "CHF", "JPY", "CAD", "SEK", "DKK", "NOK", "PLN")
 REPEATABLE = frozenset({"valid"})
 DEFAULT_TIMEZONE = "UTC"
+# The dates a window may use, and how long a window may last: far beyond any
+# promotion, and within what every clock and time zone conversion can represent
+# (a window in year 9999 plus its time zone or a few days' margin overflowed).
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
+LONGEST_WINDOW = timedelta(days=36_525)  # 100 years
 
 
 @cache
@@ -165,12 +170,29 @@ class FileChecker:
 
     # --- windows -----------------------------------------------------------------------
 
-    def _check_duration(self, duration: ast.Duration) -> None:
-        if duration.unit.text not in UNITS:
+    def _check_duration(self, duration: ast.Duration) -> timedelta | None:
+        """The duration, or None when it is reported as wrong."""
+        unit = UNITS.get(duration.unit.text)
+        if unit is None:
             self.report.error(duration.unit.pos, f'unknown unit "{duration.unit.text}"',
                               did_you_mean(duration.unit.text, UNITS)
                               or "use minutes, hours or days")
-        self._positive_count(duration.count, "a duration")
+            return None
+        if duration.count.value <= 0:
+            self._positive_count(duration.count, "a duration")
+            return None
+        if duration.count.value * unit > LONGEST_WINDOW.total_seconds():
+            self.report.error(duration.count.pos, "a window lasts at most 100 years",
+                              f"that is {LONGEST_WINDOW.days:,} days")
+            return None
+        return timedelta(seconds=duration.count.value * unit)
+
+    def _check_day(self, day: date | None, pos: ast.Pos) -> bool:
+        if day is not None and not FIRST_DAY <= day <= LAST_DAY:
+            self.report.error(pos, f"{day} is out of range",
+                              f"dates run from {FIRST_DAY} to {LAST_DAY}")
+            return False
+        return True
 
     def _check_wall_time(self, day: date, clock: time, zone: str, pos: ast.Pos) -> None:
         if known_zone(zone) and local_to_utc(day, clock, zone) is None:
@@ -181,14 +203,28 @@ class FileChecker:
         if isinstance(window, ast.PublishWindow):
             self._check_duration(window.duration)
         elif isinstance(window, ast.RelativeWindow):
-            self._check_duration(window.duration)
-            self._check_wall_time(window.start_date, window.start_time, zone, window.pos)
+            self._check_relative(window, zone)
         elif isinstance(window, ast.AbsoluteWindow):
             self._check_absolute(window, zone)
         else:
             self._check_recurring(window)
 
+    def _check_relative(self, window: ast.RelativeWindow, zone: str) -> None:
+        duration = self._check_duration(window.duration)
+        if not self._check_day(window.start_date, window.pos):
+            return
+        self._check_wall_time(window.start_date, window.start_time, zone, window.pos)
+        end = None if duration is None else (
+            datetime.combine(window.start_date, window.start_time) + duration)
+        if end is not None and end.date() > LAST_DAY:
+            self.report.error(window.duration.count.pos, f"the window would end on {end:%Y-%m-%d}",
+                              f"dates run from {FIRST_DAY} to {LAST_DAY}")
+
     def _check_absolute(self, window: ast.AbsoluteWindow, zone: str) -> None:
+        in_range = [self._check_day(window.start_date, window.pos),
+                    self._check_day(window.end_date, window.end_pos)]
+        if not all(in_range):
+            return
         start, end = absolute_bounds(window)
         if end <= start:
             self.report.error(window.end_pos, "the window ends before it starts",
@@ -200,17 +236,19 @@ class FileChecker:
             self._check_wall_time(window.end_date, window.end_time, zone, window.end_pos)
 
     def _check_recurring(self, window: ast.RecurringWindow) -> None:
-        names = [day.text for day in window.days]
-        if names == ["day"]:
+        in_range = [self._check_day(window.from_date, window.pos),
+                    self._check_day(window.until_date, window.pos)]
+        if all(in_range) and window.from_date and window.until_date \
+                and window.until_date < window.from_date:
+            self.report.error(window.pos, "the dates end before they start",
+                              f"it starts {window.from_date}")
+        if [day.text for day in window.days] == ["day"]:
             return
         for day in window.days:
             if day.text not in DAYS:
                 self.report.error(day.pos, f'unknown day "{day.text}"',
                                   did_you_mean(day.text.lower()[:3], DAYS)
                                   or "use mon, tue, wed, thu, fri, sat, sun or `every day`")
-        if window.from_date and window.until_date and window.until_date < window.from_date:
-            self.report.error(window.pos, "the dates end before they start",
-                              f"it starts {window.from_date}")
 
     # --- conditions and effects ----------------------------------------------------------
 

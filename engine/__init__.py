@@ -11,6 +11,7 @@ from .bundle import BUNDLE_FORMAT, Bundle, BundleHeader, BundleRefused, read_bun
 from .device import DeviceError, DeviceFolder, WhenExpired
 from .errors import BasketError, IRError, RemiseError
 from .evaluator import Evaluator
+from .instants import parse_instant
 from .ir import IR_SCHEMA, RuleSet
 from .loading import RuleSetReader, load_ruleset
 from .response import dumps
@@ -40,6 +41,7 @@ __all__ = [
     "WhenExpired",
     "dumps",
     "load_ruleset",
+    "parse_instant",
     "parse_request",
     "read_bundle",
 ]

@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from .errors import BasketError
+from .instants import parse_instant
 from .ir import CHANNELS
 from .money import MINOR_UNITS, has_valid_precision
 
@@ -233,13 +234,9 @@ def _instant(value: Any, now: datetime | None) -> datetime:
     if not isinstance(value, str):
         raise BasketError("at", "expected an ISO-8601 instant, e.g. 2026-11-23T14:10:00+01:00")
     try:
-        instant = datetime.fromisoformat(value)
-    except ValueError:
-        raise BasketError("at", f"{value!r} is not an ISO-8601 instant, "
-                                "e.g. 2026-11-23T14:10:00+01:00") from None
-    if instant.tzinfo is None:
-        raise BasketError("at", f"{value!r} has no UTC offset: add one, e.g. +01:00 or Z")
-    return instant
+        return parse_instant(value)
+    except ValueError as error:
+        raise BasketError("at", str(error)) from None
 
 
 def _customer(value: Any) -> Customer | None:

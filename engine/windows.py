@@ -142,7 +142,12 @@ def _recurring_coverage(window: RecurringWindow, start: float, end: float) -> st
 
 
 def _date_epoch(day: date, margin_days: int) -> float:
-    return datetime.combine(day + timedelta(days=margin_days), time(), UTC).timestamp()
+    """Midnight UTC ``margin_days`` from ``day``; past the calendar's end, unbounded
+    (the rule language keeps dates to 1970-2999, an IR from elsewhere may not)."""
+    try:
+        return datetime.combine(day + timedelta(days=margin_days), time(), UTC).timestamp()
+    except OverflowError:
+        return float("-inf") if margin_days < 0 else float("inf")
 
 
 def _local(instant: datetime, tz: str) -> str:

@@ -33,6 +33,7 @@ from typing import Any
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+from sqlalchemy.exc import SQLAlchemyError
 
 import engine as runtime
 
@@ -140,6 +141,7 @@ class LiveCache:
         self._live: dict[str, LiveRuleSet] = {}
         self._readers: dict[str, runtime.RuleSetReader] = {}
         self._unknown: dict[str, float] = {}  # name -> until when not to ask again
+        self._unloadable: dict[str, int] = {}  # name -> the version that failed to load
         self._reload_lock = threading.Lock()  # one reload at a time; reads never take it
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -186,8 +188,22 @@ class LiveCache:
         changed = 0
         for name, number in sorted(self.store.latest_numbers().items()):
             if self._is_newer(name, number):
-                changed += self.refresh(name)
+                changed += self._refresh_one(name, number)
         return changed
+
+    def _refresh_one(self, name: str, number: int) -> bool:
+        """``refresh(name)``, where a version that cannot be loaded keeps its rule set on
+        the version it has and does not hold the other rule sets back (logged once)."""
+        try:
+            return self.refresh(name)
+        except (redis.RedisError, SQLAlchemyError):
+            raise  # the store or Redis is down: every rule set would fail alike
+        except Exception:
+            if self._unloadable.get(name) != number:
+                self._unloadable[name] = number
+                log.exception("live: %s version %s cannot be loaded; still serving the "
+                              "version before it", name, number)
+            return False
 
     def apply(self, announcement: Announcement) -> bool:
         """Install an announced version, from the Redis IR cache when it is there."""

@@ -41,6 +41,9 @@ def test_a_good_basket_parses() -> None:
      "'2026-11-23T14:10:00' has no UTC offset: add one, e.g. +01:00 or Z"),
     (lambda r: r.update(at="yesterday"), "at",
      "'yesterday' is not an ISO-8601 instant, e.g. 2026-11-23T14:10:00+01:00"),
+    (lambda r: r.update(at="9999-12-31T23:59:59-01:00"), "at",
+     "'9999-12-31T23:59:59-01:00' is out of range: instants run from 1970-01-01 to "
+     "2999-12-31 (UTC)"),
     (lambda r: r.update(lines=[]), "lines", "expected a non-empty list of lines"),
     (lambda r: r["lines"][0].update(quantity=0), "lines[0].quantity",
      "expected a quantity from 1 to 10,000"),

@@ -3,13 +3,13 @@ must agree with the exact check at every minute of that hour (DST days included)
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.ir import AbsoluteWindow, RecurringWindow
-from engine.windows import coverage, live_check
+from engine.windows import coverage, envelope, live_check
 
 ZONES = ("Europe/Paris", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")
 clock = st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45]))
@@ -52,3 +52,16 @@ def test_absolute_coverage_agrees_with_every_minute(start: int, length: int,
     answer = coverage((window,), hour.timestamp(), hour.timestamp() + 3600)
     live = exact_minutes(window, hour)
     assert answer == ("full" if all(live) else "none" if not any(live) else "partial")
+
+
+def test_dates_at_the_ends_of_the_calendar_leave_the_envelope_unbounded() -> None:
+    # Given a weekly window bounded by the calendar's first and last days (an IR may
+    # hold them; the rule language keeps dates to 1970-2999)
+    window = RecurringWindow(days=(6,), start=time(9), end=time(20), timezone="Europe/Paris",
+                             from_date=date(1, 1, 1), until_date=date(9999, 12, 31))
+
+    # When the time index asks for its envelope (the dates with days of margin)
+    low, high = envelope((window,))
+
+    # Then the margins that fall off the calendar read as unbounded, not as an error
+    assert (low, high) == (float("-inf"), float("inf"))
