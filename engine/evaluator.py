@@ -731,19 +731,16 @@ def _apply_prices(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
     items = evaluation.items
     evaluation.list_subtotal = sum(item.list_unit * item.quantity for item in items)
     live = set(_holding(rules, evaluation.list_subtotal, items))
-    ranked = evaluation.ranked
-    for item in evaluation.canonical_items():
-        matching = [r for r in item.reach if r in live and r.items(item)] if live else []
-        if ranked:
-            for entry in item.entries:
-                listed = entry.prices
-                first = _first_price_rule(evaluation, item, listed) if listed else None
-                if first is not None:
-                    matching.append(first)
-        if matching:
-            rule = matching[0] if len(matching) == 1 else min(matching, key=_price_rank)
-            item.unit, item.price_rule = rule.amount, rule
-            evaluation.prices_set.setdefault(rule.id, []).append(item.line.id)
+    lines = evaluation.canonical_items()
+    # Every line's price rule is chosen before any price is set: a price rule's
+    # conditions and items read the basket at the prices the channel sent (§4), so a
+    # line priced first must not change what decides the next one. (Ranked rules'
+    # conditions are checked as the walk meets them; they read list prices too.)
+    chosen = [_price_rule_of(evaluation, item, live) for item in lines]
+    for item, price_rule in zip(lines, chosen, strict=True):
+        if price_rule is not None:
+            item.unit, item.price_rule = price_rule.amount, price_rule
+            evaluation.prices_set.setdefault(price_rule.id, []).append(item.line.id)
         item.subtotal = item.unit * item.quantity
         # A keyed rule in reach was found under one of the line's keys: when those
         # keys decide its items (exact), the predicate need not run.
@@ -756,6 +753,22 @@ def _apply_prices(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
             if rule.level == "multi":
                 evaluation.lines_of.setdefault(rule, []).append(item)
     evaluation.item_subtotal = sum(item.subtotal for item in items)
+
+
+def _price_rule_of(evaluation: Evaluation, item: Item, live: set[CompiledRule]
+                   ) -> CompiledRule | None:
+    """The price rule that sets this line's price, if any (``live``: the candidates whose
+    conditions hold; the ranked ones are walked under the line's keys)."""
+    matching = [r for r in item.reach if r in live and r.items(item)] if live else []
+    if evaluation.ranked:
+        for entry in item.entries:
+            listed = entry.prices
+            first = _first_price_rule(evaluation, item, listed) if listed else None
+            if first is not None:
+                matching.append(first)
+    if not matching:
+        return None
+    return matching[0] if len(matching) == 1 else min(matching, key=_price_rank)
 
 
 # --- 2. line discounts ---------------------------------------------------------------
@@ -860,17 +873,23 @@ def _bundle_discounts(
     """Each group of N units costs the bundle price; its discount is split over the
     group's lines in proportion to their prices, largest remainder."""
     discounts: dict[Item, tuple[int, int]] = {}
-    units = _expand_groups(runs, counted, rule.group)
-    for group in units:
-        price = sum(item.unit * n for item, n in group)
+    for cut in _expand_groups(runs, counted, rule.group):
+        price = sum(item.unit * n for item, n in cut)
         saving = max(0, price - rule.amount)
         if saving == 0:
             continue
+        # By line id, as every allocation: equal remainders go to the id that sorts
+        # first (§5), not to the line the price order happened to put first.
+        group = sorted(cut, key=_part_line_id)
         shares = allocate_units(saving, [item.unit * n for item, n in group])
         for (item, n), share in zip(group, shares, strict=True):
             amount, discounted = discounts.get(item, (0, 0))
             discounts[item] = (amount + share, discounted + n)
     return discounts
+
+
+def _part_line_id(part: tuple[Item, int]) -> str:
+    return part[0].line.id
 
 
 def _expand_groups(

@@ -74,6 +74,20 @@ def test_a_bundle_split_that_is_not_exact_uses_largest_remainder() -> None:
     assert [by_id(response)[i]["discount"] for i in "123"] == ["0.46", "0.36", "0.18"]
 
 
+def test_a_bundle_splits_equal_remainders_by_line_id_not_by_sku() -> None:
+    # Given three tees at 5.00 whose SKUs sort the other way round from their line ids
+    given = rules('rule tees "3 pour 10" { bundle 3 for 10.00 EUR on items }')
+    sent = basket(line("z", "TEE-A", "5.00"), line("m", "TEE-B", "5.00"),
+                  line("a", "TEE-C", "5.00"))
+
+    # When the bundle is priced
+    response = evaluate(given, sent)
+
+    # Then 15.00 -> 10.00: saving 500 cents in three equal shares of 166.67: floors
+    # 166 x 3 = 498, and the 2 cents left (remainders equal) go to ids a and m (§5)
+    assert [by_id(response)[i]["discount"] for i in "amz"] == ["1.67", "1.67", "1.66"]
+
+
 def test_a_bundle_dearer_than_the_items_gives_nothing() -> None:
     given = rules('rule gift "2 pour 25" { bundle 2 for 25.00 EUR on items }')
     response = evaluate(given, basket(line("1", "A", "10.00"), line("2", "B", "10.00")))

@@ -144,3 +144,36 @@ def test_a_compound_audience_names_the_part_that_fails() -> None:
                                      "has no tier; customer is not a cardholder")
     assert reason(response, "s") == (
         'audience: the rule excludes customers with segment "employees"')
+
+
+# Review 2026-11-29: with the ranked walk, a price rule's condition was read after
+# earlier lines (by id) were repriced, and --explain (no walk) answered otherwise.
+PRICED_BY_A_DEAR_LINE = (
+    'price pa "A at 10" { price 10.00 EUR on items where sku = "A" }\n'
+    'price pb "B at 5" {\n when quantity of items where price >= 20.00 EUR >= 1\n'
+    ' price 5.00 EUR on items where sku = "B"\n}')
+
+
+def test_a_price_rules_condition_reads_the_prices_the_channel_sent() -> None:
+    # Given A sent at 25.00 (repriced to 10.00 by pa) and B, whose price rule needs
+    # one unit at 20.00 or more
+    given = rules(PRICED_BY_A_DEAR_LINE)
+    sent = basket(line("1", "A", "25.00"), line("2", "B", "8.00"))
+
+    # When the basket is priced
+    response = evaluate(given, sent)
+
+    # Then A's 25.00 as sent holds pb's condition: 10.00 + 5.00
+    assert (by_id(response)["2"]["unit_price"], response["total"]) == ("5.00", "15.00")
+
+
+def test_the_price_stage_answers_the_same_with_and_without_explain_and_whatever_the_ids(
+) -> None:
+    given = rules(PRICED_BY_A_DEAR_LINE)
+    answers = {
+        (first_id, explain): evaluate(given, basket(line(first_id, "A", "25.00"),
+                                                    line("5", "B", "8.00")),
+                                      explain=explain)["total"]
+        for first_id in ("1", "9") for explain in (False, True)}
+
+    assert set(answers.values()) == {"15.00"}
