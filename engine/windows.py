@@ -48,6 +48,8 @@ def _local_time(at: datetime, tz: str) -> datetime:
 
 def recurring_live(window: RecurringWindow, at: datetime) -> bool:
     local = _local_time(at, window.timezone)
+    if local.fold:
+        return _live_in_repeated_hour(window, local)
     clock, today = local.time().replace(tzinfo=None), local.date()
     if window.start < window.end:
         return (local.isoweekday() in window.days and window.start <= clock < window.end
@@ -58,6 +60,24 @@ def recurring_live(window: RecurringWindow, at: datetime) -> bool:
     if clock < window.end:
         yesterday = today - timedelta(days=1)
         return yesterday.isoweekday() in window.days and _in_bounds(window, yesterday)
+    return False
+
+
+def _live_in_repeated_hour(window: RecurringWindow, local: datetime) -> bool:
+    """At the second pass of a wall-clock hour that daylight saving repeats (``fold``):
+    the wall clock has gone back, so compare instants. A slot's start and end mean
+    their first occurrence (docs/language.md), which this pass is already after."""
+    tz = zone(window.timezone)
+    epoch = local.timestamp()
+    today = local.date()
+    for day in (today - timedelta(days=1), today):
+        if day.isoweekday() not in window.days or not _in_bounds(window, day):
+            continue
+        end_day = day if window.start < window.end else day + timedelta(days=1)
+        start = datetime.combine(day, window.start, tz).timestamp()  # fold 0: the first
+        end = datetime.combine(end_day, window.end, tz).timestamp()
+        if start <= epoch < end:
+            return True
     return False
 
 

@@ -107,6 +107,36 @@ def test_an_absolute_window_across_the_march_change_converts_each_end() -> None:
     assert ir_window.end == datetime(2026, 3, 29, 2, tzinfo=UTC)
 
 
+# Sunday 2026-10-25 in Paris: 02:00-03:00 local happens twice, 00:00-01:00 UTC (UTC+2)
+# then 01:00-02:00 UTC (UTC+1). A slot's 02:30 means the first: 00:30 UTC.
+ENDS_IN_THE_REPEATED_HOUR = ('rule late "Nuit" {\n valid every sat 22:00-02:30\n'
+                             ' discount 10% on items\n}')
+STARTS_IN_THE_REPEATED_HOUR = ('rule early "Petit matin" {\n valid every sun 02:30-03:30\n'
+                               ' discount 20% on items\n}')
+
+
+@pytest.mark.parametrize(("at", "expected"), [
+    ("2026-10-25T00:29:00Z", "10.00"),  # 02:29, first pass: before the end
+    ("2026-10-25T00:30:00Z", "0.00"),  # 02:30, first pass: the end
+    ("2026-10-25T01:15:00Z", "0.00"),  # 02:15 again: the wall clock went back, not time
+])
+def test_a_slot_ending_in_the_repeated_hour_ends_at_its_first_pass(at: str,
+                                                                   expected: str) -> None:
+    assert discount_at(ENDS_IN_THE_REPEATED_HOUR, at) == expected
+
+
+@pytest.mark.parametrize(("at", "expected"), [
+    ("2026-10-25T00:29:00Z", "0.00"),  # 02:29, first pass
+    ("2026-10-25T00:30:00Z", "20.00"),  # 02:30, first pass: the start
+    ("2026-10-25T01:15:00Z", "20.00"),  # 02:15 again: still live, with no gap
+    ("2026-10-25T02:29:00Z", "20.00"),  # 03:29 (UTC+1)
+    ("2026-10-25T02:30:00Z", "0.00"),  # 03:30: the end
+])
+def test_a_slot_starting_in_the_repeated_hour_runs_on_through_its_second_pass(
+        at: str, expected: str) -> None:
+    assert discount_at(STARTS_IN_THE_REPEATED_HOUR, at) == expected
+
+
 def test_a_slot_crossing_midnight_belongs_to_the_day_it_starts() -> None:
     source = 'rule late "Nuit" {\n valid every fri 22:00-02:00\n discount 10% on items\n}'
     assert discount_at(source, "2026-11-27T23:00:00+01:00") == "10.00"  # friday night
