@@ -541,23 +541,7 @@ class Evaluator:
 
     def why_not(self, rule: CompiledRule, evaluation: Evaluation) -> str:
         """The first reason, in the order of docs/semantics.md §1, a rule gave nothing."""
-        request = evaluation.request
-        if rule.channels is not None and request.channel not in rule.channels:
-            return f"channel: only {', '.join(sorted(rule.channels))}"
-        if rule.stores is not None and request.store not in rule.stores:
-            return f"store: only {', '.join(sorted(rule.stores))}"
-        if rule.live is not None and not rule.live(request.at, request.at.timestamp()):
-            return not_live_reason(rule.rule.windows, request.at)
-        if rule.rule.audience is not None and not rule.audience(request.customer):
-            return "audience: " + _audience_reason(rule, request.customer)
-        if rule.coupons and rule.coupons.isdisjoint(request.coupons):
-            return "needs coupon " + " or ".join(sorted(rule.coupons))
-        failed = _failed_condition(rule, evaluation)
-        if failed:
-            return failed
-        if rule.level != "basket" and not any(rule.items(item) for item in evaluation.items):
-            return "no item in the basket matches"
-        return evaluation.notes.get(rule.id, "nothing left to discount on the lines it matches")
+        return _why_not(rule, evaluation)[1]
 
     def _explain(self, evaluation: Evaluation) -> list[dict[str, str]]:
         explained = []
@@ -577,11 +561,56 @@ class Evaluator:
             if any(_applied_reason(rule, evaluation, self.currency) for rule in rules):
                 report.append({"code": code, "status": "applied"})
             elif rules:
-                reason = self.why_not(rules[0], evaluation)
+                # Of the rules behind the code, the one that got furthest says why (a
+                # till's basket is told its subtotal is short, not that a web-only
+                # rule sharing the code is for the web); ties: the smallest id.
+                _, reason = max((_why_not(rule, evaluation) for rule in rules),
+                                key=lambda found: found[0])
                 report.append({"code": code, "status": "rejected", "reason": reason})
             else:
                 report.append({"code": code, "status": "rejected", "reason": "unknown coupon"})
         return report
+
+
+def _why_not(rule: CompiledRule, evaluation: Evaluation) -> tuple[int, str]:
+    """(how far the rule got, why it gave nothing): the checks in the order of
+    docs/semantics.md §1, the first that fails counted by its place."""
+    request = evaluation.request
+    if rule.channels is not None and request.channel not in rule.channels:
+        return 0, f"channel: only {', '.join(sorted(rule.channels))}"
+    if rule.stores is not None and request.store not in rule.stores:
+        return 1, f"store: only {', '.join(sorted(rule.stores))}"
+    if rule.live is not None and not rule.live(request.at, request.at.timestamp()):
+        return 2, not_live_reason(rule.rule.windows, request.at)
+    if rule.rule.audience is not None and not rule.audience(request.customer):
+        return 3, "audience: " + _audience_reason(rule, request.customer)
+    if rule.coupons and rule.coupons.isdisjoint(request.coupons):
+        return 4, "needs coupon " + " or ".join(sorted(rule.coupons))
+    failed = _failed_condition(rule, evaluation)
+    if failed:
+        return 5, failed
+    if not any(_items_match(rule, item) for item in evaluation.items):
+        return 6, "no item in the basket matches"
+    return 7, evaluation.notes.get(rule.id, "nothing left to discount on the lines it matches")
+
+
+def _items_match(rule: CompiledRule, item: Item) -> bool:
+    """Whether the rule's items take this line: a price rule reads it as sent (§4)."""
+    if rule.level == "basket":
+        return True
+    if rule.level == "price":
+        return rule.items(_AsSent(item))
+    return rule.items(item)
+
+
+class _AsSent:
+    """A line at the unit price the channel sent: what a price rule's items read."""
+
+    __slots__ = ("attributes", "brand", "category", "quantity", "sku", "unit")
+
+    def __init__(self, item: Item) -> None:
+        self.sku, self.category, self.brand = item.sku, item.category, item.brand
+        self.attributes, self.quantity, self.unit = item.attributes, item.quantity, item.list_unit
 
 
 def _gather(evaluation: Evaluation, reach: list[CompiledRule], free: Rules,
@@ -768,7 +797,15 @@ def _price_rule_of(evaluation: Evaluation, item: Item, live: set[CompiledRule]
                 matching.append(first)
     if not matching:
         return None
-    return matching[0] if len(matching) == 1 else min(matching, key=_price_rank)
+    if len(matching) == 1:
+        return matching[0]
+    winner = min(matching, key=_price_rank)
+    if evaluation.track:
+        for rule in matching:
+            if rule is not winner:
+                evaluation.note(rule, "another price rule set the price of line {}: {}",
+                                item.line.id, winner.id)
+    return winner
 
 
 # --- 2. line discounts ---------------------------------------------------------------
@@ -832,7 +869,11 @@ def _apply_multi_unit(evaluation: Evaluation, rule: CompiledRule) -> None:
     pool = sum(count for _, count in runs)
     counted = (pool // rule.group) * rule.group
     if counted == 0:
-        if runs:
+        taken = sum(item.multi_counted for item in evaluation.lines_of.get(rule, []))
+        if runs and taken:
+            evaluation.note(rule, "needs {} matching units, basket has {} not already counted "
+                                  "by another multi-unit rule", rule.group, pool)
+        elif runs:
             evaluation.note(rule, "needs {} matching units, basket has {}", rule.group, pool)
         return
     if rule.rule.effect.kind == "buy_pay":
@@ -1013,7 +1054,13 @@ def _apply_stackable(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
     if not rules:
         return
     for item in evaluation.canonical_items():
-        if item.locked or not item.matched:
+        if not item.matched:
+            continue
+        if item.locked:
+            if evaluation.track:
+                for rule in item.matching(rules):
+                    evaluation.note(rule, "line {} already has a discount that takes no other",
+                                    item.line.id)
             continue
         for rule in item.matching(rules):  # highest priority first
             if rule.percent is not None:

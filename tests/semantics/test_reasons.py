@@ -1,0 +1,72 @@
+"""Why a rule gave nothing: the reason a cashier reads must be true (review 2026-11-29)."""
+
+from __future__ import annotations
+
+from pricing import basket, evaluate, line, reason, rules
+
+
+def test_a_coupon_held_back_by_an_exclusive_rule_says_so() -> None:
+    # Given an exclusive outlet discount and a stackable coupon on the same line
+    given = rules(
+        'rule outlet "Outlet" {\n discount 30% on items where category = "outlet"\n'
+        ' stacking exclusive\n}\n'
+        'rule extra5 "EXTRA5" {\n coupon "EXTRA5"\n discount 5% on items\n stacking stackable\n}')
+
+    # When the coupon comes with an outlet item
+    response = evaluate(given, basket(line("1", "JKT", "100.00", category="outlet"),
+                                       coupons=["EXTRA5"]))
+
+    # Then the outlet rule applies alone (70.00 left), and the coupon is told why
+    assert response["total"] == "70.00"
+    assert response["coupons"] == [{"code": "EXTRA5", "status": "rejected", "reason":
+                                    "line 1 already has a discount that takes no other"}]
+
+
+PRICES = ('price p_hi "A at 10" {\n price 10.00 EUR on items where sku = "A"\n priority 5\n}\n'
+          'price p_lo "A at 12" { price 12.00 EUR on items where sku = "A" }\n'
+          'price p_dear "Dear at 15" { price 15.00 EUR on items where price >= 20.00 EUR }')
+
+
+def test_a_price_rule_that_lost_names_the_one_that_set_the_price() -> None:
+    response = evaluate(rules(PRICES), basket(line("1", "A", "25.00")), explain=True)
+
+    assert reason(response, "p_lo") == "another price rule set the price of line 1: p_hi"
+
+
+def test_a_price_rules_items_are_read_at_the_price_sent_when_explaining() -> None:
+    # p_dear matched A at 25.00 as sent; the price it lost to is 10.00
+    response = evaluate(rules(PRICES), basket(line("1", "A", "25.00")), explain=True)
+
+    assert reason(response, "p_dear") == "another price rule set the price of line 1: p_hi"
+
+
+def test_a_multi_unit_rule_short_of_units_another_counted_says_so() -> None:
+    # Given 3-for-2 (priority 1) and a 2-for-5.00 bundle on 4 units
+    given = rules('rule m1 "3 = 2" {\n buy 3 pay 2 on items\n priority 1\n}\n'
+                  'rule m2 "2 for 5" { bundle 2 for 5.00 EUR on items }')
+
+    # When the basket is explained
+    response = evaluate(given, basket(line("1", "A", "4.00", quantity=4)), explain=True)
+
+    # Then m1 counts 3 units (4.00 off), and m2 is told the 4th is all that is left
+    assert response["discount"] == "4.00"
+    assert reason(response, "m2") == ("needs 2 matching units, basket has 1 not already "
+                                      "counted by another multi-unit rule")
+
+
+def test_a_code_shared_by_rules_is_rejected_with_the_reason_of_the_one_that_got_furthest(
+) -> None:
+    # Given SPRING for a web-only rule and for a store rule from 50.00
+    given = rules(
+        'rule a_spring_web "SPRING web" {\n coupon "SPRING"\n channels web\n'
+        ' discount 10% on basket\n}\n'
+        'rule b_spring_store "SPRING store" {\n coupon "SPRING"\n channels pos\n'
+        ' when subtotal >= 50.00 EUR\n discount 5.00 EUR on basket\n}')
+
+    # When a till sends it with 42.10
+    response = evaluate(given, basket(line("1", "A", "42.10"), channel="pos",
+                                      coupons=["SPRING"]))
+
+    # Then the till reads what the store rule needs, not that the web rule is for the web
+    assert response["coupons"] == [{"code": "SPRING", "status": "rejected", "reason":
+                                    "needs subtotal >= 50.00 EUR, basket is 42.10 EUR"}]
