@@ -541,7 +541,7 @@ class Evaluator:
 
     def why_not(self, rule: CompiledRule, evaluation: Evaluation) -> str:
         """The first reason, in the order of docs/semantics.md §1, a rule gave nothing."""
-        return _why_not(rule, evaluation)[1]
+        return _why_not(rule, evaluation, _stopped_at(rule, evaluation))
 
     def _explain(self, evaluation: Evaluation) -> list[dict[str, str]]:
         explained = []
@@ -564,34 +564,58 @@ class Evaluator:
                 # Of the rules behind the code, the one that got furthest says why (a
                 # till's basket is told its subtotal is short, not that a web-only
                 # rule sharing the code is for the web); ties: the smallest id.
-                _, reason = max((_why_not(rule, evaluation) for rule in rules),
-                                key=lambda found: found[0])
+                stopped = [_stopped_at(rule, evaluation) for rule in rules]
+                furthest = stopped.index(max(stopped))
+                reason = _why_not(rules[furthest], evaluation, stopped[furthest])
                 report.append({"code": code, "status": "rejected", "reason": reason})
             else:
                 report.append({"code": code, "status": "rejected", "reason": "unknown coupon"})
         return report
 
 
-def _why_not(rule: CompiledRule, evaluation: Evaluation) -> tuple[int, str]:
-    """(how far the rule got, why it gave nothing): the checks in the order of
-    docs/semantics.md §1, the first that fails counted by its place."""
+# The checks a rule goes through, in the order of docs/semantics.md §1; the first that
+# fails says why the rule gave nothing.
+CHANNEL, STORE, TIME, AUDIENCE, COUPON, CONDITION, ITEMS, STAGES = range(8)
+
+
+def _stopped_at(rule: CompiledRule, evaluation: Evaluation) -> int:
+    """The first check ``rule`` failed (STAGES: none, its stage decided)."""
     request = evaluation.request
     if rule.channels is not None and request.channel not in rule.channels:
-        return 0, f"channel: only {', '.join(sorted(rule.channels))}"
+        return CHANNEL
     if rule.stores is not None and request.store not in rule.stores:
-        return 1, f"store: only {', '.join(sorted(rule.stores))}"
+        return STORE
     if rule.live is not None and not rule.live(request.at, request.at.timestamp()):
-        return 2, not_live_reason(rule.rule.windows, request.at)
+        return TIME
     if rule.rule.audience is not None and not rule.audience(request.customer):
-        return 3, "audience: " + _audience_reason(rule, request.customer)
+        return AUDIENCE
     if rule.coupons and rule.coupons.isdisjoint(request.coupons):
-        return 4, "needs coupon " + " or ".join(sorted(rule.coupons))
-    failed = _failed_condition(rule, evaluation)
-    if failed:
-        return 5, failed
+        return COUPON
+    if not _conditions_hold(rule, _stage_subtotal(rule, evaluation), evaluation.items):
+        return CONDITION
     if not any(_items_match(rule, item) for item in evaluation.items):
-        return 6, "no item in the basket matches"
-    return 7, evaluation.notes.get(rule.id, "nothing left to discount on the lines it matches")
+        return ITEMS
+    return STAGES
+
+
+def _why_not(rule: CompiledRule, evaluation: Evaluation, stopped: int) -> str:
+    """Why ``rule`` gave nothing, said as a cashier reads it, given where it stopped."""
+    request = evaluation.request
+    if stopped == CHANNEL:
+        return f"channel: only {', '.join(sorted(rule.channels or ()))}"
+    if stopped == STORE:
+        return f"store: only {', '.join(sorted(rule.stores or ()))}"
+    if stopped == TIME:
+        return not_live_reason(rule.rule.windows, request.at)
+    if stopped == AUDIENCE:
+        return "audience: " + _audience_reason(rule, request.customer)
+    if stopped == COUPON:
+        return "needs coupon " + " or ".join(sorted(rule.coupons))
+    if stopped == CONDITION:
+        return _failed_condition(rule, evaluation)
+    if stopped == ITEMS:
+        return "no item in the basket matches"
+    return evaluation.notes.get(rule.id, "nothing left to discount on the lines it matches")
 
 
 def _items_match(rule: CompiledRule, item: Item) -> bool:
@@ -765,10 +789,12 @@ def _apply_prices(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
     # conditions and items read the basket at the prices the channel sent (§4), so a
     # line priced first must not change what decides the next one. (Ranked rules'
     # conditions are checked as the walk meets them; they read list prices too.)
-    chosen = [_price_rule_of(evaluation, item, live) for item in lines]
-    for item, price_rule in zip(lines, chosen, strict=True):
+    for item in lines:
+        item.price_rule = _price_rule_of(evaluation, item, live)
+    for item in lines:
+        price_rule = item.price_rule
         if price_rule is not None:
-            item.unit, item.price_rule = price_rule.amount, price_rule
+            item.unit = price_rule.amount
             evaluation.prices_set.setdefault(price_rule.id, []).append(item.line.id)
         item.subtotal = item.unit * item.quantity
         # A keyed rule in reach was found under one of the line's keys: when those
@@ -788,12 +814,14 @@ def _price_rule_of(evaluation: Evaluation, item: Item, live: set[CompiledRule]
                    ) -> CompiledRule | None:
     """The price rule that sets this line's price, if any (``live``: the candidates whose
     conditions hold; the ranked ones are walked under the line's keys)."""
-    matching = [r for r in item.reach if r in live and r.items(item)] if live else []
+    matching = [r for r in item.reach if r in live and r.items(item)] if live else None
     if evaluation.ranked:
         for entry in item.entries:
             listed = entry.prices
             first = _first_price_rule(evaluation, item, listed) if listed else None
             if first is not None:
+                if matching is None:
+                    matching = []
                 matching.append(first)
     if not matching:
         return None
