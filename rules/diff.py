@@ -4,6 +4,11 @@ Rules are matched by id. A rule is *changed* when its compiled form differs
 (its source position aside), so moving a rule, reformatting it or editing a
 comment is not a change; the text diff shown for a changed rule is of its
 source block as the marketer wrote it.
+
+The compiled form includes the rule's revision (the version in which it last
+changed, which decides ties between price rules): it moves with every change
+of content, so it is listed as a changed part only when nothing else differs,
+as for a rule edited and then edited back, compared across both edits.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 import dsl
 
+from .revisions import rule_content
 from .store import Version
 
 
@@ -53,6 +59,25 @@ def _rules(version: Version) -> dict[str, dict[str, Any]]:
             for rule in data["rules"]}
 
 
+def _differing(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
+    """Which parts of a changed rule's compiled form differ."""
+    old, new = rule_content(before), rule_content(after)
+    fields = tuple(sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k)))
+    return fields or ("revision",)
+
+
+def _unchanged_source(before: dict[str, Any], after: dict[str, Any],
+                      fields: tuple[str, ...]) -> str:
+    """What a changed rule's diff says when its source block reads the same."""
+    if fields == ("revision",):
+        return (f"(same rule, last changed in version {before.get('revision', 0)} before "
+                f"and {after.get('revision', 0)} after: this decides ties between price "
+                "rules of equal priority)\n")
+    # Same words, different instants: a `from publish` window starts when its
+    # version was published.
+    return f"(source unchanged; compiled {', '.join(fields)} differ)\n"
+
+
 def _text_diff(old: str, new: str, rule: str, a: int, b: int) -> str:
     lines = difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
                                  fromfile=f"version {a}: {rule}", tofile=f"version {b}: {rule}")
@@ -70,14 +95,10 @@ def diff_versions(old: Version, new: Version) -> RuleSetDiff:
 
     def changed_rule(rule: str) -> RuleChange:
         before, after = old_rules[rule], new_rules[rule]
-        fields = tuple(sorted(k for k in before.keys() | after.keys()
-                              if before.get(k) != after.get(k)))
+        fields = _differing(before, after)
         text = _text_diff(old_text.get(rule, ""), new_text.get(rule, ""), rule, a, b)
-        if not text:
-            # Same words, different instants: a `from publish` window starts
-            # when its version was published.
-            text = f"(source unchanged; compiled {', '.join(fields)} differ)\n"
-        return RuleChange(rule, after["title"], text, fields)
+        return RuleChange(rule, after["title"], text or _unchanged_source(before, after, fields),
+                          fields)
 
     added = [change(r, "", new_text.get(r, ""), new_rules[r]["title"])
              for r in sorted(new_rules.keys() - old_rules.keys())]

@@ -8,6 +8,10 @@ is stale (``Conflict``). A publish without a stated parent goes on top of
 whatever is latest, retrying if it loses a race, so it never fails on a
 conflict and never leaves a gap.
 
+Each rule of a published version carries its ``revision``, the version in
+which it last changed (``rules.revisions``), filled in against the version it
+goes on top of, in the transaction that appends it.
+
 The latest version is the live one. ``live_from`` is when it went live; it
 never goes backwards, even if a publisher's clock is behind the previous
 one's, so "which version was live at T" always has one answer.
@@ -33,6 +37,7 @@ import engine as runtime
 
 from .errors import Conflict, InvalidRequest, NotFound, SourceRejected
 from .models import AuditRow, RuleSetRow, VersionRow
+from .revisions import stamp_revisions
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 MAX_VERSION = 2_147_483_647  # 32-bit integers in every database
@@ -80,16 +85,39 @@ class RuleSetInfo:
 
 @dataclass(frozen=True)
 class _Content:
-    """What a new version carries: either freshly compiled or copied by a rollback."""
+    """What a new version carries, exactly as it will be stored (a rollback's copy of
+    an old version: its rules keep the revisions they had)."""
 
     sources: dict[str, str]
     ir_json: str
     content_hash: str
     rule_count: int
 
+    def on_top_of(self, previous_ir_json: str | None, number: int) -> _Content:
+        """Stored as it is, whatever version it goes on top of."""
+        return self
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """Freshly compiled rules: their revisions depend on the version they go on top of,
+    known only inside the transaction that appends them (a publish without a parent
+    may retry on top of a newer one)."""
+
+    sources: dict[str, str]
+    ruleset: runtime.RuleSet
+
+    def on_top_of(self, previous_ir_json: str | None, number: int) -> _Content:
+        """The content of version ``number``, on top of the version whose IR is given
+        (None: the first version)."""
+        ir_json = stamp_revisions(self.ruleset, previous_ir_json, number).to_json()
+        # Hashed as stored, revisions included: they decide ties between price rules.
+        return _Content(self.sources, ir_json, content_hash(ir_json), len(self.ruleset.rules))
+
 
 def content_hash(ir_json: str) -> str:
-    """SHA-256 of the canonical IR JSON: equal rules, equal hash."""
+    """SHA-256 of the canonical IR JSON as stored (revisions included): equal rules,
+    equal hash."""
     return hashlib.sha256(ir_json.encode("utf-8")).hexdigest()
 
 
@@ -155,10 +183,9 @@ class RuleStore:
             compiled = dsl.compile_sources(sources, publish_at=now)
         except dsl.DslError as error:
             raise SourceRejected(error.diagnostics) from None
-        ir_json = compiled.to_json()
-        content = _Content(dict(sources), ir_json, content_hash(ir_json), len(compiled.rules))
-        return self._append(ruleset, content, message=message, author=author, parent=parent,
-                            address=address, now=now, rollback_of=None)
+        return self._append(ruleset, _Compiled(dict(sources), compiled), message=message,
+                            author=author, parent=parent, address=address, now=now,
+                            rollback_of=None)
 
     def rollback(
         self,
@@ -173,7 +200,8 @@ class RuleStore:
         """Make version ``to``'s exact content live again, as a new version.
 
         The IR is copied, not recompiled: the rules come back exactly as they
-        were, instants of `from publish` windows included.
+        were, instants of `from publish` windows and revisions included (ties
+        between price rules go as they went in that version).
         """
         message, author = _check_text("message", message), _check_text("author", author, 200)
         target = self.version(ruleset, to)
@@ -187,8 +215,8 @@ class RuleStore:
                             author=author, parent=parent, address=address,
                             now=self._clock(), rollback_of=to)
 
-    def _append(self, ruleset: str, content: _Content, *, message: str, author: str,
-                parent: int | None, address: str | None, now: datetime,
+    def _append(self, ruleset: str, content: _Content | _Compiled, *, message: str,
+                author: str, parent: int | None, address: str | None, now: datetime,
                 rollback_of: int | None) -> Version:
         for _attempt in range(MAX_RETRIES):
             try:
@@ -206,8 +234,8 @@ class RuleStore:
             return version
         raise Conflict(ruleset, parent, self._head_number(ruleset))
 
-    def _append_once(self, ruleset: str, content: _Content, *, message: str, author: str,
-                     parent: int | None, address: str | None, now: datetime,
+    def _append_once(self, ruleset: str, content: _Content | _Compiled, *, message: str,
+                     author: str, parent: int | None, address: str | None, now: datetime,
                      rollback_of: int | None) -> Version:
         with Session(self.db) as session, session.begin():
             row = session.scalars(select(RuleSetRow).where(RuleSetRow.name == ruleset)).first()
@@ -221,10 +249,13 @@ class RuleStore:
             if parent is not None and parent != head_number:
                 raise Conflict(ruleset, parent, head_number)
             live_from = max(now, head.live_from) if head else now
+            # Revisions are filled in against the head read in this transaction: the
+            # parent when one was given, else whatever is latest.
+            stored = content.on_top_of(head.ir if head else None, head_number + 1)
             version_row = VersionRow(
                 ruleset_id=row.id, number=head_number + 1, parent=head_number or None,
-                sources=json.dumps(content.sources, sort_keys=True), ir=content.ir_json,
-                content_hash=content.content_hash, rule_count=content.rule_count,
+                sources=json.dumps(stored.sources, sort_keys=True), ir=stored.ir_json,
+                content_hash=stored.content_hash, rule_count=stored.rule_count,
                 author=author, message=message, created_at=now, live_from=live_from,
                 rollback_of=rollback_of)
             session.add(version_row)
