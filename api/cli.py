@@ -76,10 +76,11 @@ def fmt(
     unformatted: list[Path] = []
     diagnostics: list[dsl.Diagnostic] = []
     for file in dsl.rule_files(paths):
-        try:
-            source = file.read_text(encoding="utf-8")
-        except OSError as error:
-            fail(f"cannot read {file}: {error.strerror}")
+        source, problem = dsl.read_source(file)
+        if source is None:  # unreadable, or not UTF-8: located like any other error
+            assert problem is not None
+            diagnostics.append(problem)
+            continue
         try:
             formatted = dsl.format_source(source, str(file))
         except dsl.DslError as error:

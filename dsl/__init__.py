@@ -8,6 +8,7 @@ from .compiler import (
     compile_paths,
     compile_source,
     compile_sources,
+    read_source,
     rule_files,
     rule_sources,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "compile_sources",
     "format_source",
     "parse",
+    "read_source",
     "rule_files",
     "rule_sources",
 ]

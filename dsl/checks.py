@@ -6,11 +6,13 @@ there is an obvious fix. The compiler only runs on a file these checks passed.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from engine.basket import MAX_AMOUNT_DIGITS
 from engine.ir import CHANNELS
 from engine.money import MINOR_UNITS, has_valid_precision
 
@@ -24,11 +26,19 @@ STACKING = ("exclusive", "best", "stackable")
 COMMON_CURRENCIES = ("EUR", "USD", "GBP", "CHF", "JPY", "CAD", "SEK", "DKK", "NOK", "PLN")
 REPEATABLE = frozenset({"valid"})
 DEFAULT_TIMEZONE = "UTC"
+# A zone written as an offset from UTC: UTC+1, GMT-05, UTC+5:30.
+UTC_OFFSET = re.compile(r"(UTC|GMT)([+-])(\d{1,2})(:\d{2}|\d{2})?", re.IGNORECASE)
+# What a rule id may be made of: it names the rule in receipts, audits, URLs.
+RULE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # The dates a window may use, and how long a window may last: far beyond any
 # promotion, and within what every clock and time zone conversion can represent
 # (a window in year 9999 plus its time zone or a few days' margin overflowed).
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)
 LONGEST_WINDOW = timedelta(days=36_525)  # 100 years
+# An amount in a rule is below what a basket may carry as a unit price
+# (engine.basket refuses 10**12 and more as "too large"): beyond it, the
+# evaluator's exact arithmetic would overflow its precision.
+LARGEST_AMOUNT = Decimal(10) ** MAX_AMOUNT_DIGITS
 
 
 @cache
@@ -52,12 +62,18 @@ def local_to_utc(day: date, clock: time, zone: str) -> datetime | None:
 
 
 class FileChecker:
-    """Checks one parsed file; ``currency`` and ``zone`` are the file's defaults."""
+    """Checks one parsed file; ``currency`` and ``zone`` are the file's defaults.
 
-    def __init__(self, file: ast.File, reporter: Reporter) -> None:
+    A file without a ``currency`` line takes ``ruleset_currency``, the one the
+    other files of its rule set agree on, so its amounts are checked all the same.
+    """
+
+    def __init__(self, file: ast.File, reporter: Reporter,
+                 ruleset_currency: str | None = None) -> None:
         self.file = file
         self.report = reporter
-        self.currency = file.currency.text if file.currency else None
+        self.currency = file.currency.text if file.currency else ruleset_currency
+        self.whose = "the file" if file.currency else "the rule set"
         self.zone = file.timezone.text if file.timezone else DEFAULT_TIMEZONE
 
     def run(self) -> None:
@@ -73,19 +89,36 @@ class FileChecker:
     # --- file header --------------------------------------------------------------
 
     def _check_header(self) -> None:
-        if self.file.currency and self.file.currency.text not in MINOR_UNITS:
-            self.report.error(
-                self.file.currency.pos, f'unknown currency "{self.file.currency.text}"',
-                did_you_mean(self.file.currency.text.upper(), COMMON_CURRENCIES)
-                or did_you_mean(self.file.currency.text.upper(), MINOR_UNITS)
-                or "use an ISO 4217 code such as EUR")
+        if self.file.currency and not self._known_currency(self.file.currency):
             self.currency = None
+        elif self.currency not in MINOR_UNITS:
+            self.currency = None  # the rule set's own header is reported in its file
         if self.file.timezone:
             self._check_zone(self.file.timezone)
+
+    def _known_currency(self, word: ast.Word) -> bool:
+        if word.text in MINOR_UNITS:
+            return True
+        self.report.error(word.pos, f'unknown currency "{word.text}"',
+                          did_you_mean(word.text.upper(), COMMON_CURRENCIES)
+                          or did_you_mean(word.text.upper(), MINOR_UNITS)
+                          or "use an ISO 4217 code such as EUR")
+        return False
 
     def _check_zone(self, word: ast.Word) -> bool:
         if known_zone(word.text):
             return True
+        offset = UTC_OFFSET.fullmatch(word.text)
+        if offset:  # "UTC" is close in spelling, and hours off: never suggest it
+            sign, hours = offset.group(2), int(offset.group(3))
+            fixed = f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
+            hint = (f"use the zone of a place, like Europe/Paris, which follows daylight saving; "
+                    f"for a fixed {offset.group(1)}{sign}{hours} all year write "
+                    f"{fixed} (these names invert the sign)"
+                    if known_zone(fixed) and hours and not offset.group(4) else
+                    "use the zone of a place, like Europe/Paris")
+            self.report.error(word.pos, f'unknown time zone "{word.text}"', hint)
+            return False
         self.report.error(word.pos, f'unknown time zone "{word.text}"',
                           did_you_mean(word.text, _zones()) or "use a name like Europe/Paris")
         return False
@@ -93,6 +126,13 @@ class FileChecker:
     # --- blocks --------------------------------------------------------------------
 
     def _check_block(self, block: ast.Block) -> None:
+        if not RULE_ID.fullmatch(block.id.text):
+            self.report.error(block.id.pos, f'"{block.id.text}" cannot be a rule id',
+                              "an id is letters, digits and _, like rain_flash")
+        if not block.title.value.strip():
+            self.report.error(block.title.pos, "the title is empty",
+                              "write what the customer reads on the receipt, like "
+                              '"10 EUR off from 50 EUR"')
         zone = self.zone
         seen: dict[str, ast.Statement] = {}
         effects = [s for s in block.statements if s.keyword == "effect"]
@@ -313,15 +353,21 @@ class FileChecker:
                               "a percentage is more than 0% and at most 100%")
 
     def _check_amount(self, amount: ast.Amount, *, allow_zero: bool) -> None:
+        if amount.currency is not None and not self._known_currency(amount.currency):
+            return
         if amount.currency is not None and self.currency is not None \
                 and amount.currency.text != self.currency:
             self.report.error(amount.currency.pos,
-                              f"amount in {amount.currency.text}, the file is in {self.currency}",
-                              "a rule set prices in one currency")
+                              f"amount in {amount.currency.text}, {self.whose} is in "
+                              f"{self.currency}", "a rule set prices in one currency")
+            return
+        if amount.value >= LARGEST_AMOUNT:
+            self.report.error(amount.pos, f"{amount.written} is too large",
+                              f"amounts are below {LARGEST_AMOUNT:,}, as basket prices are")
             return
         if not allow_zero and amount.value <= 0:
             self.report.error(amount.pos, "the amount must be more than zero")
-        currency = self.currency
+        currency = self.currency or (amount.currency.text if amount.currency else None)
         if currency is not None and not has_valid_precision(amount.value, currency):
             digits = MINOR_UNITS[currency]
             self.report.error(amount.pos,
@@ -344,8 +390,9 @@ def absolute_bounds(window: ast.AbsoluteWindow) -> tuple[datetime, datetime]:
     return start, end
 
 
-def check_file(file: ast.File, reporter: Reporter) -> None:
-    FileChecker(file, reporter).run()
+def check_file(file: ast.File, reporter: Reporter, ruleset_currency: str | None = None) -> None:
+    """Check one file; ``ruleset_currency`` stands in for a missing ``currency`` line."""
+    FileChecker(file, reporter, ruleset_currency).run()
 
 
 __all__ = ["DEFAULT_TIMEZONE", "UNITS", "absolute_bounds", "check_file", "known_zone",

@@ -189,18 +189,32 @@ def compile_file(file: ast.File, publish_at: datetime) -> list[ir.Rule]:
 # --- public entry points ---------------------------------------------------------------
 
 
-def _checked(source: str, filename: str) -> tuple[ast.File, list[Diagnostic]]:
-    file, reporter = parse_file(source, filename)
-    check_file(file, reporter)
-    return file, reporter.diagnostics
+def read_source(path: Path) -> tuple[str | None, Diagnostic | None]:
+    """A rule file's text, or a located diagnostic saying why it cannot be read.
 
-
-def _read(path: Path) -> tuple[str | None, Diagnostic | None]:
+    A byte that is not UTF-8 (a file saved as Latin-1, a binary file) is
+    reported at its line and column, with the line as far as it can be read.
+    """
     try:
-        return path.read_text(encoding="utf-8"), None
-    except (OSError, UnicodeDecodeError) as error:
-        reason = getattr(error, "strerror", None) or str(error)
+        data = path.read_bytes()
+    except OSError as error:
+        reason = error.strerror or str(error)
         return None, Diagnostic(str(path), 1, 1, 2, f"cannot read this file: {reason}", None, "")
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        line_end = data.find(b"\n", error.start)
+        line_text = data[line_start:line_end if line_end >= 0 else len(data)]
+        column = len(data[line_start:error.start].decode("utf-8")) + 1
+        shown = line_text.decode("utf-8", errors="replace").rstrip("\r")
+        if any(char < " " and char != "\t" for char in shown):
+            shown = ""  # a binary file: its line would garble the terminal
+        return None, Diagnostic(
+            str(path), data.count(b"\n", 0, error.start) + 1, column, column + 1,
+            f"cannot read this file: byte 0x{data[error.start]:02x} is not UTF-8 text",
+            "save the file as UTF-8 (in most editors: Save as, Encoding: UTF-8)",
+            shown)
 
 
 def rule_files(paths: Sequence[str | Path]) -> list[Path]:
@@ -218,13 +232,22 @@ class _RuleSetBuilder:
     def __init__(self, publish_at: datetime | None) -> None:
         self.publish_at = publish_at or datetime.now(UTC)
         self.diagnostics: list[Diagnostic] = []
+        self.parsed: list[tuple[ast.File, Reporter]] = []
         self.files: list[ast.File] = []
 
     def add(self, source: str, filename: str) -> None:
-        file, diagnostics = _checked(source, filename)
-        self.diagnostics.extend(diagnostics)
-        if not diagnostics:
-            self.files.append(file)
+        self.parsed.append(parse_file(source, filename))
+
+    def _check_files(self) -> None:
+        """Check every parsed file; a file without a currency line takes the rule set's
+        (the one the other files agree on), so its amounts are checked too."""
+        declared = {file.currency.text for file, _ in self.parsed if file.currency}
+        shared = next(iter(declared)) if len(declared) == 1 else None
+        for file, reporter in self.parsed:
+            check_file(file, reporter, shared)
+            self.diagnostics.extend(reporter.diagnostics)
+            if not reporter.diagnostics:
+                self.files.append(file)
 
     def _cross_file_checks(self) -> str | None:
         currencies = {f.currency.text for f in self.files if f.currency}
@@ -249,6 +272,7 @@ class _RuleSetBuilder:
         return next(iter(currencies)) if len(currencies) == 1 else None
 
     def build(self) -> ir.RuleSet:
+        self._check_files()
         currency = self._cross_file_checks()
         if self.diagnostics:
             raise DslError(self.diagnostics)
@@ -278,7 +302,7 @@ def compile_paths(
         raise DslError([Diagnostic(", ".join(map(str, paths)), 1, 1, 2,
                                    "no .rules file found here", None, "")])
     for path in files:
-        source, problem = _read(path)
+        source, problem = read_source(path)
         if problem is not None:
             builder.diagnostics.append(problem)
         else:
@@ -331,6 +355,7 @@ __all__ = [
     "compile_paths",
     "compile_source",
     "compile_sources",
+    "read_source",
     "rule_files",
     "rule_sources",
 ]

@@ -27,7 +27,10 @@ class Diagnostic:
     def render(self) -> str:
         """``file:line:col: error: message``, the line, a caret, and the hint."""
         width = max(1, self.end_column - self.column)
-        caret = " " * (self.column - 1) + "^" * width
+        # The caret copies the line's tabs so that it lines up under the token
+        # however wide the terminal draws a tab.
+        before = self.source_line[:self.column - 1].ljust(self.column - 1)
+        caret = "".join(c if c == "\t" else " " for c in before) + "^" * width
         lines = [f"{self.file}:{self.line}:{self.column}: error: {self.message}"]
         if self.source_line:
             lines += [f"    {self.source_line}", f"    {caret}"]

@@ -186,11 +186,24 @@ class _Printer:
         self._leading(block.pos.line, "")
         self.out.append(f"{block.kind} {block.id.text} {_quote(block.title)} {{"
                         + self._trailing(block.pos.line))
+        # Comments travel with their statement when the statements are reordered:
+        # the ones above it (or inside it, for a statement over several lines)
+        # stay above it, the one at the end of its last line stays there.
+        above: dict[int, list[str]] = {}
+        beside: dict[int, str] = {}
+        for statement in block.statements:  # in source order
+            comments = above.setdefault(id(statement), [])
+            while self.pending and self.pending[0].line <= statement.end_line:
+                comment = self.pending.pop(0)
+                if comment.line == statement.end_line and comment.line not in self.full_line:
+                    beside[id(statement)] = "  " + comment.text
+                else:
+                    comments.append(comment.text)
         ordered = sorted(block.statements, key=lambda s: ORDER.index(s.keyword))
         for statement in ordered:
-            self._leading(statement.pos.line, INDENT)
+            self.out.extend(INDENT + text for text in above[id(statement)])
             lines = self.statement(statement)
-            lines[-1] += self._trailing(statement.end_line)
+            lines[-1] += beside.get(id(statement), "")
             self.out.extend(INDENT + line for line in lines)
         self._leading(block.end_line, INDENT)
         self.out.append("}" + self._trailing(block.end_line))

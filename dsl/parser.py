@@ -8,15 +8,19 @@ not just the first.
 
 from __future__ import annotations
 
+import calendar
 import re
+import threading
+from collections.abc import Iterator
 from datetime import date, time
 from decimal import Decimal
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.lark import PostLex
 from lark.tree import Meta
 
 from . import ast
@@ -34,13 +38,88 @@ PLAIN_WORDS = {
 }  # fmt: skip
 
 
+# Words that start a header, a block or a statement. At the start of a line one
+# of them always starts something new: `valid ... for 30` followed by a line
+# `discount ...` is a missing unit on the `valid` line, not a unit "discount".
+STATEMENT_KEYWORDS = frozenset({
+    "currency", "timezone", "rule", "price", "audience", "channels", "stores", "valid",
+    "coupon", "limit", "when", "stacking", "priority", "discount", "buy", "bundle", "points"})
+# Parentheses and `not`s inside one audience or item condition. No marketer
+# needs more; far more would exhaust Python's stack in the tree walkers.
+MAX_NESTING = 32
+# Currency signs a marketer may type instead of the code.
+CURRENCY_SIGNS = {"€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₣": "CHF"}
+
+
+class _Trail(threading.local):
+    """What the lexer last read, per thread, for the error messages."""
+
+    def __init__(self) -> None:
+        self.tokens: list[Token] = []  # the last few tokens read
+        self.braces: list[Token] = []  # the block braces not yet closed
+
+
+_TRAIL = _Trail()
+_NUMBERS = ("NUMBER", "INT", "SIGNED_INT")
+
+
+class _Words(PostLex):
+    """Whole words, statement keywords at the start of a line, numbers in one piece.
+
+    WORD is read in every parser state, so a keyword followed by more letters
+    is one unknown word ("cardholders"), never the keyword and a rest.
+    """
+
+    always_accept = ("WORD",)
+
+    def process(self, stream: Iterator[Token]) -> Iterator[Token]:
+        trail = _TRAIL
+        trail.tokens, trail.braces = [], []
+        previous: Token | None = None
+        for token in stream:
+            if token.type == "WORD" and str(token) in STATEMENT_KEYWORDS and (
+                    previous is None or token.line != previous.end_line):
+                token = Token.new_borrow_pos(_keyword_types()[str(token)], str(token), token)
+            if previous is not None and previous.type in _NUMBERS and token.type == "WORD" \
+                    and _touching(previous, token) and not str(token).isalpha():
+                raise _bad_number(previous, str(previous) + str(token))  # 1e3, 1_000
+            if token.type == "LBRACE":
+                trail.braces.append(token)
+            elif token.type == "RBRACE" and trail.braces:
+                trail.braces.pop()
+            trail.tokens = [*trail.tokens[-3:], token]
+            previous = token
+            yield token
+
+
+def _touching(first: Token, second: Token) -> bool:
+    return first.end_line == second.line and first.end_column == second.column
+
+
+def _bad_number(number: Token, written: str) -> _BadValue:
+    column = number.column or 1
+    pos = ast.Pos(number.line or 1, column, column + len(written))
+    if "," in written:
+        hint = "write decimals with a point, like 10.5, and no thousands separator"
+    else:
+        hint = "write amounts like 1000 or 12.50"
+    return _BadValue(pos, f'"{written}" is not a number', hint)
+
+
 @cache
 def _parser() -> Lark:
     grammar = resources.files("dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
     return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
-                maybe_placeholders=False)
+                maybe_placeholders=False, postlex=_Words())
 
 
+@cache
+def _keyword_types() -> dict[str, str]:
+    """Keyword -> its terminal's name."""
+    return {word: name for name, word in _keywords().items()}
+
+
+@cache
 def _keywords() -> dict[str, str]:
     """Terminal name -> the keyword it stands for, for every literal keyword."""
     found = {}
@@ -71,20 +150,36 @@ def _date(token: Token) -> date:
     try:
         return date.fromisoformat(str(token))
     except ValueError:
-        raise _BadValue(token, f"{token} is not a date", "write it as YYYY-MM-DD") from None
+        raise _BadValue(_pos(token), f"{token} is not a date", _date_hint(str(token))) from None
+
+
+def _date_hint(written: str) -> str:
+    """Why a YYYY-MM-DD date does not exist: the month, or the month's length."""
+    year, month, day = (int(part) for part in written.split("-"))
+    if not 1 <= month <= 12:
+        return "the month is 01 to 12"
+    if year < 1:
+        return "the year starts at 0001"
+    if day < 1:
+        return "the day starts at 01"
+    return (f"{calendar.month_name[month]} {year} has "
+            f"{calendar.monthrange(year, month)[1]} days")
 
 
 def _time(token: Token) -> time:
     hours, minutes = (int(part) for part in str(token).split(":"))
     if hours > 23 or minutes > 59:
-        raise _BadValue(token, f"{token} is not a time of day", "write it as HH:MM, 00:00-23:59")
+        raise _BadValue(_pos(token), f"{token} is not a time of day",
+                        "write it as HH:MM, 00:00-23:59")
     return time(hours, minutes)
 
 
 class _BadValue(Exception):
-    def __init__(self, token: Token, message: str, hint: str | None = None) -> None:
+    """A value the grammar reads but the language refuses, at its position."""
+
+    def __init__(self, pos: ast.Pos, message: str, hint: str | None = None) -> None:
         super().__init__(message)
-        self.token, self.message, self.hint = token, message, hint
+        self.pos, self.message, self.hint = pos, message, hint
 
 
 def _flatten(kind: type, args: list[Any], meta: Meta) -> Any:
@@ -304,7 +399,13 @@ class _ToAst(Transformer[Token, Any]):
         return self._statement(meta, "coupon", children[0])
 
     def limit(self, meta: Meta, children: list[Any]) -> ast.Statement:
-        parts = dict(children)
+        parts: dict[str, ast.Number] = {}
+        for kind, number in children:
+            if kind in parts:
+                what = "per customer" if kind == "customer" else "total"
+                raise _BadValue(number.pos, f"the limit {what} is given twice",
+                                f"keep one (the first is {parts[kind].value} {what})")
+            parts[kind] = number
         return self._statement(meta, "limit", (parts.get("customer"), parts.get("total")))
 
     def when(self, meta: Meta, children: list[Any]) -> ast.Statement:
@@ -354,37 +455,94 @@ def _expected_words(expected: set[str]) -> list[str]:
 def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
     line = error.line if isinstance(error.line, int) and error.line > 0 else 1
     column = error.column if isinstance(error.column, int) and error.column > 0 else 1
+    text = reporter.lines[line - 1] if line <= len(reporter.lines) else ""
+    at_end = isinstance(error, UnexpectedEOF) or (
+        isinstance(error, UnexpectedToken) and error.token.type == "$END")
+    before = [t for t in _TRAIL.tokens
+              if at_end or ((t.end_line or 0), (t.end_column or 0)) <= (line, column)]
+    previous = before[-1] if before else None
+    if previous is not None and previous.type in _NUMBERS and previous.end_line == line \
+            and previous.end_column == column:  # 10,5% or 10.5.0: a number in pieces?
+        rest = re.match(r"[0-9A-Za-z.,_%]+", text[column - 1:])
+        if rest:
+            raise _bad_number(previous, str(previous) + rest.group())
     if isinstance(error, UnexpectedCharacters):
-        text = reporter.lines[line - 1] if line <= len(reporter.lines) else ""
         char = text[column - 1] if column <= len(text) else "?"
+        pos = ast.Pos(line, column, column + 1)
         if char == '"':
-            reporter.error(ast.Pos(line, column, column + 1), "this text is never closed",
-                           'end it with " on the same line')
+            reporter.error(pos, "this text is never closed", 'end it with " on the same line')
+        elif char == "%" and re.search(r"[0-9]\s+$", text[:column - 1]):
+            reporter.error(pos, "a space before %", "write the % right after the number: 10%")
+        elif char in CURRENCY_SIGNS:
+            reporter.error(pos, f"unexpected character {char!r}",
+                           f"write the currency's code: {CURRENCY_SIGNS[char]}")
         else:
-            reporter.error(ast.Pos(line, column, column + 1), f"unexpected character {char!r}",
-                           _expected_hint(error.allowed or set()))
+            reporter.error(pos, f"unexpected character {char!r}", _expected_hint(_expected(error)))
         return
-    if isinstance(error, UnexpectedEOF) or (
-        isinstance(error, UnexpectedToken) and error.token.type == "$END"
-    ):
+    expected = _expected(error)
+    token = None if at_end else getattr(error, "token", None)
+    if _TRAIL.braces and (at_end or (token is not None and token.type == "RULE")):
+        brace = _TRAIL.braces[-1]
+        reporter.error(_pos(brace), "this block is never closed",
+                       'end it with "}" after its last statement')
+        return
+    incomplete = not expected & _endings()
+    if previous is not None and incomplete and (
+            at_end or (token is not None and (token.line or 0) > (previous.end_line or 0))):
+        message, hint = _missing(before, expected)
+        end = previous.end_column or 1
+        reporter.error(ast.Pos(previous.end_line or 1, end, end + 1), message, hint)
+        return
+    if at_end or token is None:
         last = max(1, len(reporter.lines))
         end = len(reporter.lines[last - 1]) + 1 if reporter.lines else 1
-        expected = set(error.expected or ())
-        hint = ('a block ends with "}": close it' if "RBRACE" in expected
-                else _expected_hint(expected))
-        reporter.error(ast.Pos(last, end, end + 1), "the file ends too early", hint)
+        reporter.error(ast.Pos(last, end, end + 1), "the file ends too early",
+                       _expected_hint(expected))
         return
-    assert isinstance(error, UnexpectedToken)
-    token = error.token
-    text = str(token)
-    width = len(text) if "\n" not in text else 1
+    written = str(token)
+    width = len(written) if "\n" not in written else 1
     pos = ast.Pos(line, column, column + width)
-    keywords = [_keywords()[n] for n in error.expected if n in _keywords()]
-    if "FIELD" in error.expected:
+    keywords = [_keywords()[n] for n in expected if n in _keywords()]
+    if "FIELD" in expected:
         keywords += ["sku", "category", "brand"]
-    suggestion = did_you_mean(text, keywords) if token.type == "WORD" else None
-    what = "unknown word" if token.type == "WORD" else "unexpected"
-    reporter.error(pos, f'{what} "{text}"', suggestion or _expected_hint(error.expected))
+    unknown = token.type == "WORD" and written not in _keyword_types()
+    suggestion = did_you_mean(written, keywords) if unknown else None
+    what = "unknown word" if unknown else "unexpected"
+    reporter.error(pos, f'{what} "{written}"', suggestion or _expected_hint(expected))
+
+
+def _expected(error: UnexpectedInput) -> set[str]:
+    """The terminals the parser could take where the error is.
+
+    The lexer's own list is no use: it always holds WORD, and no keyword.
+    """
+    state = getattr(error, "state", None)
+    table = getattr(getattr(state, "parse_conf", None), "parse_table", None)
+    if table is not None and getattr(state, "position", None) in table.states:
+        return set(table.states[state.position])  # type: ignore[union-attr]
+    return set(getattr(error, "expected", None) or getattr(error, "allowed", None) or ())
+
+
+@cache
+def _endings() -> frozenset[str]:
+    """What may follow a complete header or statement: the start of the next, or an end."""
+    types = _keyword_types()
+    return frozenset({types[word] for word in STATEMENT_KEYWORDS} | {"RBRACE", "$END"})
+
+
+def _missing(before: list[Token], expected: set[str]) -> tuple[str, str | None]:
+    """The message for a line that ends before its value: what is missing."""
+    previous = before[-1]
+    word = str(previous)
+    if previous.type == "INT" and len(before) > 1 and str(before[-2]) == "for":
+        return "a unit (minutes, hours, days) is missing", f"write it like: for {word} minutes"
+    if word == "currency":
+        return "a currency code is missing", "write it like: currency EUR"
+    if word == "timezone":
+        return "a time zone is missing", "write it like: timezone Europe/Paris"
+    if word == "stacking":
+        return "the stacking is missing", "write exclusive, best or stackable"
+    return f'the line ends too early, after "{word}"', _expected_hint(expected)
 
 
 def _expected_hint(expected: set[str]) -> str | None:
@@ -397,7 +555,12 @@ def _expected_hint(expected: set[str]) -> str | None:
                           ", ".join(words[:-1]) + " or " + words[-1])
 
 
-_TOP_LEVEL = re.compile(r"^[ \t]*(rule|price|currency|timezone)\b", re.MULTILINE)
+# Where a broken file is cut for recovery: a block's first line (`rule ID
+# "Title" {`, or a misspelt `rules ID "Title" {`; a `price 19.99 EUR` effect is
+# not one), or a header at the margin (an indented `timezone` is a rule's own).
+_TOP_LEVEL = re.compile(
+    r'^(?:[ \t]*[A-Za-z_]\w*[ \t]+[^\s"{]+[ \t]+"(?:[^"\\\n]|\\.)*"[ \t]*\{'
+    r"|(?:currency|timezone)\b)", re.MULTILINE)
 
 
 def _pieces(source: str) -> list[tuple[int, str]]:
@@ -411,17 +574,43 @@ def _pieces(source: str) -> list[tuple[int, str]]:
     return pieces
 
 
+_NESTING = frozenset({"aud_or", "aud_negate", "item_or", "item_negate"})
+
+
+def _check_nesting(tree: Tree[Token]) -> None:
+    """Refuse more than MAX_NESTING parentheses and `not`s, without recursing.
+
+    A condition is one `or` node, and each parenthesis or `not` adds one.
+    """
+    stack: list[tuple[Tree[Token], int]] = [(tree, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if node.data in _NESTING:
+            depth += 1
+            if depth > MAX_NESTING + 1:
+                meta = node.meta
+                raise _BadValue(ast.Pos(meta.line, meta.column, meta.column + 1),
+                                "this condition is nested too deeply",
+                                f"use at most {MAX_NESTING} parentheses and `not`s inside "
+                                "each other")
+        stack.extend((child, depth) for child in node.children if isinstance(child, Tree))
+
+
 def _parse_tree(source: str, reporter: Reporter) -> Any:
     try:
-        return _ToAst().transform(_parser().parse(source))
+        tree = _parser().parse(source)
+        _check_nesting(tree)
+        return _ToAst().transform(tree)
     except UnexpectedInput as error:
-        _report_unexpected(reporter, error)
+        try:
+            _report_unexpected(reporter, error)
+        except _BadValue as number:  # a number written in pieces
+            reporter.error(number.pos, number.message, number.hint)
     except Exception as error:  # a value the grammar accepts but a calendar does not
-        bad = getattr(error, "orig_exc", error)
-        if not isinstance(bad, _BadValue):
+        refused = getattr(error, "orig_exc", error)
+        if not isinstance(refused, _BadValue):
             raise
-        pos = _pos(bad.token)
-        reporter.error(pos, bad.message, bad.hint)
+        reporter.error(refused.pos, refused.message, refused.hint)
     return None
 
 
@@ -467,7 +656,11 @@ def _comment_start(line: str) -> int | None:
 
 
 def parse_file(source: str, filename: str = "<string>") -> tuple[ast.File, Reporter]:
-    """Parse; return the tree (empty when broken) and the reporter with the errors."""
+    """Parse; return the tree (empty when broken) and the reporter with the errors.
+
+    A byte-order mark at the start (Windows Notepad writes one) is skipped.
+    """
+    source = source.removeprefix("\ufeff")
     reporter = Reporter(filename, source)
     tree = _parse_tree(source, reporter)
     if tree is None:

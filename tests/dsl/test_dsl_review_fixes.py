@@ -1,0 +1,199 @@
+"""Behaviour a reviewer found broken: given a source, when it is checked, compiled or
+formatted, then the marketer gets the right prices or a located error, never a crash.
+(The messages themselves are pinned by the golden cases.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+import dsl
+from api.cli import app
+
+runner = CliRunner()
+RULE = 'rule a "T" {{\n    {}\n}}\n'
+
+
+def diagnostics_of(source: str) -> list[tuple[int, int, str]]:
+    with pytest.raises(dsl.DslError) as caught:
+        dsl.compile_source(source, "x.rules")
+    return [(d.line, d.column, d.message) for d in caught.value.diagnostics]
+
+
+# 1. A file without a currency line takes the rule set's currency.
+
+
+def test_a_file_without_currency_line_has_its_amounts_checked_in_the_rule_set_currency(
+        tmp_path: Path) -> None:
+    (tmp_path / "a.rules").write_text('currency JPY\nrule a "A" { discount 1 on basket }\n')
+    (tmp_path / "b.rules").write_text(
+        'rule b "B" {\n    discount 10.555 on basket\n}\n'
+        'rule c "C" {\n    discount 0.50 EUR each on items\n}\n'
+        'rule d "D" {\n    discount 5.00 XYZ on basket\n}\n')
+    diagnostics = dsl.check_paths([tmp_path])
+    assert [(Path(d.file).name, d.line, d.message) for d in diagnostics] == [
+        ("b.rules", 2, "10.555 has more decimals than JPY has"),
+        ("b.rules", 5, "amount in EUR, the rule set is in JPY"),
+        ("b.rules", 8, 'unknown currency "XYZ"')]
+
+
+def test_a_file_without_currency_line_compiles_in_the_rule_set_currency(
+        tmp_path: Path) -> None:
+    (tmp_path / "a.rules").write_text('currency JPY\nrule a "A" { discount 1 on basket }\n')
+    (tmp_path / "b.rules").write_text('rule b "B" { discount 500 on basket }\n')
+    ruleset = dsl.compile_paths([tmp_path])
+    assert ruleset.currency == "JPY"
+    assert [rule.id for rule in ruleset.rules] == ["a", "b"]
+
+
+# 2. Never a traceback.
+
+
+def test_fmt_of_a_latin1_file_is_a_located_error(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.rules"
+    path.write_bytes('currency EUR\nrule a "café" {\n    discount 10% on items\n}\n'
+                     .encode("latin-1"))
+    for command in (["fmt", "--check"], ["fmt"], ["check"]):
+        result = runner.invoke(app, [*command, str(path)])
+        assert result.exit_code == 1, command
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        assert f"{path}:2:12: error: cannot read this file: byte 0xe9 is not UTF-8" \
+            in result.output
+    assert path.read_bytes().count(b"\xe9") == 1  # fmt changed nothing
+
+
+def test_a_binary_file_is_a_located_error_without_its_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "binary.rules"
+    path.write_bytes(b"\x7fELF\x00\x01\n\x00\xff\xfe")
+    [diagnostic] = dsl.check_paths([path])
+    assert (diagnostic.line, diagnostic.column, diagnostic.source_line) == (2, 2, "")
+
+
+def test_an_amount_too_large_for_a_basket_is_refused_before_evaluation(
+        tmp_path: Path) -> None:
+    rules = tmp_path / "big.rules"
+    rules.write_text("currency EUR\n"
+                     + RULE.format("discount 1000000000000000000000000000.00 EUR on basket"))
+    basket = tmp_path / "basket.json"
+    basket.write_text('{"channel": "pos", "store": "s", "currency": "EUR", "lines": '
+                      '[{"id": "1", "sku": "A", "quantity": 1, "unit_price": "10.00"}]}')
+    result = runner.invoke(app, ["evaluate", "--rules", str(rules), "--basket", str(basket)])
+    assert result.exit_code == 2
+    assert "3:14: error: 1000000000000000000000000000.00 is too large" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("condition", [
+    "audience " + "(" * 250 + "cardholder" + ")" * 250 + "\n    discount 10% on items",
+    "audience " + "not " * 600 + "cardholder\n    discount 10% on items",
+    "discount 10% on items where " + "not " * 600 + 'sku = "A"',
+])
+def test_deep_nesting_is_refused_by_check_and_fmt_without_a_crash(condition: str) -> None:
+    source = "currency EUR\n" + RULE.format(condition)
+    assert [m for _, _, m in diagnostics_of(source)] == ["this condition is nested too deeply"]
+    with pytest.raises(dsl.DslError):
+        dsl.format_source(source)
+
+
+def test_thirty_two_levels_of_nesting_are_fine() -> None:
+    condition = "audience " + "(" * 16 + "not " * 16 + "cardholder" + ")" * 16
+    dsl.compile_source("currency EUR\n" + RULE.format(condition + "\n    discount 1% on items"))
+
+
+# 3. A byte-order mark.
+
+
+def test_a_byte_order_mark_is_skipped_and_columns_stay_right() -> None:
+    source = "\ufeffcurrency EUR\n" + RULE.format("discount 10% on items")
+    assert [rule.id for rule in dsl.compile_source(source).rules] == ["a"]
+    assert diagnostics_of("\ufeffcurrency XYZ\n" + RULE.format("discount 1% on items")) == [
+        (1, 10, 'unknown currency "XYZ"')]
+
+
+# 4. Carets under tabs.
+
+
+def test_the_caret_copies_the_tabs_of_the_line() -> None:
+    with pytest.raises(dsl.DslError) as caught:
+        dsl.compile_source('currency EUR\nrule a "T" {\n\tchannels\tpos,\twebb\n'
+                           "\tdiscount 10% on items\n}\n")
+    lines = caught.value.diagnostics[0].render().split("\n")
+    assert lines[2].index("^") == lines[1].index("webb")
+    assert lines[2].expandtabs().index("^") == lines[1].expandtabs().index("webb")
+
+
+# 5. Limits given twice.
+
+
+@pytest.mark.parametrize("limit", ["1 per customer, 2 per customer", "5 total, 9 total"])
+def test_a_limit_given_twice_is_refused(limit: str) -> None:
+    source = "currency EUR\n" + RULE.format(f"limit {limit}\n    discount 1% on items")
+    assert [m for _, _, m in diagnostics_of(source)] == [
+        f"the limit {limit.split(', ')[0].split(' ', 1)[1]} is given twice"]
+
+
+# 6. Ids and titles.
+
+
+def test_ids_are_letters_digits_and_underscores_and_titles_are_not_empty() -> None:
+    assert diagnostics_of('currency EUR\nrule a-b "   " {\n    discount 1% on items\n}\n') == [
+        (2, 6, '"a-b" cannot be a rule id'), (2, 10, "the title is empty")]
+
+
+# 8. Keywords are whole words; a keyword is still a fine id or value mid-line.
+
+
+@pytest.mark.parametrize(("written", "word"), [
+    ("audience cardholders", "cardholders"), ("audience knowns", "knowns"),
+    ("discounts 10% on items", "discounts"), ("discount 10% on itemss", "itemss"),
+    ("discount 10% on baskets", "baskets"),
+    ('discount 10% on items where skus = "A"', "skus"),
+    ('discount 10% on items where categoryy = "A"', "categoryy"),
+])
+def test_a_keyword_with_extra_letters_is_one_unknown_word(written: str, word: str) -> None:
+    [(_, _, message)] = diagnostics_of("currency EUR\n" + RULE.format(written))
+    assert message == f'unknown word "{word}"'
+
+
+def test_keywords_remain_usable_as_ids_and_wrapped_values() -> None:
+    source = ('currency EUR\nrule discount "T" {\n    channels pos,\n        web\n'
+              '    discount 10% on items where sku = "A" or\n        category = "B"\n}\n')
+    [rule] = dsl.compile_source(source).rules
+    assert (rule.id, rule.channels) == ("discount", ("pos", "web"))
+
+
+# 9, 10. Missing values and unclosed blocks, where they are.
+
+
+def test_a_block_that_is_not_closed_is_reported_at_its_start_and_the_others_checked() -> None:
+    source = ('currency EUR\n\nrule a "A" {\n    discount 10% on items\n\n'
+              'rule b "B" {\n    discount 5% on itemz\n}\n')
+    assert diagnostics_of(source) == [(3, 12, "this block is never closed"),
+                                      (7, 20, 'unknown word "itemz"')]
+
+
+# 11. Comments travel with their statement.
+
+
+def test_formatting_moves_comments_with_the_statements_they_belong_to() -> None:
+    source = ('currency EUR\n\nrule a "T" {\n    # 10% for everyone, agreed with finance\n'
+              '    discount 10% on items  # not on gift cards\n'
+              '    # web only until the stores are trained\n    channels web\n}\n')
+    assert dsl.format_source(source) == (
+        'currency EUR\n\nrule a "T" {\n    # web only until the stores are trained\n'
+        '    channels web\n    # 10% for everyone, agreed with finance\n'
+        '    discount 10% on items  # not on gift cards\n}\n')
+
+
+def test_a_comment_inside_a_tiered_discount_stays_with_it() -> None:
+    source = ('currency EUR\n\nrule a "T" {\n    discount on basket  # tiers\n'
+              '        5% when subtotal >= 100.00 EUR\n        # the big one\n'
+              '        10% when subtotal >= 200.00 EUR\n    audience cardholder\n}\n')
+    formatted = dsl.format_source(source)
+    assert formatted == ('currency EUR\n\nrule a "T" {\n    audience cardholder\n'
+                         '    # tiers\n    # the big one\n    discount on basket\n'
+                         '        5% when subtotal >= 100.00 EUR\n'
+                         '        10% when subtotal >= 200.00 EUR\n}\n')
+    assert dsl.format_source(formatted) == formatted
