@@ -10,12 +10,17 @@ from fastapi.responses import StreamingResponse
 
 import rules
 
-from .auth import KeyInfo, Principal
+from .auth import KeyExists, KeyInfo, Principal
+from .bodies import MAX_SMALL_BODY_BYTES, json_body, request_body
 from .deps import INSTANT_QUERY, client_address, query_instant, require, services
-from .problems import PROBLEM_RESPONSES
+from .negotiation import preferred_media
+from .problems import PROBLEM_RESPONSES, Problem
 from .schemas import NAME_PATTERN, AuditPageOut, KeyCreatedOut, KeyIn
 
 router = APIRouter(responses=PROBLEM_RESPONSES)
+
+KEYS = require("keys")  # one dependency, so a body read after it does not check it again
+KEY_BODY = json_body(KeyIn, KEYS, MAX_SMALL_BODY_BYTES)
 
 
 @router.get("/v1/audit", tags=["audit"], response_model=AuditPageOut,
@@ -38,7 +43,8 @@ def audit(
                              since=query_instant(since, "query.since"),
                              until=query_instant(until, "query.until"), after_id=after, limit=limit)
     db = services(request).store.db
-    if "text/csv" in request.headers.get("accept", ""):
+    if preferred_media(request.headers.get("accept"), ("application/json", "text/csv")) == (
+            "text/csv"):
         rows: Iterator[str] = rules.audit_csv(rules.all_audit_entries(db, query))
         return StreamingResponse(rows, media_type="text/csv; charset=utf-8", headers={
             "Content-Disposition": 'attachment; filename="remise-audit.csv"'})
@@ -48,11 +54,17 @@ def audit(
 
 
 @router.post("/v1/keys", tags=["keys"], response_model=KeyCreatedOut, status_code=201,
-             summary="Create an API key (shown once)")
-def create_key(body: KeyIn, request: Request,
-               caller: Principal = require("keys")) -> dict[str, str]:
-    key = services(request).keys.create(body.name, body.role, created_by=caller.name,
-                                        address=client_address(request))
+             summary="Create an API key (shown once)",
+             responses={409: PROBLEM_RESPONSES[422] | {"description": "The name is taken"}},
+             openapi_extra=request_body(KeyIn))
+def create_key(request: Request, body: KeyIn = KEY_BODY,
+               caller: Principal = KEYS) -> dict[str, str]:
+    try:
+        key = services(request).keys.create(body.name, body.role, created_by=caller.name,
+                                            address=client_address(request))
+    except KeyExists as error:
+        raise Problem(409, "key-exists", "A key with this name exists", str(error),
+                      errors=[{"field": "body.name", "message": str(error)}]) from None
     return {"name": body.name, "role": body.role, "key": key}
 
 

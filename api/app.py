@@ -18,11 +18,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
+from pydantic import BaseModel
 
 import engine
 import rules
 
 from . import admin, authoring, bundles, evaluate, problems
+from .bodies import documented_models
 from .heap import freeze_after_reload, freeze_after_slice_built
 from .schemas import EvaluateIn, HealthOut, ReadyOut
 from .services import Metrics, Services, build_services
@@ -60,17 +62,20 @@ class CountRequests:
 
 
 def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
-    """The schema, with the evaluation request (parsed by the engine, not by FastAPI)."""
+    """The schema, with the request bodies FastAPI does not read itself: the evaluation
+    request (parsed by the engine) and those read after the key (api/bodies.py)."""
 
     def build() -> dict[str, Any]:
         if app.openapi_schema:
             return app.openapi_schema
         schema = get_openapi(title=app.title, version=app.version, routes=app.routes,
                              description=app.description)
-        definitions = EvaluateIn.model_json_schema(ref_template="#/components/schemas/{model}")
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.update(definitions.pop("$defs", {}))
-        components["EvaluateIn"] = definitions
+        models: list[type[BaseModel]] = [EvaluateIn, *documented_models()]
+        for model in models:
+            definitions = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(definitions.pop("$defs", {}))
+            components[model.__name__] = definitions
         app.openapi_schema = schema
         return schema
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 import rules
 from rules.models import ApiKeyRow
+from rules.store import NAME_PATTERN
 
 ROLES = ("marketer", "finance", "channel", "device", "admin")
 KEY_PREFIX = "rk_"
@@ -55,6 +56,10 @@ class KeyInfo:
     revoked_at: datetime | None
 
 
+class KeyExists(rules.InvalidRequest):
+    """A key by that name exists already (revoked ones included: names are not reused)."""
+
+
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
@@ -70,7 +75,11 @@ class KeyStore:
     def create(self, name: str, role: str, *, created_by: str,
                address: str | None = None) -> str:
         """Create a key and return it; it is shown this once and never stored."""
-        rules.check_name(name)
+        # Not rules.check_name: a key may be named `keys`, which only rule sets may not.
+        if not NAME_PATTERN.fullmatch(name):
+            raise rules.InvalidRequest(
+                f"key name {name!r} is not allowed: use 1 to 64 lower-case letters, digits, "
+                "'-' or '_', starting with a letter or digit (e.g. till-paris)")
         if role not in ROLES:
             raise rules.InvalidRequest(f"unknown role {role!r}: one of {', '.join(ROLES)}")
         key = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -80,7 +89,7 @@ class KeyStore:
                                       prefix=key[:8], created_at=datetime.now(UTC),
                                       created_by=created_by))
         except IntegrityError:
-            raise rules.InvalidRequest(f"a key named {name!r} already exists") from None
+            raise KeyExists(f"a key named {name!r} already exists") from None
         self.store.record(actor=created_by, action="key_create", address=address,
                           message=f"created {role} key {name!r}",
                           details={"name": name, "role": role, "prefix": key[:8]})
@@ -134,4 +143,4 @@ class KeyStore:
         return principal
 
 
-__all__ = ["PERMISSIONS", "ROLES", "KeyInfo", "KeyStore", "Principal", "hash_key"]
+__all__ = ["PERMISSIONS", "ROLES", "KeyExists", "KeyInfo", "KeyStore", "Principal", "hash_key"]

@@ -8,14 +8,18 @@ from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import AfterValidator, BeforeValidator
+from pydantic_core import PydanticCustomError
 
 import dsl
 import rules
+from rules.store import RESERVED_NAMES
 
 from .auth import Principal
+from .bodies import MAX_SMALL_BODY_BYTES, MAX_SOURCE_BODY_BYTES, json_body, request_body
 from .deps import INSTANT_QUERY, client_address, query_instant, require, services
-from .problems import PROBLEM_RESPONSES, not_found
+from .problems import PROBLEM_RESPONSES, invalid, not_found
 from .schemas import (
     MAX_VERSION,
     NAME_PATTERN,
@@ -30,8 +34,34 @@ from .schemas import (
 
 router = APIRouter(prefix="/v1/rulesets", tags=["rule sets"], responses=PROBLEM_RESPONSES)
 
+
+def _digits_only(value: Any) -> Any:
+    """A path or query version number as digits only: pydantic alone also read "1.0",
+    "+1" and " 1" as 1, so one version had many addresses."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise PydanticCustomError("int_parsing", "expected a whole number, e.g. 3")
+    return value
+
+
+def _not_reserved(name: str) -> str:
+    """A rule set name that can be published (the store refuses reserved ones, unnamed)."""
+    if name in RESERVED_NAMES:
+        raise PydanticCustomError("reserved_name", "'{name}' is reserved (/v1/bundles/keys "
+                                  "lists the signing keys): choose another name", {"name": name})
+    return name
+
+
 RuleSetName = Annotated[str, Path(pattern=NAME_PATTERN, description="Rule set name, e.g. fr.")]
-Number = Annotated[int, Path(ge=1, le=MAX_VERSION, description="Version number.")]
+# The rule set a change goes to: the store refuses a reserved name, but names no field.
+NewRuleSetName = Annotated[str, Path(pattern=NAME_PATTERN, description="Rule set name, e.g. fr."),
+                           AfterValidator(_not_reserved)]
+Number = Annotated[int, Path(ge=1, le=MAX_VERSION, description="Version number."),
+                   BeforeValidator(_digits_only)]
+
+AUTHOR = require("author")  # one dependency, so a body read after it does not check it again
+SOURCE_BODY = json_body(SourceIn, AUTHOR, MAX_SOURCE_BODY_BYTES)
+PUBLISH_BODY = json_body(PublishIn, AUTHOR, MAX_SOURCE_BODY_BYTES)
+ROLLBACK_BODY = json_body(RollbackIn, AUTHOR, MAX_SMALL_BODY_BYTES)
 
 
 def _detail(store: rules.RuleStore, version: rules.Version) -> VersionDetail:
@@ -53,9 +83,17 @@ def _created(request: Request, change: Callable[[rules.RuleStore], rules.Version
     return _detail(store, version)
 
 
+def _refuse_live_target(store: rules.RuleStore, name: str, to: int) -> None:
+    """The store refuses a rollback to the live version too, but without naming ``to``."""
+    latest = store.latest(name)
+    if latest is not None and latest.number == to:
+        raise invalid("body.to", f"version {to} is the live version already: nothing to roll "
+                                 "back")
+
+
 @router.post("/{name}/validate", response_model=ValidateOut, summary="Check rule source",
-             dependencies=[require("author")])
-def validate(name: RuleSetName, body: SourceIn) -> dict[str, Any]:
+             openapi_extra=request_body(SourceIn))
+def validate(name: NewRuleSetName, body: SourceIn = SOURCE_BODY) -> dict[str, Any]:
     """Every located error of the source, with hints; nothing is stored."""
     try:
         ruleset = dsl.compile_sources(body.files(name))
@@ -67,9 +105,10 @@ def validate(name: RuleSetName, body: SourceIn) -> dict[str, Any]:
 
 @router.post("/{name}/versions", response_model=VersionDetail, status_code=201,
              summary="Publish a new version",
-             responses={409: PROBLEM_RESPONSES[422] | {"description": "Stale parent"}})
-def publish(name: RuleSetName, body: PublishIn, request: Request,
-            caller: Principal = require("author")) -> VersionDetail:
+             responses={409: PROBLEM_RESPONSES[422] | {"description": "Stale parent"}},
+             openapi_extra=request_body(PublishIn))
+def publish(name: NewRuleSetName, request: Request, body: PublishIn = PUBLISH_BODY,
+            caller: Principal = AUTHOR) -> VersionDetail:
     return _created(request, lambda store: store.publish(
         name, body.files(name), message=body.message, author=caller.name, parent=body.parent,
         address=client_address(request)))
@@ -77,9 +116,11 @@ def publish(name: RuleSetName, body: PublishIn, request: Request,
 
 @router.post("/{name}/rollback", response_model=VersionDetail, status_code=201,
              summary="Make an older version's rules live again",
-             responses={409: PROBLEM_RESPONSES[422] | {"description": "Stale parent"}})
-def rollback(name: RuleSetName, body: RollbackIn, request: Request,
-             caller: Principal = require("author")) -> VersionDetail:
+             responses={409: PROBLEM_RESPONSES[422] | {"description": "Stale parent"}},
+             openapi_extra=request_body(RollbackIn))
+def rollback(name: NewRuleSetName, request: Request, body: RollbackIn = ROLLBACK_BODY,
+             caller: Principal = AUTHOR) -> VersionDetail:
+    _refuse_live_target(services(request).store, name, body.to)
     return _created(request, lambda store: store.rollback(
         name, body.to, message=body.message, author=caller.name, parent=body.parent,
         address=client_address(request)))
@@ -109,8 +150,10 @@ def get_version(name: RuleSetName, number: Number, request: Request) -> VersionD
 @router.get("/{name}/diff", response_model=DiffOut, summary="Rule-by-rule diff",
             dependencies=[require("read")])
 def diff(name: RuleSetName, request: Request,
-         from_: Annotated[int, Query(alias="from", ge=1, le=MAX_VERSION)],
-         to: Annotated[int, Query(ge=1, le=MAX_VERSION)]) -> dict[str, Any]:
+         from_: Annotated[int, Query(alias="from", ge=1, le=MAX_VERSION),
+                          BeforeValidator(_digits_only)],
+         to: Annotated[int, Query(ge=1, le=MAX_VERSION), BeforeValidator(_digits_only)]
+         ) -> dict[str, Any]:
     store = services(request).store
     return rules.diff_versions(store.version(name, from_), store.version(name, to)).as_dict()
 
@@ -128,4 +171,4 @@ def live_at(name: RuleSetName, request: Request,
     return {"ruleset": name, "at": instant, "version": version}
 
 
-__all__ = ["Depends", "router"]
+__all__ = ["router"]

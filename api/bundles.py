@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -12,10 +13,22 @@ import engine
 from engine.bundle import MEDIA_TYPE
 
 from .deps import require, services
+from .negotiation import coding_quality
 from .problems import PROBLEM_RESPONSES, not_found
 from .schemas import NAME_PATTERN, SigningKeysOut
 
 router = APIRouter(prefix="/v1/bundles", tags=["bundles"], responses=PROBLEM_RESPONSES)
+
+# An entity tag in If-None-Match, weak (W/"...") or strong, its opaque part kept.
+_ENTITY_TAG = re.compile(r'(?:W/)?("[^"]*")')
+
+
+def _unchanged(if_none_match: str, etag: str) -> bool:
+    """Whether If-None-Match names ``etag``. RFC 9110 §13.1.2 compares weakly: a
+    client or proxy that marked the tag weak (W/"...") still means these bytes."""
+    if if_none_match.strip() == "*":
+        return True
+    return etag in _ENTITY_TAG.findall(if_none_match)
 
 
 @router.get("/keys", response_model=SigningKeysOut, summary="Public keys that sign bundles",
@@ -50,11 +63,10 @@ def bundle(
     etag = '"' + hashlib.sha256(data).hexdigest() + '"'
     headers = {"ETag": etag, "Cache-Control": "no-cache",
                "X-Remise-Version": str(live.version)}
-    sent = [tag.strip() for tag in request.headers.get("if-none-match", "").split(",")]
-    if etag in sent or "*" in sent:
+    if _unchanged(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
     headers["Vary"] = "Accept-Encoding"
-    if "gzip" in request.headers.get("accept-encoding", ""):
+    if coding_quality(request.headers.get("accept-encoding"), "gzip") > 0:
         # A shop's line is slow: 10,000 rules are 3.2 MiB raw, 0.2 MiB compressed.
         headers["Content-Encoding"] = "gzip"
         return Response(found.bundles.compressed(data), media_type=MEDIA_TYPE,

@@ -6,10 +6,8 @@ used; 3 the rule store (or a device) refused.
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -17,7 +15,7 @@ import typer
 
 import engine
 
-from .jsontext import lone_surrogate
+from .jsontext import JsonRefused, read_object
 
 EXIT_RULE_ERRORS = 1
 EXIT_BAD_INPUT = 2
@@ -40,24 +38,16 @@ def parse_instant(text: str, option: str | None = None) -> datetime:
 
 
 def read_basket(basket: Path) -> dict[str, Any]:
-    """A basket JSON object from a file (or stdin for ``-``), decimals kept exact."""
+    """A basket JSON object from a file (or stdin for ``-``), read as the API reads a body
+    (``read_object``: strict UTF-8, each name once, decimals kept exact)."""
     try:
-        text = sys.stdin.read() if str(basket) == "-" else basket.read_text(encoding="utf-8")
+        raw = sys.stdin.buffer.read() if str(basket) == "-" else basket.read_bytes()
     except OSError as error:
         fail(f"cannot read basket {basket}: {error.strerror}")
-    except UnicodeDecodeError as error:
-        fail(f"basket {basket}: not UTF-8 text (byte {error.start})")
     try:
-        data = json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        fail(f"basket {basket}: not valid JSON at line {error.lineno}, column {error.colno}: "
-             f"{error.msg}")
-    if not isinstance(data, dict):
-        fail(f"basket {basket}: expected a JSON object with channel, currency and lines")
-    surrogate = lone_surrogate(text, data)
-    if surrogate is not None:
-        fail(f"basket {basket}: {surrogate[0]}: {surrogate[1]}")
-    return data
+        return read_object(raw)
+    except JsonRefused as refused:
+        fail(f"basket {basket}: {refused}")
 
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_REFUSED", "EXIT_RULE_ERRORS", "fail", "parse_instant",

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 import engine
+from engine.money import minor_formatter
 
 from .deps import json_object, require, services
 from .jsontext import response_bytes
@@ -27,6 +28,12 @@ router = APIRouter(tags=["evaluate"])
 
 BODY_DOC = {"requestBody": {"required": True, "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/EvaluateIn"}}}}}
+# A body declared as something else than JSON (deps.json_object); problems.py lists the
+# statuses every endpoint shares, this one is the basket endpoints' own.
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    **PROBLEM_RESPONSES,
+    415: {**PROBLEM_RESPONSES[422], "description": "The body is not declared as JSON"},
+}
 
 
 def _limits(data: dict[str, Any]) -> tuple[str, bool]:
@@ -63,7 +70,8 @@ def _evaluator(found: Services, name: str, basket: engine.BasketRequest, replay:
     return live.evaluator
 
 
-async def _price(request: Request) -> tuple[engine.Evaluator, engine.BasketRequest, str]:
+async def _price(request: Request
+                 ) -> tuple[engine.Evaluator, engine.BasketRequest, str, bool]:
     data = await json_object(request)
     name, replay = _limits(data)
     basket = engine.parse_request(data, now=datetime.now(UTC))
@@ -76,16 +84,16 @@ async def _price(request: Request) -> tuple[engine.Evaluator, engine.BasketReque
     if basket.currency != evaluator.currency:
         raise invalid("currency", f"the rule set {name!r} prices in {evaluator.currency}, "
                                   f"this basket is in {basket.currency}")
-    return evaluator, basket, name
+    return evaluator, basket, name, replay
 
 
 @router.post("/v1/evaluate", summary="Price a basket", openapi_extra=BODY_DOC,
              response_model=EvaluateOut,
-             responses={**PROBLEM_RESPONSES, 200: {"description": "The priced basket"}},
+             responses={**RESPONSES, 200: {"description": "The priced basket"}},
              dependencies=[require("evaluate")])
 async def evaluate(request: Request) -> Response:
     started = time.perf_counter()
-    evaluator, basket, name = await _price(request)
+    evaluator, basket, name, _ = await _price(request)
     body = evaluator.evaluate_json(basket, explain=basket.explain).encode("utf-8")
     services(request).metrics.evaluate_seconds.labels(name).observe(
         time.perf_counter() - started)
@@ -95,21 +103,37 @@ async def evaluate(request: Request) -> Response:
 
 @router.post("/v1/echo", summary="Check a basket without pricing it", openapi_extra=BODY_DOC,
              response_model=EvaluateIn,
-             responses={**PROBLEM_RESPONSES, 200: {"description": "The basket, as understood"}},
+             responses={**RESPONSES, 200: {"description": "The basket, as understood"}},
              dependencies=[require("evaluate")])
 async def echo(request: Request) -> Response:
     """Parses and checks a basket exactly as `/v1/evaluate` does (rule set included) and
     sends it back, priced by nothing: a channel can check what it sends, and the HTTP
     benchmark uses it as its baseline."""
-    _, basket, _ = await _price(request)
-    echoed = {"channel": basket.channel, "store": basket.store, "currency": basket.currency,
-              "at": basket.at.isoformat(), "coupons": list(basket.coupons),
-              "lines": [{"id": line.id, "sku": line.sku, "quantity": line.quantity,
-                         "unit_price": str(line.unit_price), "category": line.category,
-                         "brand": line.brand, "attributes": dict(line.attributes)}
-                        for line in basket.lines],
-              "ruleset": basket.ruleset or "default", "explain": basket.explain}
-    return Response(response_bytes(echoed), media_type="application/json")
+    _, basket, _, replay = await _price(request)
+    return Response(response_bytes(_understood(basket, replay)), media_type="application/json")
+
+
+def _understood(basket: engine.BasketRequest, replay: bool) -> dict[str, Any]:
+    """The basket as the engine read it, every field of EvaluateIn: amounts as the
+    response writes money, to the currency's minor unit ("89.9" and 89.9 EUR are
+    "89.90"), coupon codes as matched (upper case), the instant it prices at (now when
+    none was sent), the segments sorted (a set: their order means nothing)."""
+    money = minor_formatter(basket.currency)
+    customer = basket.customer
+    return {
+        "channel": basket.channel, "store": basket.store, "currency": basket.currency,
+        "at": basket.at.isoformat(),
+        "customer": None if customer is None else {
+            "id": customer.id, "cardholder": customer.cardholder, "tier": customer.tier,
+            "segments": sorted(customer.segments), "attributes": dict(customer.attributes)},
+        "coupons": list(basket.coupons),
+        "lines": [{"id": line.id, "sku": line.sku, "quantity": line.quantity,
+                   "unit_price": money.format(line.unit_minor), "category": line.category,
+                   "brand": line.brand, "attributes": dict(line.attributes)}
+                  for line in basket.lines],
+        "ruleset": basket.ruleset or "default", "version": basket.version, "replay": replay,
+        "explain": basket.explain,
+    }
 
 
 __all__ = ["router"]

@@ -1,9 +1,26 @@
 """JSON text as the API and the command line read and write it.
 
-Reading: JSON may escape half of a surrogate pair alone (``"\\ud800"``). That
-decodes to a string that is not Unicode text, which no response, error message
-or log line could encode back; I-JSON (RFC 7493 §2.1) forbids it. Such input is
-refused with the place of the offending string, before anything else reads it.
+Reading (``read_object``): one strict reader for a basket, whether it comes over
+HTTP or from a file, refusing with a ``JsonRefused`` that names the field, or
+``body`` with a line and column, never letting a decoder's own error escape:
+
+* The text must be UTF-8 (RFC 8259 §8.1), decoded strictly here: ``json.loads``
+  of bytes guesses UTF-16 or UTF-32 and lets encoded surrogates through.
+* A name appears once per object (I-JSON, RFC 7493 §2.3): decoders disagree on
+  which of ``{"currency": "USD", "currency": "EUR"}`` wins (Python's the last,
+  others the first), so a gateway, a log and remise could each read another
+  basket from the same text.
+* Numbers: a fraction is read as the exact ``Decimal`` it spells; an integer of
+  more digits than Python converts (4,300), an exponent beyond ``Decimal``'s
+  range and ``NaN``/``Infinity`` (not JSON) are refused at their field.
+* Nesting deeper than the interpreter's stack (no basket nests beyond four
+  levels) is refused rather than crashing the decoder.
+* JSON may escape half of a surrogate pair alone (``"\\ud800"``). That
+  decodes to a string that is not Unicode text, which no response, error
+  message or log line could encode back; I-JSON (RFC 7493 §2.1) forbids it.
+
+The common basket is read in one pass of the C decoder; only a refused one is
+read a second time, to find the field to name.
 
 Writing: a response body is the engine's canonical JSON (``engine.dumps``),
 UTF-8 encoded. ``/v1/evaluate`` has the engine write its text itself
@@ -17,9 +34,12 @@ integer beyond 64 bits) is written by ``engine.dumps`` itself.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
-from typing import Any
+import sys
+from collections.abc import Iterator, Mapping
+from decimal import Decimal
+from typing import Any, NoReturn
 
 import orjson
 
@@ -31,6 +51,167 @@ _SURROGATE_ESCAPE_BYTES = re.compile(rb"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+class JsonRefused(Exception):
+    """JSON text remise does not read: ``field`` says where (``lines[0].quantity``, or
+    ``body`` for the text as a whole) and ``message`` why, as a sentence."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message if field == "body" else f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def read_object(raw: bytes | bytearray) -> dict[str, Any]:
+    """The JSON object ``raw`` holds, fractions as ``Decimal``; ``JsonRefused`` otherwise."""
+    text = _utf8(raw)
+    try:
+        data = _decode(text)
+        surrogate = lone_surrogate(raw, data)
+    except RecursionError:  # the C decoder and our walks stop at the interpreter's limit
+        raise JsonRefused("body", "arrays and objects are nested too deeply to read") from None
+    if not isinstance(data, dict):
+        raise JsonRefused("body", "expected a JSON object")
+    if surrogate is not None:
+        raise JsonRefused(*surrogate)
+    return data
+
+
+def _utf8(raw: bytes | bytearray) -> str:
+    try:
+        text = raw.decode("utf-8")  # strict: refuses encoded surrogates too
+    except UnicodeDecodeError as error:
+        raise JsonRefused("body", f"not valid JSON {_place(raw, error.start)}: not UTF-8 "
+                                  f"text (byte 0x{raw[error.start]:02x})") from None
+    # RFC 8259 §8.1: senders must not add a byte order mark, readers may ignore one.
+    # Ignored, as before and as rule files' is: Windows tools write one.
+    return text.removeprefix("\ufeff")
+
+
+def _place(raw: bytes | bytearray, offset: int) -> str:
+    """``at line L, column C`` of the byte at ``offset``, counted as the JSON decoder
+    counts: lines from 1, columns in characters from 1 (what precedes is valid UTF-8)."""
+    line = raw.count(b"\n", 0, offset) + 1
+    line_start = raw.rfind(b"\n", 0, offset) + 1
+    column = len(raw[line_start:offset].decode("utf-8")) + 1
+    return f"at line {line}, column {column}"
+
+
+class _NameTwice(ValueError):
+    """Raised by the fast reading at the first object that repeats a name."""
+
+
+def _unique_names(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # Called by the C decoder for every object: one dict() and two len() are all it
+    # adds to a basket that repeats no name (measured in docs/api.md).
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        raise _NameTwice
+    return found
+
+
+def _not_json(constant: str) -> NoReturn:
+    raise ValueError(constant)  # NaN, Infinity: located by the second reading
+
+
+# Shared by every request: a decoder is stateless between calls (what json.loads
+# builds anew on each call given any option).
+_READER = json.JSONDecoder(parse_float=Decimal, parse_constant=_not_json,
+                           object_pairs_hook=_unique_names)
+
+
+def _decode(text: str) -> Any:
+    try:
+        return _READER.decode(text)
+    except json.JSONDecodeError as error:
+        raise _syntax(error) from None
+    except (ValueError, ArithmeticError):  # a name twice, a number out of reach, NaN
+        raise _located(text) from None
+
+
+def _syntax(error: json.JSONDecodeError) -> JsonRefused:
+    reason = error.msg[:1].lower() + error.msg[1:]
+    return JsonRefused("body", f"not valid JSON at line {error.lineno}, column "
+                               f"{error.colno}: {reason}")
+
+
+class _Refused:
+    """Left by the locating reading where the fast one failed: why, and for a name
+    given twice, which name (the field is then that name within the object)."""
+
+    __slots__ = ("message", "name")
+
+    def __init__(self, message: str, name: str | None = None) -> None:
+        self.message = message
+        self.name = name
+
+    def field(self, path: str) -> str:
+        if self.name is None:
+            return path or "body"
+        return f"{path}.{self.name}" if path else self.name
+
+
+NAME_TWICE = "given twice in one object; each name may appear once (I-JSON, RFC 7493)"
+
+
+def _names_once_or_refused(pairs: list[tuple[str, Any]]) -> dict[str, Any] | _Refused:
+    found: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in found:
+            return _Refused(NAME_TWICE, name)
+        found[name] = value
+    return found
+
+
+def _int_or_refused(digits: str) -> int | _Refused:
+    try:
+        return int(digits)
+    except ValueError:  # beyond sys.get_int_max_str_digits(): quadratic to convert
+        return _Refused(f"a number of {len(digits.lstrip('-'))} digits; at most "
+                        f"{sys.get_int_max_str_digits():,} are read")
+
+
+def _decimal_or_refused(text: str) -> Decimal | _Refused:
+    try:
+        return Decimal(text)
+    except ArithmeticError:
+        return _Refused("a number whose exponent is beyond what remise reads")
+
+
+def _constant_refused(constant: str) -> _Refused:
+    return _Refused(f"{constant} is not a JSON number (RFC 8259)")
+
+
+_LOCATOR = json.JSONDecoder(parse_float=_decimal_or_refused, parse_int=_int_or_refused,
+                            parse_constant=_constant_refused,
+                            object_pairs_hook=_names_once_or_refused)
+
+
+def _located(text: str) -> JsonRefused:
+    """Why the fast reading failed, at its field: the text read again with a marker left
+    in place of each refused value, then the first marker found."""
+    try:
+        data = _LOCATOR.decode(text)
+    except json.JSONDecodeError as error:  # a syntax error after the refused value
+        return _syntax(error)
+    for path, value in _walk(data, ""):
+        if isinstance(value, _Refused):
+            return JsonRefused(value.field(path), value.message)
+    # Not met: each failure of the fast reading leaves a marker. Still a 422, never a 500.
+    return JsonRefused("body", "not JSON that remise can read")
+
+
+def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """Every value within ``value``, itself first, with its field as the basket errors
+    write it (``lines[0].id``)."""
+    yield path, value
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _walk(item, f"{path}.{key}" if path else key)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _walk(item, f"{path}[{index}]")
+
+
 def lone_surrogate(raw: str | bytes | bytearray, data: Any) -> tuple[str, str] | None:
     """Where ``data`` (decoded from ``raw``) holds a lone surrogate: (field, message).
 
@@ -40,26 +221,18 @@ def lone_surrogate(raw: str | bytes | bytearray, data: Any) -> tuple[str, str] |
     """
     escape = (_SURROGATE_ESCAPE_BYTES.search(raw) if isinstance(raw, bytes | bytearray)
               else _SURROGATE_ESCAPE.search(raw))
-    return None if escape is None else _find(data, "")
-
-
-def _find(value: Any, path: str) -> tuple[str, str] | None:
-    if isinstance(value, str):
-        found = _SURROGATE.search(value)
-        return None if found is None else (path or "body", _half_pair(found.group()))
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found = _SURROGATE.search(key)
-            if found is not None:  # the key itself cannot name the place
-                return (path or "body", _half_pair(found.group()) + " (in a key)")
-            deeper = _find(item, f"{path}.{key}" if path else key)
-            if deeper is not None:
-                return deeper
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            deeper = _find(item, f"{path}[{index}]")
-            if deeper is not None:
-                return deeper
+    if escape is None:
+        return None
+    for path, value in _walk(data, ""):
+        if isinstance(value, str):
+            found = _SURROGATE.search(value)
+            if found is not None:
+                return (path or "body", _half_pair(found.group()))
+        elif isinstance(value, dict):
+            for key in value:
+                found = _SURROGATE.search(key)
+                if found is not None:  # the key itself cannot name the place
+                    return (path or "body", _half_pair(found.group()) + " (in a key)")
     return None
 
 
@@ -75,4 +248,4 @@ def response_bytes(response: Mapping[str, Any]) -> bytes:
         return engine.dumps(response).encode("utf-8")
 
 
-__all__ = ["lone_surrogate", "response_bytes"]
+__all__ = ["JsonRefused", "lone_surrogate", "read_object", "response_bytes"]

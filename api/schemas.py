@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 import rules
 
@@ -137,6 +138,22 @@ class EvaluateOut(BaseModel):
 # --- authoring -------------------------------------------------------------------------
 
 
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise PydanticCustomError("blank", "a message is required: it is only spaces")
+    return text
+
+
+# Strict: JSON true, "2" and 3.0 are not version numbers (lax pydantic read them as 1, 2, 3).
+def _version(minimum: int, **documented: Any) -> Any:
+    return Field(strict=True, ge=minimum, le=MAX_VERSION, **documented)
+
+
+Message = Annotated[str, Field(min_length=1, max_length=2000,
+                               description="Why: shown in the history and the audit log."),
+                    AfterValidator(_not_blank)]
+
+
 class SourceIn(_Strict):
     """Rule source: one text (`source`) or several files (`sources`)."""
 
@@ -159,16 +176,17 @@ class SourceIn(_Strict):
 
 
 class PublishIn(SourceIn):
-    message: str = Field(min_length=1, max_length=2000)
-    parent: int = Field(ge=0, le=MAX_VERSION, description=(
+    message: Message
+    parent: int = _version(0, description=(
         "The version this change is based on; 0 for a new rule set. A stale parent is "
         "refused with 409."))
 
 
 class RollbackIn(_Strict):
-    to: int = Field(ge=1, le=MAX_VERSION)
-    message: str = Field(min_length=1, max_length=2000)
-    parent: int | None = Field(default=None, ge=1, le=MAX_VERSION)
+    to: int = _version(1, description="The version whose rules become live again; not the "
+                                      "live one.")
+    message: Message
+    parent: int | None = _version(1, default=None)
 
 
 class DiagnosticOut(BaseModel):

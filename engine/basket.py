@@ -9,16 +9,17 @@ only ever sees exact amounts.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, Final
 
 from .errors import BasketError
 from .instants import parse_instant
 from .ir import CHANNELS
-from .money import MINOR_UNITS, has_valid_precision
+from .money import MINOR_UNITS
 
 MAX_QUANTITY = 10_000  # a line beyond this is wholesale, not retail
 MAX_VERSION = 2_147_483_647  # version numbers are 32-bit in the rule store
@@ -170,20 +171,29 @@ def _text_map(value: Any, path: str) -> Mapping[str, str]:
 
 
 MAX_AMOUNT_DIGITS = 12  # whole units: an amount of 1e12 or more is refused
+MAX_AMOUNT_DECIMALS = 3  # the most any currency has (KWD): "89.900" EUR is taken
+TOO_LARGE = f"amount is too large: at most {MAX_AMOUNT_DIGITS} digits before the point"
+
+# The contract's amount (api/schemas.py AMOUNT_PATTERN), with a sign allowed so that a
+# negative amount is told it is negative; every other spelling is not an amount.
+_AMOUNT_FORM = re.compile(r"(?P<sign>-?)(?P<whole>[0-9]+)(?:\.[0-9]+)?", re.ASCII)
 
 
 def _plain_minor_units(text: str, digits: int) -> int | None:
-    """Whole minor units of an amount written plainly ("89.90", "5", "0.5"), or None.
+    """Whole minor units of an amount written as the contract writes it ("89.90", "5",
+    "0.5": ASCII digits, then at most three decimals after a point), or None.
 
-    None for every other spelling Decimal reads (exponents, signs, spaces,
-    underscores, "5.", ".5", too many digits, too many decimals): ``_money``
-    then checks and explains it the long way. Most baskets send plain prices,
-    and reading them here costs a fraction of Decimal arithmetic.
+    None for every other spelling, though Decimal reads many of them (signs,
+    exponents, spaces, underscores, "5.", ".5", other scripts' digits): the schema
+    refuses them, so the engine does too, and ``_not_an_amount`` says why. Most
+    baskets send plain prices, and reading them here costs a fraction of Decimal
+    arithmetic.
     """
     whole, dot, fraction = text.partition(".")
     if not (whole.isascii() and whole.isdigit()) or len(whole) > MAX_AMOUNT_DIGITS:
         return None
-    if dot and not (fraction.isascii() and fraction.isdigit()):
+    if dot and not (fraction.isascii() and fraction.isdigit()
+                    and len(fraction) <= MAX_AMOUNT_DECIMALS):
         return None
     if len(fraction) > digits:
         if fraction[digits:].strip("0"):
@@ -192,29 +202,64 @@ def _plain_minor_units(text: str, digits: int) -> int | None:
     return int(whole + fraction + "0" * (digits - len(fraction)))
 
 
+def _not_an_amount(text: str, currency: str) -> str:
+    """Why ``_plain_minor_units`` refused ``text``, in the words of the other refusals."""
+    form = _AMOUNT_FORM.fullmatch(text)
+    if form is not None and form["sign"] and Decimal(text):
+        return "expected an amount of zero or more"
+    if form is None or form["sign"]:  # "-0" is zero, but not the way an amount is written
+        return f'{text!r} is not an amount, e.g. "89.90"'
+    if len(form["whole"]) > MAX_AMOUNT_DIGITS:
+        return TOO_LARGE
+    return f"{text} has more than {MINOR_UNITS[currency]} decimals, the minor unit of {currency}"
+
+
 def _money(value: Any, path: str, currency: str) -> tuple[Decimal, int]:
     """The amount and the same in whole minor units of ``currency``."""
     if isinstance(value, str):
         minor = _plain_minor_units(value, MINOR_UNITS[currency])
-        if minor is not None:
-            return Decimal(value), minor
+        if minor is None:
+            raise BasketError(path, _not_an_amount(value, currency))
+        return Decimal(value), minor
     if isinstance(value, float):
         raise BasketError(path, 'send amounts as strings, e.g. "89.90", never as floats')
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise BasketError(path, 'expected an amount as a string, e.g. "89.90"')
-    try:
-        amount = Decimal(value)
-    except InvalidOperation:
-        raise BasketError(path, f'{value!r} is not an amount, e.g. "89.90"') from None
+    return _number(value, path, currency)
+
+
+def _number(value: int | Decimal, path: str, currency: str) -> tuple[Decimal, int]:
+    """An amount sent as a JSON number: an integer, or the exact Decimal the JSON reader
+    makes of a fraction (never a float)."""
+    amount = Decimal(value)
     if not amount.is_finite() or amount < 0:
         raise BasketError(path, "expected an amount of zero or more")
     if amount >= Decimal(10) ** MAX_AMOUNT_DIGITS:
-        raise BasketError(path, "amount is too large")
-    digits = MINOR_UNITS[currency]
-    if not has_valid_precision(amount, currency):
-        raise BasketError(path, f"{value} has more than {digits} decimals, the minor unit of "
-                                f"{currency}")
-    return amount, int(amount.scaleb(digits))
+        raise BasketError(path, TOO_LARGE)
+    minor = _exact_minor_units(amount, MINOR_UNITS[currency])
+    if minor is None:
+        raise BasketError(path, f"{value} has more than {MINOR_UNITS[currency]} decimals, "
+                                f"the minor unit of {currency}")
+    return amount, minor
+
+
+def _exact_minor_units(amount: Decimal, digits: int) -> int | None:
+    """``amount`` (finite, 0 <= amount < 10**12) in whole minor units, or None when it
+    has decimals below the minor unit. Read from its digits, not by Decimal arithmetic,
+    which rounds to the context's 28 digits: 0.1000000000000000000000000000001 read as
+    0.10 there, 1E-999999999999999999 as 0."""
+    _, coefficient, exponent = amount.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    if not any(coefficient):
+        return 0  # zero, whatever its exponent (0E+999999999 too)
+    shift = exponent + digits  # minor units = coefficient * 10**shift
+    if shift < 0:
+        if any(coefficient[shift:]):
+            return None
+        coefficient = coefficient[:shift]
+        shift = 0
+    # Below 10**12 with nothing under the minor unit: at most 15 digits in all.
+    return int("".join(map(str, coefficient)) + "0" * shift)
 
 
 def _quantity(value: Any, path: str) -> int:

@@ -23,6 +23,12 @@ CSV_COLUMNS = ("id", "at", "actor", "action", "ruleset", "version", "message", "
                "details")
 MAX_PAGE = 1000
 
+# A text cell a spreadsheet would run as a formula starts with one of these (OWASP, CSV
+# injection); a publish message "=HYPERLINK(...)" must reach finance as text. The
+# apostrophe is on the list too, so that a cell starting with one always had one added:
+# dropping one leading apostrophe restores any cell exactly.
+NEUTRALISED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
 
 @dataclass(frozen=True)
 class AuditEntry:
@@ -76,16 +82,23 @@ def all_audit_entries(db: Engine, query: AuditQuery = AuditQuery()) -> Iterator[
         after = page[-1].id
 
 
+def as_text_cell(value: str) -> str:
+    """``value`` as a spreadsheet shows it without running it: behind an apostrophe
+    when it starts like a formula (or with an apostrophe, ``NEUTRALISED_STARTS``)."""
+    return "'" + value if value.startswith(NEUTRALISED_STARTS) else value
+
+
 def audit_csv(entries: Iterable[AuditEntry]) -> Iterator[str]:
-    """RFC 4180 CSV, header first; instants in ISO-8601 UTC, details as JSON."""
+    """RFC 4180 CSV, header first; instants in ISO-8601 UTC, details as JSON; every text
+    cell neutralised with ``as_text_cell``."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for entry in entries:
-        writer.writerow([entry.id, entry.at.isoformat(), entry.actor, entry.action,
-                         entry.ruleset or "", "" if entry.version is None else entry.version,
-                         entry.message, entry.address or "",
-                         json.dumps(entry.details, sort_keys=True)])
+        row = [entry.id, entry.at.isoformat(), entry.actor, entry.action, entry.ruleset or "",
+               "" if entry.version is None else entry.version, entry.message,
+               entry.address or "", json.dumps(entry.details, sort_keys=True)]
+        writer.writerow([as_text_cell(c) if isinstance(c, str) else c for c in row])
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
@@ -97,4 +110,5 @@ def _entry(row: AuditRow) -> AuditEntry:
                       row.message, row.address, json.loads(row.details))
 
 
-__all__ = ["AuditEntry", "AuditQuery", "all_audit_entries", "audit_csv", "audit_entries"]
+__all__ = ["AuditEntry", "AuditQuery", "all_audit_entries", "as_text_cell", "audit_csv",
+           "audit_entries"]

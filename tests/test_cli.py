@@ -68,6 +68,17 @@ def test_evaluate_prints_the_contract_response(tmp_path: Path) -> None:
     assert response["applied"][0]["rule"] == "rain_flash"
 
 
+def test_evaluate_reads_the_basket_from_stdin_as_utf8_bytes(tmp_path: Path) -> None:
+    rules = write(tmp_path, "rain.rules", RAIN_RULES)
+    basket = json.dumps({**RAIN_BASKET, "store": "café-01"}, ensure_ascii=False)
+
+    result = runner.invoke(app, ["evaluate", "--rules", str(rules), "--basket", "-"],
+                           input=basket.encode("utf-8"))
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["total"] == "76.41"
+
+
 def test_evaluate_at_overrides_the_basket_instant(tmp_path: Path) -> None:
     # 14:30 Paris is the exclusive end of the 30-minute window: nothing applies.
     rules = write(tmp_path, "rain.rules", RAIN_RULES)
@@ -130,6 +141,43 @@ def test_evaluate_refuses_a_basket_that_is_not_utf8(tmp_path: Path) -> None:
     result = runner.invoke(app, ["evaluate", "--rules", str(rules), "--basket", str(basket)])
     assert result.exit_code == 2
     assert "not UTF-8 text" in result.output
+
+
+def _refusal(tmp_path: Path, text: str) -> tuple[int, list[str]]:
+    """Evaluate a basket file holding ``text``: the exit code and the lines written."""
+    rules = write(tmp_path, "rain.rules", RAIN_RULES)
+    basket = write(tmp_path, "basket.json", text)
+    result = runner.invoke(app, ["evaluate", "--rules", str(rules), "--basket", str(basket)])
+    return result.exit_code, result.output.splitlines()
+
+
+def test_evaluate_refuses_a_number_too_long_to_convert_in_one_line(tmp_path: Path) -> None:
+    text = json.dumps(RAIN_BASKET).replace('"quantity": 1', '"quantity": ' + "9" * 5000)
+
+    code, lines = _refusal(tmp_path, text)
+
+    assert code == 2
+    assert lines == [f"error: basket {tmp_path / 'basket.json'}: lines[0].quantity: "
+                     "a number of 5000 digits; at most 4,300 are read"]
+
+
+def test_evaluate_refuses_nesting_too_deep_in_one_line(tmp_path: Path) -> None:
+    code, lines = _refusal(tmp_path, "[" * 50_000 + "]" * 50_000)
+
+    assert code == 2
+    assert lines == [f"error: basket {tmp_path / 'basket.json'}: "
+                     "arrays and objects are nested too deeply to read"]
+
+
+def test_evaluate_refuses_a_name_given_twice(tmp_path: Path) -> None:
+    text = json.dumps(RAIN_BASKET).replace('"currency": "EUR"',
+                                           '"currency": "EUR", "currency": "CHF"')
+
+    code, lines = _refusal(tmp_path, text)
+
+    assert code == 2
+    assert lines == [f"error: basket {tmp_path / 'basket.json'}: currency: given twice in one "
+                     "object; each name may appear once (I-JSON, RFC 7493)"]
 
 
 def test_evaluate_refuses_rules_that_do_not_compile_with_exit_2(tmp_path: Path) -> None:

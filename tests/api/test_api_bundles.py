@@ -64,6 +64,27 @@ def test_an_unchanged_bundle_costs_a_304_and_a_new_version_a_new_etag(api: Api) 
     assert after_publish.headers["etag"] != first.headers["etag"]
 
 
+def test_a_weak_etag_in_if_none_match_still_costs_a_304(api: Api) -> None:
+    _publish(api, BOOTS_10, 0)
+    params = {"channel": "pos", "store": "paris-01"}
+    etag = api.call("device", "GET", "/v1/bundles/fr", params=params).headers["etag"]
+
+    again = api.call("device", "GET", "/v1/bundles/fr", params=params,
+                     headers={"If-None-Match": f'"other", W/{etag}'})
+
+    assert (again.status_code, again.content) == (304, b"")
+    assert again.headers["etag"] == etag
+
+
+def test_an_if_none_match_naming_other_tags_gets_the_bundle(api: Api) -> None:
+    _publish(api, BOOTS_10, 0)
+
+    response = api.call("device", "GET", "/v1/bundles/fr", params={"channel": "pos"},
+                        headers={"If-None-Match": 'W/"other", "another"'})
+
+    assert response.status_code == 200
+
+
 def test_a_client_that_accepts_gzip_gets_the_bundle_compressed(api: Api) -> None:
     _publish(api, BOOTS_10, 0)
     params = {"channel": "pos"}
@@ -77,6 +98,21 @@ def test_a_client_that_accepts_gzip_gets_the_bundle_compressed(api: Api) -> None
     assert packed.headers["content-encoding"] == "gzip"
     assert packed.content == plain.content  # httpx decodes it
     assert packed.headers["etag"] == plain.headers["etag"]
+
+
+@pytest.mark.parametrize("accept_encoding", ["gzip;q=0", "identity, gzip;q=0", "*, gzip;q=0",
+                                             "br"])
+def test_a_client_that_refuses_gzip_gets_the_bundle_uncompressed(
+    api: Api, accept_encoding: str
+) -> None:
+    _publish(api, BOOTS_10, 0)
+
+    response = api.call("device", "GET", "/v1/bundles/fr", params={"channel": "pos"},
+                        headers={"Accept-Encoding": accept_encoding})
+
+    assert response.status_code == 200
+    assert "content-encoding" not in response.headers
+    assert response.content.startswith(b'{"format":"remise.bundle/')
 
 
 @pytest.mark.parametrize(("path", "params", "status"), [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -37,7 +38,7 @@ def _line(n: int) -> dict[str, Any]:
     (_basket(lines=[{**_line(1), "quantity": 0}]), 422, "lines[0].quantity", "from 1 to"),
     (_basket(lines=[{**_line(1), "unit_price": "1.005"}]), 422, "lines[0].unit_price",
      "more than 2 decimals"),
-    (_basket(lines=[{**_line(1), "unit_price": "1e13"}]), 422, "lines[0].unit_price",
+    (_basket(lines=[{**_line(1), "unit_price": "1000000000000"}]), 422, "lines[0].unit_price",
      "too large"),
     (_basket(at="2026-11-27T10:00:00"), 422, "at", "no UTC offset"),
     (_basket(chanel="pos"), 422, "chanel", 'did you mean "channel"'),
@@ -66,7 +67,91 @@ def test_a_body_that_is_not_json_is_located(published: Api) -> None:
 
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {"field": "body", "message": "not valid JSON at line 1, column 13"}]
+        {"field": "body", "message": "not valid JSON at line 1, column 13: expecting value"}]
+
+
+def _text(**changes: Any) -> str:
+    return json.dumps(_basket(**changes))
+
+
+BIG_QUANTITY = _text().replace('"quantity": 1', '"quantity": ' + "9" * 5000, 1)
+SURROGATE_BYTES = _text().encode().replace(b'"BOOT-1"', b'"A\xed\xa0\x80"')
+
+
+@pytest.mark.parametrize(("body", "field", "words"), [
+    (BIG_QUANTITY.encode(), "lines[0].quantity", "a number of 5000 digits"),
+    (_text().replace('"quantity": 1', '"quantity": 1e9999999999999999999999999', 1).encode(),
+     "lines[0].quantity", "exponent"),
+    (b"[" * 50_000 + b"]" * 50_000, "body", "nested too deeply"),
+    (SURROGATE_BYTES, "body", "not UTF-8 text (byte 0xed)"),
+    (_text().replace("BOOT-1", "A\ud800").encode("utf-16", "surrogatepass"), "body",
+     "not valid JSON at line 1, column 1: not UTF-8 text"),
+])
+@pytest.mark.parametrize("path", ["/v1/evaluate", "/v1/echo"])
+def test_a_body_the_decoder_cannot_read_is_422_at_its_place_not_500(
+    published: Api, path: str, body: bytes, field: str, words: str
+) -> None:
+    response = published.call("channel", "POST", path, content=body,
+                              headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"] == "https://remise.dev/problems/invalid-request"
+    [error] = response.json()["errors"]
+    assert error["field"] == field and words in error["message"]
+
+
+def test_a_name_given_twice_is_422_naming_it(published: Api) -> None:
+    text = _text().replace('"currency": "EUR"', '"currency": "USD", "currency": "EUR"')
+
+    response = published.call("channel", "POST", "/v1/evaluate", content=text.encode(),
+                              headers={"Content-Type": "application/json"})
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "currency", "message": (
+        "given twice in one object; each name may appear once (I-JSON, RFC 7493)")}]
+
+
+@pytest.mark.parametrize("price", [" 89.90", "8_9.90", "١٢", "+5", ".5", "5.", "-0"])
+def test_a_price_the_schema_refuses_is_422(published: Api, price: str) -> None:
+    body = _basket(lines=[{**_line(1), "unit_price": price}])
+
+    response = published.call("channel", "POST", "/v1/evaluate", json=body)
+
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {"field": "lines[0].unit_price", "message": f'{price!r} is not an amount, e.g. "89.90"'}]
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded",
+                                          "application/jsonp", "text/json"])
+@pytest.mark.parametrize("path", ["/v1/evaluate", "/v1/echo"])
+def test_a_body_declared_as_another_media_type_is_415(
+    published: Api, path: str, content_type: str
+) -> None:
+    response = published.call("channel", "POST", path, content=_text().encode(),
+                              headers={"Content-Type": content_type})
+
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["type"] == "https://remise.dev/problems/unsupported-media-type"
+    assert problem["detail"] == (
+        f"Content-Type must be application/json or a +json type, not {content_type!r}")
+
+
+@pytest.mark.parametrize("content_type", [None, "application/json; charset=utf-8",
+                                          "Application/JSON", "application/vnd.remise+json"])
+def test_a_body_declared_as_json_or_not_declared_is_read(
+    published: Api, content_type: str | None
+) -> None:
+    headers = {} if content_type is None else {"Content-Type": content_type}
+
+    response = published.call("channel", "POST", "/v1/evaluate", content=_text().encode(),
+                              headers=headers)
+
+    assert response.status_code == 200
+    assert response.json()["total"] == "105.00"
 
 
 def test_a_body_over_the_limit_is_413(published: Api) -> None:

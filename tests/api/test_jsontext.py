@@ -1,8 +1,10 @@
-"""JSON in and out of the API: response bytes exactly engine.dumps; lone surrogates refused."""
+"""JSON in and out of the API: response bytes exactly engine.dumps; baskets read strictly
+(UTF-8, each name once, numbers in reach, lone surrogates refused), refusals located."""
 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -10,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import engine
-from api.jsontext import lone_surrogate, response_bytes
+from api.jsontext import JsonRefused, lone_surrogate, read_object, response_bytes
 from tests.store.scenario import BOOTS_10, HEADER, boots_basket
 
 from .conftest import Api
@@ -66,6 +68,88 @@ def test_a_lone_surrogate_is_found_with_its_field(text: str, where: tuple[str, s
 def test_whole_characters_are_not_refused(text: str) -> None:
     assert lone_surrogate(text, json.loads(text)) is None
     assert lone_surrogate(text.encode(), json.loads(text)) is None
+
+
+def refusal(raw: bytes) -> tuple[str, str]:
+    with pytest.raises(JsonRefused) as refused:
+        read_object(raw)
+    return refused.value.field, refused.value.message
+
+
+@settings(max_examples=200)
+@given(st.dictionaries(st.text(), JSON_VALUES, max_size=5))
+def test_an_object_is_read_as_json_loads_reads_it(value: dict[str, Any]) -> None:
+    raw = json.dumps(value).encode("utf-8")
+    assert read_object(raw) == json.loads(raw, parse_float=Decimal)
+
+
+def test_a_fraction_is_read_as_the_exact_decimal_it_spells() -> None:
+    data = read_object(b'{"unit_price": 0.1000000000000000000000000000001}')
+    assert data["unit_price"] == Decimal("0.1000000000000000000000000000001")
+
+
+@pytest.mark.parametrize(("raw", "field"), [
+    (b'{"currency": "USD", "currency": "EUR"}', "currency"),
+    (b'{"lines": [{"id": "1"}, {"id": "2", "sku": "A", "sku": "B"}]}', "lines[1].sku"),
+    (b'{"customer": {"attributes": {"city": "Paris", "city": "Lyon"}}}',
+     "customer.attributes.city"),
+])
+def test_a_name_given_twice_is_refused_at_its_field(raw: bytes, field: str) -> None:
+    assert refusal(raw) == (
+        field, "given twice in one object; each name may appear once (I-JSON, RFC 7493)")
+
+
+def test_a_number_too_long_to_convert_is_refused_at_its_field() -> None:
+    raw = b'{"lines": [{"quantity": ' + b"9" * 5000 + b"}]}"
+    assert refusal(raw) == ("lines[0].quantity", "a number of 5000 digits; at most 4,300 are read")
+
+
+def test_an_exponent_beyond_decimal_is_refused_at_its_field() -> None:
+    field, message = refusal(b'{"version": 1e9999999999999999999999999}')
+    assert (field, message) == ("version", "a number whose exponent is beyond what remise reads")
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_not_json_numbers(constant: str) -> None:
+    raw = b'{"lines": [{"unit_price": ' + constant.encode() + b"}]}"
+    assert refusal(raw) == ("lines[0].unit_price", f"{constant} is not a JSON number (RFC 8259)")
+
+
+@pytest.mark.parametrize("raw", [b"[" * 50_000 + b"]" * 50_000,
+                                 b'{"a": ' * 50_000 + b"1" + b"}" * 50_000])
+def test_nesting_deeper_than_the_stack_is_refused(raw: bytes) -> None:
+    assert refusal(raw) == ("body", "arrays and objects are nested too deeply to read")
+
+
+def test_a_syntax_error_says_where_and_what() -> None:
+    assert refusal(b'{"channel": "pos",\n "lines": [}') == (
+        "body", "not valid JSON at line 2, column 12: expecting value")
+
+
+def test_a_syntax_error_after_a_refused_number_is_what_is_said() -> None:
+    raw = b'{"quantity": ' + b"9" * 5000 + b', "sku": }'
+    assert refusal(raw) == ("body", "not valid JSON at line 1, column 5023: expecting value")
+
+
+@pytest.mark.parametrize(("raw", "place"), [
+    # An encoded surrogate (CESU-8), which json.loads(bytes) let through as "\ud800".
+    (b'{"lines": [{"sku": "A\xed\xa0\x80"}]}', "line 1, column 22"),
+    (b'{"brand":\n "Caf\xc3\xa9 A\xefgle"}', "line 2, column 9"),  # characters, not bytes
+])
+def test_bytes_that_are_not_utf8_are_refused_with_their_place(raw: bytes, place: str) -> None:
+    field, message = refusal(raw)
+    assert field == "body"
+    assert message.startswith(f"not valid JSON at {place}: not UTF-8 text (byte 0x")
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_utf16_and_utf32_are_refused(encoding: str) -> None:
+    raw = '{"sku": "A\ud800"}'.encode(encoding, "surrogatepass")
+    assert refusal(raw)[0] == "body"
+
+
+def test_a_byte_order_mark_is_ignored() -> None:
+    assert read_object(b'\xef\xbb\xbf{"channel": "pos"}') == {"channel": "pos"}
 
 
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

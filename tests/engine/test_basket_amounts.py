@@ -1,12 +1,16 @@
 """A line's price is read once into whole minor units of the basket's currency.
 
-Plain prices ("89.90") are read without Decimal arithmetic; every other spelling
-goes the long way. Either way the answer must be the one Decimal gives.
+A price sent as a string is taken in the contract's form only (the OpenAPI
+schema's AMOUNT_PATTERN: ASCII digits, at most three decimals), read without
+Decimal arithmetic; every other spelling Decimal would read (" 7", "1e3", "٣")
+is refused. A price sent as a JSON number is read as the exact decimal it spells.
+Either way the amount must be the one Decimal gives.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,6 +18,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import engine
+from api.schemas import AMOUNT_PATTERN
 
 DIGITS = {"EUR": 2, "JPY": 0, "KWD": 3}
 
@@ -37,24 +42,22 @@ def parsed_line(unit_price: Any, currency: str = "EUR") -> engine.Line:
     ("1200.0", "JPY", 1200),
     ("1.250", "KWD", 1250),
     ("999999999999.99", "EUR", 99999999999999),  # the largest amount taken
-    ("1e3", "EUR", 100000),  # not plain: read by Decimal
-    ("5.", "EUR", 500),
-    (".5", "EUR", 50),
-    (" 7 ", "EUR", 700),
-    ("1_000", "EUR", 100000),
-    (12, "EUR", 1200),
-    (Decimal("3.10"), "EUR", 310),
+    ("000000000001.5", "EUR", 150),  # twelve digits, zeros or not
+    (12, "EUR", 1200),  # JSON numbers: an integer
+    (Decimal("3.10"), "EUR", 310),  # a fraction, as the JSON reader gives it
+    (Decimal("1E+3"), "EUR", 100000),  # an exponent: a JSON number may have one
 ])
 def test_a_price_is_read_into_minor_units(unit_price: Any, currency: str, minor: int) -> None:
     line = parsed_line(unit_price, currency)
     assert line.unit_minor == minor
-    assert line.unit_price == Decimal(str(unit_price).strip())
+    assert line.unit_price == Decimal(unit_price)
 
 
 @pytest.mark.parametrize(("unit_price", "message"), [
     ("89.901", "89.901 has more than 2 decimals, the minor unit of EUR"),
-    ("1000000000000", "amount is too large"),
-    ("0001000000000000", "amount is too large"),
+    ("89.9000", "89.9000 has more than 2 decimals, the minor unit of EUR"),  # > 3 decimals
+    ("1000000000000", "amount is too large: at most 12 digits before the point"),
+    ("0001000000000000", "amount is too large: at most 12 digits before the point"),
     ("-0.01", "expected an amount of zero or more"),
     ("1.2.3", "'1.2.3' is not an amount, e.g. \"89.90\""),
 ])
@@ -65,32 +68,58 @@ def test_a_price_the_plain_reading_leaves_is_still_refused(unit_price: str, mess
     assert (refused.value.path, refused.value.message) == ("lines[0].unit_price", message)
 
 
-def by_decimal(text: str, currency: str) -> tuple[Decimal, int] | None:
-    """The reference: what Decimal alone accepts, and the minor units it gives."""
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
+@pytest.mark.parametrize("unit_price", [
+    " 89.90", "89.90 ", "8_9.90", "١٢", "٣.5", "+5", ".5", "5.", "-0", "-0.00", "1e3", "1E+2",
+    "0E-10", "5\n", "NaN", "Infinity", "",
+])
+def test_a_price_decimal_reads_but_the_contract_does_not_is_refused(unit_price: str) -> None:
+    with pytest.raises(engine.BasketError) as refused:
+        parsed_line(unit_price)
+
+    assert refused.value.path == "lines[0].unit_price"
+    assert refused.value.message == f"{unit_price!r} is not an amount, e.g. \"89.90\""
+
+
+@pytest.mark.parametrize(("unit_price", "message"), [
+    # Beyond the 28 digits of Decimal's context, where rounding read them as 0.10 and 0.
+    (Decimal("0.1000000000000000000000000000001"),
+     "0.1000000000000000000000000000001 has more than 2 decimals, the minor unit of EUR"),
+    (Decimal("1E-999999999999999999"),
+     "1E-999999999999999999 has more than 2 decimals, the minor unit of EUR"),
+    (Decimal("1E+12"), "amount is too large: at most 12 digits before the point"),
+    (-1, "expected an amount of zero or more"),
+])
+def test_a_json_number_is_read_exactly_or_refused(unit_price: Any, message: str) -> None:
+    with pytest.raises(engine.BasketError) as refused:
+        parsed_line(unit_price)
+    assert (refused.value.path, refused.value.message) == ("lines[0].unit_price", message)
+
+
+def by_contract(text: str, currency: str) -> tuple[Decimal, int] | None:
+    """The reference: what the schema's pattern admits and then fits the currency's minor
+    unit, and the minor units Decimal gives it."""
+    if re.fullmatch(AMOUNT_PATTERN, text) is None:
         return None
-    digits = DIGITS[currency]
-    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e12"):
-        return None
-    scaled = amount.scaleb(digits)
+    amount = Decimal(text)
+    scaled = amount.scaleb(DIGITS[currency])
     if scaled != scaled.to_integral_value():
         return None
     return amount, int(scaled)
 
 
-AMOUNT_TEXT = st.text(alphabet="0123456789.eE+-_ ٣", max_size=18)
+AMOUNT_TEXT = st.text(alphabet="0123456789.eE+-_ \n٣", max_size=18)
 
 
 @given(text=AMOUNT_TEXT | st.decimals(min_value=0, max_value=10**13, places=4).map(str),
        currency=st.sampled_from(sorted(DIGITS)))
 @example(text="00.10", currency="EUR")
-@example(text="٣.5", currency="EUR")  # a non-ASCII digit: Decimal reads it, so must we
+@example(text="٣.5", currency="EUR")  # a non-ASCII digit: Decimal reads it, the schema not
+@example(text="5\n", currency="EUR")  # the schema's `$` is the end of the text
 @example(text="1.", currency="JPY")
 @example(text="0.0001", currency="KWD")
-def test_every_spelling_reads_as_decimal_reads_it(text: str, currency: str) -> None:
-    expected = by_decimal(text, currency)
+@example(text="1.000", currency="JPY")
+def test_a_price_is_taken_exactly_when_the_schema_admits_it(text: str, currency: str) -> None:
+    expected = by_contract(text, currency)
     try:
         line = parsed_line(text, currency)
     except engine.BasketError:

@@ -3,12 +3,16 @@ append-only down to the database."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from freezegun import freeze_time
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from rules import AuditQuery, RuleStore, all_audit_entries, audit_csv, audit_entries
+from rules.audit import as_text_cell
 
 from .scenario import BOOTS_10, BOOTS_20, sources
 
@@ -63,6 +67,32 @@ def test_audit_export_is_csv_with_exact_rows(store: RuleStore) -> None:
         '2,2026-11-27T10:00:00+00:00,bob,publish,fr,2,"boots ""20%""",10.0.0.8,'
         f'"{{""content_hash"": ""{hash_2}"", ""live_from"": ""2026-11-27T10:00:00+00:00"", '
         '""parent"": 1, ""rules"": 1}"\r\n')
+
+
+@pytest.mark.parametrize("message", [
+    "=HYPERLINK(\"https://evil.example\", \"refund\")", "+1+cmd", "-2+3", "@SUM(A1:A9)",
+])
+def test_a_cell_a_spreadsheet_would_run_is_exported_behind_an_apostrophe(
+    store: RuleStore, message: str
+) -> None:
+    store.publish("fr", sources(BOOTS_10), message=message, author="=mallory")
+
+    rows = list(csv.reader(io.StringIO("".join(audit_csv(all_audit_entries(store.db))))))
+
+    assert (rows[1][2], rows[1][6]) == ("'=mallory", "'" + message)
+
+
+@pytest.mark.parametrize("text", ["\t=1+1", "\r=1+1"])
+def test_a_cell_starting_with_a_tab_or_carriage_return_is_neutralised_too(text: str) -> None:
+    # The store strips messages and authors, so only a unit test can give it one.
+    assert as_text_cell(text) == "'" + text
+
+
+@pytest.mark.parametrize("text", ["boots, 10%", "'quoted'", "'=already", "=x", "", "1-2"])
+def test_dropping_one_leading_apostrophe_restores_any_cell(text: str) -> None:
+    cell = as_text_cell(text)
+
+    assert (cell[1:] if cell.startswith("'") else cell) == text
 
 
 def test_an_empty_export_still_has_its_header(store: RuleStore) -> None:
