@@ -214,3 +214,21 @@ def test_a_database_outage_is_a_503_and_live_evaluation_goes_on(published: Api) 
     assert history.headers["retry-after"] == "5"
     assert history.json()["type"] == "https://remise.dev/problems/store-unavailable"
     assert priced.status_code == 200
+
+
+def test_a_huge_value_is_quoted_shortened_in_its_problem(published: Api) -> None:
+    # Given a price of 100,000 characters (within the body limit)
+    price = "9" * 100_000 + "x"
+    body = _basket(lines=[{**_line(1), "unit_price": price}])
+
+    # When the basket is sent
+    response = published.call("channel", "POST", "/v1/evaluate", json=body)
+
+    # Then the problem names the field and says why, without sending the value back whole
+    assert response.status_code == 422
+    error = response.json()["errors"][0]
+    assert error["field"] == "lines[0].unit_price"
+    assert error["message"].startswith("'999")
+    assert error["message"].endswith('is not an amount, e.g. "89.90"')
+    assert "characters ...]" in error["message"] and len(error["message"]) < 500
+    assert len(response.content) < 2_000
