@@ -61,11 +61,12 @@ def bundle(
         raise not_found(f"no rule set named {ruleset!r} is published")
     data = found.bundles.issue(ruleset, live.ruleset, channel, store, found.clock())
     etag = '"' + hashlib.sha256(data).hexdigest() + '"'
+    # Vary on the 304 too: it carries what the 200 would (RFC 9110 §15.4.5), so a cache
+    # keeps the gzip and plain answers apart either way.
     headers = {"ETag": etag, "Cache-Control": "no-cache",
-               "X-Remise-Version": str(live.version)}
+               "X-Remise-Version": str(live.version), "Vary": "Accept-Encoding"}
     if _unchanged(request.headers.get("if-none-match", ""), etag):
         return Response(status_code=304, headers=headers)
-    headers["Vary"] = "Accept-Encoding"
     if coding_quality(request.headers.get("accept-encoding"), "gzip") > 0:
         # A shop's line is slow: 10,000 rules are 3.2 MiB raw, 0.2 MiB compressed.
         headers["Content-Encoding"] = "gzip"

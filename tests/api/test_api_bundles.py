@@ -76,6 +76,19 @@ def test_a_weak_etag_in_if_none_match_still_costs_a_304(api: Api) -> None:
     assert again.headers["etag"] == etag
 
 
+def test_a_304_varies_on_accept_encoding_as_the_200_does(api: Api) -> None:
+    # A cache that stored the gzip answer must not serve it to a client without gzip
+    _publish(api, BOOTS_10, 0)
+    params = {"channel": "pos", "store": "paris-01"}
+    first = api.call("device", "GET", "/v1/bundles/fr", params=params)
+
+    again = api.call("device", "GET", "/v1/bundles/fr", params=params,
+                     headers={"If-None-Match": first.headers["etag"]})
+
+    assert again.status_code == 304
+    assert again.headers["vary"] == first.headers["vary"] == "Accept-Encoding"
+
+
 def test_an_if_none_match_naming_other_tags_gets_the_bundle(api: Api) -> None:
     _publish(api, BOOTS_10, 0)
 
