@@ -887,6 +887,16 @@ def _unit_runs(evaluation: Evaluation, rule: CompiledRule) -> list[tuple[Item, i
     return runs
 
 
+def _note_too_few_units(evaluation: Evaluation, rule: CompiledRule, pool: int) -> None:
+    """Why a multi-unit rule counted no group: ``pool`` units, fewer than its group,
+    perhaps because another multi-unit rule counted the others first."""
+    if any(item.multi_counted for item in evaluation.lines_of.get(rule, [])):
+        evaluation.note(rule, "needs {} matching units, basket has {} not already counted "
+                              "by another multi-unit rule", rule.group, pool)
+    else:
+        evaluation.note(rule, "needs {} matching units, basket has {}", rule.group, pool)
+
+
 def _free_positions(end: int, group: int, pay: int) -> int:
     """How many of the positions 0..end-1 are free in groups of ``group`` paying ``pay``."""
     return (end // group) * (group - pay) + max(0, end % group - pay)
@@ -897,12 +907,8 @@ def _apply_multi_unit(evaluation: Evaluation, rule: CompiledRule) -> None:
     pool = sum(count for _, count in runs)
     counted = (pool // rule.group) * rule.group
     if counted == 0:
-        taken = sum(item.multi_counted for item in evaluation.lines_of.get(rule, []))
-        if runs and taken:
-            evaluation.note(rule, "needs {} matching units, basket has {} not already counted "
-                                  "by another multi-unit rule", rule.group, pool)
-        elif runs:
-            evaluation.note(rule, "needs {} matching units, basket has {}", rule.group, pool)
+        if runs:
+            _note_too_few_units(evaluation, rule, pool)
         return
     if rule.rule.effect.kind == "buy_pay":
         discounts = _buy_pay_discounts(runs, rule, counted)
@@ -951,7 +957,10 @@ def _bundle_discounts(
         # first (§5), not to the line the price order happened to put first.
         group = sorted(cut, key=_part_line_id)
         shares = allocate_units(saving, [item.unit * n for item, n in group])
-        for (item, n), share in zip(group, shares, strict=True):
+        # An index, not zip(..., strict=True): the compiled build calls zip with its
+        # keyword through the interpreter, a dict per call.
+        for index in range(len(group)):
+            (item, n), share = group[index], shares[index]
             amount, discounted = discounts.get(item, (0, 0))
             discounts[item] = (amount + share, discounted + n)
     return discounts
