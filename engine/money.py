@@ -72,10 +72,17 @@ def round_money(amount: Decimal, currency: str, rounding: str = ROUND_HALF_UP) -
 
 
 def has_valid_precision(amount: Decimal, currency: str) -> bool:
-    """True when ``amount`` needs no more decimals than the currency has."""
-    exponent = amount.normalize().as_tuple().exponent
+    """True when ``amount`` needs no more decimals than the currency has.
+
+    Read from its digits: ``normalize()`` rounds to the context's 28 digits, which
+    made 0.1000000000000000000000000000001 EUR read as 0.1.
+    """
+    _, digits, exponent = amount.as_tuple()
     assert isinstance(exponent, int)  # finite amounts only
-    return -exponent <= minor_units(currency)
+    zeros = len(digits) - len("".join(map(str, digits)).rstrip("0"))
+    if zeros == len(digits):
+        return True  # zero, however written
+    return -(exponent + zeros) <= minor_units(currency)
 
 
 def format_money(amount: Decimal, currency: str) -> str:

@@ -62,6 +62,15 @@ def test_precision_check_refuses_sub_cent_amounts() -> None:
     assert not has_valid_precision(Decimal("10.5"), "JPY")
 
 
+def test_precision_is_read_from_every_digit_not_rounded_to_28() -> None:
+    # 31 significant digits: normalize() rounded this to 0.1 and called it valid EUR
+    assert not has_valid_precision(Decimal("0.1000000000000000000000000000001"), "EUR")
+    assert has_valid_precision(Decimal("0.10000000000000000000000000000000"), "EUR")
+    assert has_valid_precision(Decimal("1.2E+3"), "JPY")
+    assert has_valid_precision(Decimal("0E-10"), "JPY")
+    assert not has_valid_precision(Decimal("1.2345E+2"), "JPY")
+
+
 def test_ten_euros_over_three_equal_lines_gives_the_spare_cent_to_the_first() -> None:
     # 10.00 / 3 = 3.333...: floors 3.33 x 3 = 9.99, one cent left, equal remainders.
     shares = allocate(Decimal("10.00"), [Decimal("10.00")] * 3, "EUR")
