@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 import rules
 
-from .auth import KeyExists, KeyInfo, Principal
+from .auth import KeyExists, KeyInfo, KeyRevoked, Principal
 from .bodies import MAX_SMALL_BODY_BYTES, json_body, request_body
 from .deps import INSTANT_QUERY, client_address, query_instant, require, services
 from .negotiation import preferred_media
@@ -75,11 +75,16 @@ def list_keys(request: Request) -> list[KeyInfo]:
 
 
 @router.delete("/v1/keys/{name}", tags=["keys"], status_code=204, summary="Revoke an API key",
-               response_class=Response)
+               response_class=Response,
+               responses={409: PROBLEM_RESPONSES[422] | {"description": "Revoked already"}})
 def revoke_key(name: Annotated[str, Path(pattern=NAME_PATTERN)], request: Request,
                caller: Principal = require("keys")) -> Response:
-    services(request).keys.revoke(name, revoked_by=caller.name,
-                                  address=client_address(request))
+    try:
+        services(request).keys.revoke(name, revoked_by=caller.name,
+                                      address=client_address(request))
+    except KeyRevoked as error:  # a conflict with the key's state, as a taken name is
+        raise Problem(409, "key-revoked", "The key is revoked already", str(error),
+                      errors=[{"field": "path.name", "message": str(error)}]) from None
     return Response(status_code=204)
 
 

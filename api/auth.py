@@ -60,6 +60,10 @@ class KeyExists(rules.InvalidRequest):
     """A key by that name exists already (revoked ones included: names are not reused)."""
 
 
+class KeyRevoked(rules.InvalidRequest):
+    """The key was revoked already: nothing left to revoke."""
+
+
 def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
@@ -101,7 +105,7 @@ class KeyStore:
             if row is None:
                 raise rules.NotFound(f"no key named {name!r}")
             if row.revoked_at is not None:
-                raise rules.InvalidRequest(f"the key {name!r} is already revoked")
+                raise KeyRevoked(f"the key {name!r} is already revoked")
             row.revoked_at = datetime.now(UTC)
             role = row.role
         with self._lock:
@@ -143,4 +147,5 @@ class KeyStore:
         return principal
 
 
-__all__ = ["PERMISSIONS", "ROLES", "KeyExists", "KeyInfo", "KeyStore", "Principal", "hash_key"]
+__all__ = ["PERMISSIONS", "ROLES", "KeyExists", "KeyInfo", "KeyRevoked", "KeyStore", "Principal",
+           "hash_key"]

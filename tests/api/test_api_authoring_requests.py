@@ -313,3 +313,18 @@ def test_a_body_declared_as_another_media_type_is_415_as_for_evaluate(
     assert response.status_code == 415
     assert response.json()["type"] == "https://remise.dev/problems/unsupported-media-type"
     assert _versions(published) == [1, 2]
+
+
+def test_revoking_a_key_twice_is_409_naming_path_name(api: Api) -> None:
+    # Given a key revoked once
+    assert api.call("admin", "DELETE", "/v1/keys/tab").status_code == 204
+
+    # When it is revoked again
+    response = api.call("admin", "DELETE", "/v1/keys/tab")
+
+    # Then the conflict names the key in the path, and the audit log has one revocation
+    assert response.status_code == 409
+    assert response.json()["type"] == "https://remise.dev/problems/key-revoked"
+    assert _fields(response) == ["path.name"]
+    audit = api.call("admin", "GET", "/v1/audit?action=key_revoke").json()["entries"]
+    assert len(audit) == 1
