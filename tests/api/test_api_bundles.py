@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -47,15 +48,22 @@ def test_a_device_downloads_a_bundle_it_can_verify(api: Api) -> None:
     assert response.headers["etag"] == f'"{bundle.digest}"'
 
 
-def test_an_unchanged_bundle_costs_a_304_and_a_new_version_a_new_etag(api: Api) -> None:
-    _publish(api, BOOTS_10, 0)
-    params = {"channel": "pos", "store": "paris-01"}
-    first = api.call("device", "GET", "/v1/bundles/fr", params=params)
+POS_PARIS = {"channel": "pos", "store": "paris-01"}
 
-    again = api.call("device", "GET", "/v1/bundles/fr", params=params,
+
+def _fetched_then_asked_again(api: Api) -> tuple[Any, Any]:
+    """fr published, its bundle fetched, then asked for again with the ETag it had."""
+    _publish(api, BOOTS_10, 0)
+    first = api.call("device", "GET", "/v1/bundles/fr", params=POS_PARIS)
+    again = api.call("device", "GET", "/v1/bundles/fr", params=POS_PARIS,
                      headers={"If-None-Match": first.headers["etag"]})
+    return first, again
+
+
+def test_an_unchanged_bundle_costs_a_304_and_a_new_version_a_new_etag(api: Api) -> None:
+    first, again = _fetched_then_asked_again(api)
     _publish(api, BOOTS_20, 1)
-    after_publish = api.call("device", "GET", "/v1/bundles/fr", params=params,
+    after_publish = api.call("device", "GET", "/v1/bundles/fr", params=POS_PARIS,
                              headers={"If-None-Match": first.headers["etag"]})
 
     assert (again.status_code, again.content) == (304, b"")
@@ -78,12 +86,7 @@ def test_a_weak_etag_in_if_none_match_still_costs_a_304(api: Api) -> None:
 
 def test_a_304_varies_on_accept_encoding_as_the_200_does(api: Api) -> None:
     # A cache that stored the gzip answer must not serve it to a client without gzip
-    _publish(api, BOOTS_10, 0)
-    params = {"channel": "pos", "store": "paris-01"}
-    first = api.call("device", "GET", "/v1/bundles/fr", params=params)
-
-    again = api.call("device", "GET", "/v1/bundles/fr", params=params,
-                     headers={"If-None-Match": first.headers["etag"]})
+    first, again = _fetched_then_asked_again(api)
 
     assert again.status_code == 304
     assert again.headers["vary"] == first.headers["vary"] == "Accept-Encoding"
