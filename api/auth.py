@@ -5,7 +5,9 @@ A key is ``rk_`` plus 43 random URL-safe characters (256 bits), sent as
 so a plain hash is as strong as a password hash and costs one microsecond
 per request. Lookups are cached for ``CACHE_SECONDS`` so the evaluate path does
 not touch the database; a revoked key therefore stops working within that
-time in every process.
+time in every process. While the database cannot be reached, a key this process
+already knew keeps its last verdict, so tills go on pricing on the live versions
+(a revocation reaches the process once the database is back).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 import rules
@@ -132,19 +134,27 @@ class KeyStore:
 
     def lookup(self, key: str) -> Principal | None:
         """The key's owner, or None for an unknown or revoked key."""
-        known, principal = self.cached(key)
-        if known:
-            return principal
         digest = hash_key(key)
-        with Session(self.store.db) as session:
-            row = session.scalars(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest)).first()
-            principal = (Principal(row.name, row.role)
-                         if row is not None and row.revoked_at is None else None)
+        remembered = self._cache.get(digest)
+        if remembered is not None and remembered[0] >= time.monotonic():
+            return remembered[1]
+        try:
+            principal = self._from_database(digest)
+        except SQLAlchemyError:
+            if remembered is None:
+                raise  # a key never seen: the caller answers 503
+            return remembered[1]  # the database is down: the last verdict stands
         with self._lock:
             if len(self._cache) > 10_000:  # unknown keys must not grow it without bound
                 self._cache.clear()
             self._cache[digest] = (time.monotonic() + CACHE_SECONDS, principal)
         return principal
+
+    def _from_database(self, digest: str) -> Principal | None:
+        with Session(self.store.db) as session:
+            row = session.scalars(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest)).first()
+            return (Principal(row.name, row.role)
+                    if row is not None and row.revoked_at is None else None)
 
 
 __all__ = ["PERMISSIONS", "ROLES", "KeyExists", "KeyInfo", "KeyRevoked", "KeyStore", "Principal",

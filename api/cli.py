@@ -110,18 +110,37 @@ def _ruleset_from_files(paths: list[Path], publish_at: str | None, now: datetime
         raise typer.Exit(EXIT_BAD_INPUT) from None
 
 
-def _ruleset_from_store(name: str, number: int | None) -> engine.RuleSet:
-    """A published version (default: the live one), exactly as the server holds it."""
+def _ruleset_from_store(name: str, number: int | None, replay_at: datetime | None = None
+                        ) -> engine.RuleSet:
+    """A published version (default: the live one; with ``replay_at``, the one live
+    then), exactly as the server holds it."""
     import rules  # the store is only needed here; `evaluate --rules` works without it
 
     try:
         store = rules.open_store(rules.Settings.from_env())
-        version = store.version(name, number) if number else store.latest(name)
+        if replay_at is not None:
+            version = store.live_at(name, replay_at)
+            if version is None:
+                fail(f"no version of {name!r} was live at {replay_at.isoformat()}",
+                     EXIT_REFUSED)
+        else:
+            version = store.version(name, number) if number is not None else store.latest(name)
     except rules.StoreError as error:
         fail(str(error), EXIT_REFUSED)
     if version is None:
         fail(f"no rule set named {name!r} is published", EXIT_REFUSED)
     return version.ruleset_ir()
+
+
+def _pinned_version(request: engine.BasketRequest, ruleset: str, version: int | None,
+                    where: str) -> int | None:
+    """The version to price on with --ruleset: the option's or the basket's, which must
+    not disagree, as the server reads them (its rule set named in the basket too)."""
+    if request.ruleset is not None and request.ruleset != ruleset:
+        fail(f"{where}: the basket names rule set {request.ruleset!r}, --ruleset {ruleset!r}")
+    if version is not None and request.version is not None and version != request.version:
+        fail(f"{where}: the basket names version {request.version}, --version {version}")
+    return version if version is not None else request.version
 
 
 @app.command()
@@ -149,17 +168,33 @@ def evaluate(
     now = datetime.now(UTC)
     if (rules is None) == (ruleset is None):
         fail("give either --rules PATH (rule files) or --ruleset NAME (the rule store)")
-    compiled = (_ruleset_from_files(rules, publish_at, now) if rules is not None
-                else _ruleset_from_store(ruleset or "", version))
     data = read_basket(basket)
     if at is not None:
         data["at"] = parse_instant(at, "--at").isoformat()
     explain = explain or data.get("explain") is True
+    replay = data.pop("replay", False)
+    where = f"basket {basket}"
+    if not isinstance(replay, bool):
+        fail(f"{where}: replay: expected true or false")
     try:
         request = engine.parse_request(data, now=now)
+    except engine.BasketError as error:
+        fail(f"{where}: {error}")
+    if rules is not None:
+        if request.version is not None or replay:
+            fail(f"{where}: a basket that names a version or asks for a replay is priced on "
+                 "the rule store's versions: use --ruleset NAME, not --rules")
+        compiled = _ruleset_from_files(rules, publish_at, now)
+    else:
+        name = ruleset or ""
+        pinned = _pinned_version(request, name, version, where)
+        if replay and pinned is not None:
+            fail(f"{where}: ask for either a version or a replay, not both")
+        compiled = _ruleset_from_store(name, pinned, request.at if replay else None)
+    try:
         response = engine.Evaluator(compiled).evaluate(request, explain=explain)
     except engine.BasketError as error:
-        fail(f"basket {basket}: {error}")
+        fail(f"{where}: {error}")
     typer.echo(engine.dumps(response))
 
 

@@ -232,3 +232,24 @@ def test_a_huge_value_is_quoted_shortened_in_its_problem(published: Api) -> None
     assert error["message"].endswith('is not an amount, e.g. "89.90"')
     assert "characters ...]" in error["message"] and len(error["message"]) < 500
     assert len(response.content) < 2_000
+
+
+def test_a_known_key_keeps_pricing_past_its_cache_while_the_database_is_down(
+    published: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a till whose key this process knows, and verdicts that expire at once
+    # (the 5 seconds of api/auth.py, passed)
+    monkeypatch.setattr("api.auth.CACHE_SECONDS", 0.0)
+    services = published.client.app.state.services  # type: ignore[attr-defined]
+    assert published.call("channel", "POST", "/v1/evaluate", json=_basket()).status_code == 200
+
+    # When the database goes away
+    services.store.db = create_engine("sqlite:////nonexistent/folder/remise.db")
+    priced = published.call("channel", "POST", "/v1/evaluate", json=_basket())
+    stranger = published.call(None, "POST", "/v1/evaluate", json=_basket(),
+                              headers={"Authorization": "Bearer rk_" + "x" * 43})
+
+    # Then the till goes on pricing on the live version; a key never seen cannot be
+    # checked, and is told to come back
+    assert priced.status_code == 200
+    assert stranger.status_code == 503
