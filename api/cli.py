@@ -234,7 +234,40 @@ def demo(
 
 
 def main() -> None:
-    app()
+    """The ``remise`` command, with one last net under every command: what the store,
+    the database or the environment raise where no command caught it (a read-only data
+    folder, a database user that cannot write, a settings value or URL that is not one)
+    is one line and an exit code, never a traceback."""
+    try:
+        app()
+    except Exception as error:  # the net itself: anything else is a defect, re-raised
+        code = _environment_failure(error)
+        if code is None:
+            raise
+        typer.echo(f"error: {_first_line(error)}", err=True)
+        raise SystemExit(code) from None
+
+
+def _environment_failure(error: Exception) -> int | None:
+    """The exit code for a failure of the store or the environment (None: a defect)."""
+    from alembic.util import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    import rules  # the store is not loaded for `check`, `fmt` or `evaluate --rules`
+
+    if isinstance(error, rules.StoreError | SQLAlchemyError | CommandError | OSError):
+        return EXIT_REFUSED
+    if isinstance(error, ValueError):  # a URL or a setting that cannot be read
+        return EXIT_BAD_INPUT
+    return None
+
+
+def _first_line(error: Exception) -> str:
+    """What went wrong, in one line: a database error's own message without the SQL and
+    parameters SQLAlchemy appends (they can hold a whole rule source)."""
+    original = getattr(error, "orig", None) or error
+    lines = str(original).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 if __name__ == "__main__":

@@ -38,8 +38,12 @@ def _publish_demo(store: rules.RuleStore, folder: Path) -> None:
         return
     sources = {path.relative_to(folder).as_posix(): path.read_text(encoding="utf-8")
                for path in dsl.rule_files([folder])}
-    version = store.publish("default", sources, message="demo rule set (first start)",
-                            author="remise serve", parent=0, address="local")
+    try:
+        version = store.publish("default", sources, message="demo rule set (first start)",
+                                author="remise serve", parent=0, address="local")
+    except rules.Conflict:  # another server starting on the same store published it first
+        typer.echo("the demo rules were published by another server starting meanwhile")
+        return
     typer.echo(f"published the demo rules ({version.rule_count} rules) as rule set "
                f"'default', version {version.number}")
 
@@ -55,13 +59,14 @@ def _first_admin_key(keys: KeyStore) -> None:
 
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes.", min=1, max=64)] = 1,
     demo: Annotated[bool, typer.Option(
         "--demo/--no-demo", help="Publish the demo rules into an empty store.")] = True,
 ) -> None:
     """Run the HTTP API. With nothing configured: SQLite under ./remise-data, the demo
     rules published as `default`, and an admin key printed on first start."""
+    _check_metrics_folder()
     settings, store = _open()
     if demo:
         _publish_demo(store, DEMO_RULES)
@@ -79,6 +84,15 @@ def serve(
     finally:
         if shared_metrics is not None:
             shutil.rmtree(shared_metrics, ignore_errors=True)
+
+
+def _check_metrics_folder() -> None:
+    """A PROMETHEUS_MULTIPROC_DIR that is not a folder made every evaluate a 500 while
+    /readyz said ready: refused before anything starts."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder is not None and not Path(folder).is_dir():
+        fail(f"PROMETHEUS_MULTIPROC_DIR {folder!r} is not a folder: create it, or unset it "
+             "and remise makes one", EXIT_BAD_INPUT)
 
 
 def _share_metrics() -> str | None:

@@ -9,6 +9,7 @@ not an error.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +58,9 @@ def _sqlite_engine(url: str) -> Engine:
 
 
 def _redact(url: str) -> str:
-    """A URL fit for an error message: no password."""
+    """A URL fit for an error message: no password, neither before the host nor as a
+    query parameter (libpq reads ``?password=`` too)."""
+    url = re.sub(r"([?&]password=)[^&]*", r"\1***", url, flags=re.IGNORECASE)
     if "@" not in url or "://" not in url:
         return url
     scheme, rest = url.split("://", 1)

@@ -1,0 +1,115 @@
+"""`remise` when the environment is wrong: one line and an exit code, never a traceback
+(the operators' review, 2026-11-29)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+import rules
+from api import cli_serve
+from api.cli import main
+
+
+def _remise(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+            *args: str) -> tuple[int, list[str]]:
+    """Run the `remise` command as its console script does: (exit code, stderr lines)."""
+    monkeypatch.setattr(sys, "argv", ["remise", *args])
+    with pytest.raises(SystemExit) as ended:
+        main()
+    code = ended.value.code
+    return (code if isinstance(code, int) else 1), capsys.readouterr().err.splitlines()
+
+
+@pytest.fixture(autouse=True)
+def _embedded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("REMISE_DATABASE_URL", "REMISE_REDIS_URL", "PROMETHEUS_MULTIPROC_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REMISE_DATA_DIR", str(tmp_path / "data"))
+
+
+@pytest.mark.parametrize(("setting", "value", "command", "code", "words"), [
+    ("REMISE_POLL_SECONDS", "abc", "db current", 3,
+     "REMISE_POLL_SECONDS='abc' is not a number of seconds"),
+    ("REMISE_REDIS_URL", "notaurl", "rules list", 2, "Redis URL must specify"),
+    ("REMISE_DATABASE_URL", "postgresql+psycopg://u@127.0.0.1:notaport/x", "db current", 2,
+     "notaport"),
+])
+def test_a_setting_that_cannot_be_read_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], setting: str,
+    value: str, command: str, code: int, words: str
+) -> None:
+    monkeypatch.setenv(setting, value)
+
+    exit_code, lines = _remise(monkeypatch, capsys, *command.split())
+
+    assert exit_code == code
+    assert len(lines) == 1 and lines[0].startswith("error: ") and words in lines[0]
+
+
+def test_a_data_folder_that_is_a_file_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("x")
+    monkeypatch.setenv("REMISE_DATA_DIR", str(a_file))
+
+    exit_code, lines = _remise(monkeypatch, capsys, "rules", "list")
+
+    assert exit_code == 3
+    assert len(lines) == 1 and "File exists" in lines[0]
+
+
+def test_serve_refuses_a_metrics_folder_that_does_not_exist_before_starting(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "missing"))
+
+    exit_code, lines = _remise(monkeypatch, capsys, "serve", "--port", "8851")
+
+    assert exit_code == 2
+    assert lines == [f"error: PROMETHEUS_MULTIPROC_DIR '{tmp_path / 'missing'}' is not a "
+                     "folder: create it, or unset it and remise makes one"]
+    assert not (tmp_path / "data").exists()  # refused before the store was opened
+
+
+def test_serve_refuses_a_port_beyond_65535(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exit_code, _ = _remise(monkeypatch, capsys, "serve", "--port", "74367")
+
+    assert exit_code == 2
+
+
+def test_a_server_starting_after_another_published_the_demo_goes_on(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given a store where another server published the demo between this one's look
+    # at the store (empty) and its own publish
+    store = rules.open_store(rules.Settings.from_env())
+    cli_serve._publish_demo(store, cli_serve.DEMO_RULES)
+    monkeypatch.setattr(store, "rulesets", lambda: [])  # what this server saw first
+
+    # When this server publishes the demo in turn
+    cli_serve._publish_demo(store, cli_serve.DEMO_RULES)
+
+    # Then it says so and goes on, the demo at version 1
+    assert "published by another server" in capsys.readouterr().out
+    latest = store.latest("default")
+    assert latest is not None and latest.number == 1
+
+
+def test_a_password_in_the_database_urls_query_is_not_printed(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a database URL whose password is a query parameter (libpq reads it there),
+    # on a port where nothing listens
+    monkeypatch.setenv("REMISE_DATABASE_URL",
+                       "postgresql+psycopg://postgres@127.0.0.1:5999/x?password=leak")
+
+    exit_code, lines = _remise(monkeypatch, capsys, "db", "current")
+
+    assert exit_code == 3
+    assert "leak" not in "\n".join(lines) and "password=***" in lines[0]
