@@ -6,6 +6,8 @@ used; 3 the rule store (or a device) refused.
 
 from __future__ import annotations
 
+import getpass
+import socket
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +28,16 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """Say what went wrong in one sentence on stderr, and exit: never a traceback."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def cli_actor(given: str | None = None) -> str:
+    """Who a command acts as in the audit log: the name given, else the system user."""
+    return given or getpass.getuser()
+
+
+def cli_address() -> str:
+    """Where a command acts from in the audit log (an HTTP request records its client)."""
+    return f"cli@{socket.gethostname()}"
 
 
 def parse_instant(text: str, option: str | None = None) -> datetime:

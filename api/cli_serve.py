@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import os
 import shutil
 import tempfile
@@ -16,8 +15,8 @@ import dsl
 import rules
 from rules.bundles import SigningKeys
 
-from .auth import ROLES, KeyStore
-from .cli_common import EXIT_BAD_INPUT, EXIT_REFUSED, fail
+from .auth import ROLES, KeyExists, KeyRevoked, KeyStore
+from .cli_common import EXIT_BAD_INPUT, EXIT_REFUSED, cli_actor, cli_address, fail
 
 DEMO_RULES = Path(__file__).resolve().parents[1] / "examples" / "rules"
 
@@ -116,8 +115,9 @@ def keys_create(
     """Create an API key and print it, once."""
     _, store = _open()
     try:
-        key = KeyStore(store).create(name, role, created_by=f"cli:{getpass.getuser()}",
-                                     address="cli")
+        key = KeyStore(store).create(name, role, created_by=cli_actor(), address=cli_address())
+    except KeyExists as error:  # a conflict, as the API's 409
+        fail(str(error), EXIT_REFUSED)
     except rules.InvalidRequest as error:
         fail(str(error), EXIT_BAD_INPUT)
     typer.echo(key)
@@ -128,8 +128,8 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
     """Revoke an API key (refused everywhere within seconds)."""
     _, store = _open()
     try:
-        KeyStore(store).revoke(name, revoked_by=f"cli:{getpass.getuser()}", address="cli")
-    except rules.NotFound as error:
+        KeyStore(store).revoke(name, revoked_by=cli_actor(), address=cli_address())
+    except (rules.NotFound, KeyRevoked) as error:  # as the API's 404 and 409
         fail(str(error), EXIT_REFUSED)
     except rules.InvalidRequest as error:
         fail(str(error), EXIT_BAD_INPUT)

@@ -9,9 +9,7 @@ refused (stale parent, unknown rule set or version, schema not migrated).
 
 from __future__ import annotations
 
-import getpass
 import json
-import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -25,7 +23,15 @@ import typer
 import dsl
 import rules
 
-from .cli_common import EXIT_BAD_INPUT, EXIT_REFUSED, EXIT_RULE_ERRORS, fail, parse_instant
+from .cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_REFUSED,
+    EXIT_RULE_ERRORS,
+    cli_actor,
+    cli_address,
+    fail,
+    parse_instant,
+)
 
 db_app = typer.Typer(help="The rule store's database schema.", no_args_is_help=True)
 rules_app = typer.Typer(help="Publish, roll back and read rule set versions.",
@@ -61,14 +67,6 @@ def _store() -> Iterator[rules.RuleStore]:
         if fanout is not None:
             fanout.close()
         store.db.dispose()
-
-
-def _author(author: str | None) -> str:
-    return author or getpass.getuser()
-
-
-def _address() -> str:
-    return f"cli@{socket.gethostname()}"
 
 
 def _read_sources(paths: list[Path]) -> dict[str, str]:
@@ -137,8 +135,8 @@ def publish(
     """Compile rules and make them the live version of a rule set."""
     sources = _read_sources(paths)
     with _store() as store:
-        version = store.publish(ruleset, sources, message=message, author=_author(author),
-                                parent=parent, address=_address())
+        version = store.publish(ruleset, sources, message=message, author=cli_actor(author),
+                                parent=parent, address=cli_address())
         typer.echo(f"published {_describe(version)}")
 
 
@@ -151,8 +149,8 @@ def rollback(
 ) -> None:
     """Make an older version's rules live again, as a new version."""
     with _store() as store:
-        version = store.rollback(ruleset, to, message=message, author=_author(author),
-                                 address=_address())
+        version = store.rollback(ruleset, to, message=message, author=cli_actor(author),
+                                 address=cli_address())
         typer.echo(f"rolled back to version {to}: {_describe(version)}")
 
 

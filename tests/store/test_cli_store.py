@@ -139,3 +139,29 @@ def test_bad_requests_get_one_clear_line(remise: Remise, args: list[str], messag
     assert code in (2, 3)
     assert message in err
     assert "Traceback" not in err
+
+
+def test_key_commands_are_audited_as_publishes_are(remise: Remise, tmp_path: Path) -> None:
+    # Given a key created and revoked from the command line
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-r", "fr", "-m", "v1")
+    assert remise("keys", "create", "--role", "device", "--name", "till")[0] == 0
+    assert remise("keys", "revoke", "till")[0] == 0
+    target = tmp_path / "audit.csv"
+
+    # When finance exports the audit log
+    remise("audit", "export", "-o", str(target))
+
+    # Then the key entries name the same actor and address as the publish does
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert len({(r["actor"], r["address"]) for r in rows}) == 1
+    assert rows[0]["address"].startswith("cli@")
+
+
+def test_revoking_a_key_twice_is_refused_as_the_api_refuses_it(remise: Remise) -> None:
+    remise("keys", "create", "--role", "device", "--name", "till")
+    remise("keys", "revoke", "till")
+
+    code, _, err = remise("keys", "revoke", "till")
+
+    assert code == 3
+    assert err == "error: the key 'till' is already revoked\n"
