@@ -11,6 +11,9 @@ cannot price.
 from __future__ import annotations
 
 import base64
+import json
+import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -28,36 +31,81 @@ DirOption = Annotated[Path, typer.Option("--dir", help="The device's folder.")]
 ServerOption = Annotated[str, typer.Option("--server", help="e.g. https://remise.example")]
 KeyOption = Annotated[str, typer.Option("--key", help="A `device` API key.",
                                         envvar="REMISE_DEVICE_KEY")]
-TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+TIMEOUT = httpx.Timeout(30.0, connect=5.0)  # per connect and per read
+# The whole download's deadline: a server dripping a byte at a time never trips the
+# per-read timeout. 100,000 rules are ~2 MiB gzipped: 5 minutes at 64 kbit/s.
+DOWNLOAD_SECONDS = 300.0
+# Decoded size, checked while decoding (a 1 MB gzip can hold 1 GB of zeros); 100,000
+# rules are ~32 MiB raw.
+MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 
 
-def _get(server: str, path: str, key: str, **kwargs: object) -> httpx.Response:
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    headers: httpx.Headers
+    body: bytes
+
+
+def _get(server: str, path: str, key: str, *, params: dict[str, str] | None = None,
+         headers: dict[str, str] | None = None,
+         deadline: float = DOWNLOAD_SECONDS) -> _Answer:
+    """The server's whole answer, within ``deadline`` seconds and MAX_BUNDLE_BYTES."""
     try:
-        return httpx.get(server.rstrip("/") + path, timeout=TIMEOUT,
-                         headers={"Authorization": f"Bearer {key}",
-                                  **kwargs.pop("headers", {})},  # type: ignore[dict-item]
-                         **kwargs)  # type: ignore[arg-type]
+        with httpx.stream("GET", server.rstrip("/") + path, params=params, timeout=TIMEOUT,
+                          headers={"Authorization": f"Bearer {key}", **(headers or {})}
+                          ) as response:
+            body = _read_bounded(response, server, time.monotonic() + deadline)
+            return _Answer(response.status_code, response.headers, body)
     except httpx.HTTPError as error:
         fail(f"cannot reach {server}: {error}", EXIT_BAD_INPUT)
 
 
-def _problem(response: httpx.Response) -> str:
+def _read_bounded(response: httpx.Response, server: str, deadline: float) -> bytes:
+    body = bytearray()
+    for chunk in response.iter_bytes():  # decoded (gzip) chunk by chunk
+        body += chunk
+        if len(body) > MAX_BUNDLE_BYTES:
+            fail(f"{server} sent more than {MAX_BUNDLE_BYTES // 2**20} MiB: refused",
+                 EXIT_BAD_INPUT)
+        if time.monotonic() > deadline:
+            fail(f"{server} did not finish sending within the download deadline",
+                 EXIT_BAD_INPUT)
+    return bytes(body)
+
+
+def _refusal(answer: _Answer) -> str:
+    """One line saying why the server did not give what was asked."""
+    if 300 <= answer.status < 400:
+        return (f"the server redirected ({answer.status}) to "
+                f"{answer.headers.get('location') or 'nowhere'}: give that address as --server")
     try:
-        return str(response.json().get("detail", response.text))
-    except ValueError:
-        return response.text[:200]
+        data = json.loads(answer.body)
+    except (ValueError, RecursionError):
+        data = None
+    detail = data.get("detail") if isinstance(data, dict) else None
+    text = str(detail) if detail else answer.body.decode("utf-8", "replace")
+    text = " ".join(text.split())[:200]  # an HTML page on one line
+    return f"the server refused ({answer.status}): {text or 'no explanation given'}"
+
+
+def _public_keys(body: bytes) -> dict[str, bytes]:
+    try:
+        return {str(item["key_id"]): base64.b64decode(item["public_key"], validate=True)
+                for item in json.loads(body)["keys"]}
+    except (ValueError, KeyError, TypeError, RecursionError):
+        fail("the server's answer is not a list of signing keys (a captive portal or a "
+             "proxy's page?)", EXIT_BAD_INPUT)
 
 
 @device_app.command("trust")
 def trust(server: ServerOption, key: KeyOption, folder: DirOption) -> None:
     """Trust the server's bundle signing keys (run once when the device is set up,
     and again when the keys rotate)."""
-    response = _get(server, "/v1/bundles/keys", key)
-    if response.status_code != 200:
-        fail(f"the server refused ({response.status_code}): {_problem(response)}",
-              EXIT_BAD_INPUT)
-    keys = {item["key_id"]: base64.b64decode(item["public_key"])
-            for item in response.json()["keys"]}
+    answer = _get(server, "/v1/bundles/keys", key)
+    if answer.status != 200:
+        fail(_refusal(answer), EXIT_BAD_INPUT)
+    keys = _public_keys(answer.body)
     try:
         added = engine.DeviceFolder(folder).trust(keys)
     except engine.DeviceError as error:
@@ -71,33 +119,42 @@ def sync(
     ruleset: Annotated[str, typer.Option("--ruleset")] = "default",
     channel: Annotated[str, typer.Option("--channel")] = "pos",
     store: Annotated[str | None, typer.Option("--store")] = None,
+    deadline: Annotated[float, typer.Option(
+        "--deadline", min=0.1, help="Seconds the whole download may take.")
+                        ] = DOWNLOAD_SECONDS,
 ) -> None:
     """Download the live bundle if it changed, verify it, install it atomically."""
     device = engine.DeviceFolder(folder)
+    try:
+        if not device.trusted_keys():
+            trust(server, key, folder)
+        _sync(device, server, key, ruleset, channel, store, deadline)
+    except engine.DeviceError as error:  # a corrupt or unwritable device folder
+        fail(str(error), EXIT_REFUSED)
+
+
+def _sync(device: engine.DeviceFolder, server: str, key: str, ruleset: str, channel: str,
+          store: str | None, deadline: float) -> None:
     now = datetime.now(UTC)
-    if not device.trusted_keys():
-        trust(server, key, folder)
     try:
         current = device.current(now)
     except engine.BundleRefused:
         current = None  # an unreadable installed bundle is replaced by a good one
     headers = {"If-None-Match": f'"{current.digest}"'} if current else {}
     params = {"channel": channel, **({"store": store} if store else {})}
-    response = _get(server, f"/v1/bundles/{ruleset}", key, params=params, headers=headers)
-    if response.status_code == 304 and current is not None:
+    answer = _get(server, f"/v1/bundles/{ruleset}", key, params=params, headers=headers,
+                  deadline=deadline)
+    if answer.status == 304 and current is not None:
         typer.echo(f"unchanged: {_describe(current)}")
         return
-    if response.status_code != 200:
-        fail(f"the server refused ({response.status_code}): {_problem(response)}",
-              EXIT_BAD_INPUT)
+    if answer.status != 200:
+        fail(_refusal(answer), EXIT_BAD_INPUT)
     try:
-        installed = device.install(response.content, now=now, ruleset=ruleset,
-                                   channel=channel, store=store)
+        installed = device.install(answer.body, now=now, ruleset=ruleset, channel=channel,
+                                   store=store)
     except engine.BundleRefused as error:
         fail(f"bundle refused ({error.reason}): {error}; keeping the last good bundle",
-              EXIT_REFUSED)
-    except engine.DeviceError as error:
-        fail(str(error), EXIT_REFUSED)
+             EXIT_REFUSED)
     typer.echo(f"installed: {_describe(installed)}")
 
 
@@ -115,9 +172,12 @@ def status(folder: DirOption) -> None:
     now = datetime.now(UTC)
     try:
         current = device.current(now)
+        trusted = device.trusted_keys()
     except engine.BundleRefused as error:
         fail(f"the installed bundle is refused ({error.reason}): {error}", EXIT_REFUSED)
-    typer.echo(f"trusted keys: {', '.join(sorted(device.trusted_keys())) or 'none'}")
+    except engine.DeviceError as error:
+        fail(str(error), EXIT_REFUSED)
+    typer.echo(f"trusted keys: {', '.join(sorted(trusted)) or 'none'}")
     if current is None:
         typer.echo("no bundle yet: run `remise device sync`")
         return

@@ -16,12 +16,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 import engine
+from engine.basket import check_limits
 from engine.money import minor_formatter
 
 from .deps import json_object, require, services
 from .jsontext import response_bytes
 from .problems import PROBLEM_RESPONSES, invalid, not_found
-from .schemas import MAX_COUPONS, MAX_LINES, EvaluateIn, EvaluateOut
+from .schemas import EvaluateIn, EvaluateOut
 from .services import Services
 
 router = APIRouter(tags=["evaluate"])
@@ -38,11 +39,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def _limits(data: dict[str, Any]) -> tuple[str, bool]:
     """Checks the engine does not make (sizes, HTTP-only fields); returns (ruleset, replay)."""
-    lines, coupons = data.get("lines"), data.get("coupons")
-    if isinstance(lines, list) and len(lines) > MAX_LINES:
-        raise invalid("lines", f"at most {MAX_LINES} lines per basket, got {len(lines)}")
-    if isinstance(coupons, list) and len(coupons) > MAX_COUPONS:
-        raise invalid("coupons", f"at most {MAX_COUPONS} coupons per basket, got {len(coupons)}")
+    check_limits(data)  # the engine's, as a device applies them offline
     replay = data.pop("replay", False)
     if not isinstance(replay, bool):
         raise invalid("replay", "expected true or false")

@@ -16,9 +16,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic_core import PydanticCustomError
 
 import rules
+from engine.basket import MAX_COUPONS, MAX_LINES  # one limit for server and devices
 
-MAX_LINES = 500
-MAX_COUPONS = 20
 MAX_SOURCE_CHARS = 1_000_000
 MAX_VERSION = 2_147_483_647  # version numbers are 32-bit in the database
 AMOUNT_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,3})?$"

@@ -23,6 +23,9 @@ from .money import MINOR_UNITS
 
 MAX_QUANTITY = 10_000  # a line beyond this is wholesale, not retail
 MAX_VERSION = 2_147_483_647  # version numbers are 32-bit in the rule store
+# A basket's size limits, the server's and the device's alike (api/ uses these).
+MAX_LINES = 500
+MAX_COUPONS = 20
 
 REQUEST_FIELDS = frozenset(
     {"channel", "store", "currency", "at", "customer", "coupons", "lines",
@@ -372,6 +375,17 @@ def _currency(value: Any) -> str:
     return currency
 
 
+def check_limits(data: Mapping[str, Any]) -> None:
+    """Refuse a basket past MAX_LINES or MAX_COUPONS, as the server does before parsing
+    (so that an offline till answers what the server would)."""
+    lines, coupons = data.get("lines"), data.get("coupons")
+    if isinstance(lines, list) and len(lines) > MAX_LINES:
+        raise BasketError("lines", f"at most {MAX_LINES} lines per basket, got {len(lines)}")
+    if isinstance(coupons, list) and len(coupons) > MAX_COUPONS:
+        raise BasketError("coupons", f"at most {MAX_COUPONS} coupons per basket, "
+                                     f"got {len(coupons)}")
+
+
 def parse_request(data: Mapping[str, Any], *, now: datetime | None = None) -> BasketRequest:
     """Check a request dict (JSON already decoded) and return the basket to price.
 
@@ -402,4 +416,5 @@ def parse_request(data: Mapping[str, Any], *, now: datetime | None = None) -> Ba
     )
 
 
-__all__ = ["BasketRequest", "Customer", "Line", "parse_request"]
+__all__ = ["MAX_COUPONS", "MAX_LINES", "BasketRequest", "Customer", "Line", "check_limits",
+           "parse_request"]

@@ -104,7 +104,7 @@ def _split(data: bytes) -> tuple[dict[str, Any], bytes, dict[str, Any], bytes]:
         envelope_text, payload = data.split(b"\n", 1)
         header_text, ir_bytes = payload.split(b"\n", 1)
         envelope, header = json.loads(envelope_text), json.loads(header_text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: hostile
         raise BundleRefused("malformed", "not a remise bundle (cannot read its envelope "
                                          "and header)") from None
     if not isinstance(envelope, dict) or envelope.get("format") != BUNDLE_FORMAT:

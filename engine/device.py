@@ -25,8 +25,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from .basket import parse_request
-from .bundle import Bundle, BundleRefused, canonical_json, key_id_of, read_bundle
+from .basket import BasketRequest, check_limits, parse_request
+from .bundle import Bundle, BundleHeader, BundleRefused, canonical_json, key_id_of, read_bundle
 from .errors import RemiseError
 from .evaluator import Evaluator
 
@@ -64,6 +64,13 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.close(folder)
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as error:  # unreadable counts as invalid: the caller says which file
+        raise ValueError(error.strerror or str(error)) from None
+
+
 class DeviceFolder:
     """What one till, kiosk or tablet keeps for offline pricing."""
 
@@ -78,9 +85,9 @@ class DeviceFolder:
         if not path.exists():
             return {}
         try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
+            raw = json.loads(_read(path))
             return {key_id: base64.b64decode(value) for key_id, value in raw.items()}
-        except (ValueError, AttributeError) as error:
+        except (ValueError, AttributeError, TypeError, RecursionError) as error:
             raise DeviceError(f"{path} is not a valid trusted-keys file: {error}") from None
 
     def trust(self, public_keys: Mapping[str, bytes]) -> list[str]:
@@ -93,10 +100,19 @@ class DeviceFolder:
             if key_id not in keys:
                 keys[key_id] = key
                 added.append(key_id)
-        self.folder.mkdir(parents=True, exist_ok=True)
         encoded = {k: base64.b64encode(v).decode("ascii") for k, v in sorted(keys.items())}
-        write_atomically(self.folder / KEYS_FILE, canonical_json(encoded).encode("utf-8"))
+        self._write(KEYS_FILE, canonical_json(encoded).encode("utf-8"))
         return added
+
+    def _write(self, name: str, data: bytes) -> None:
+        """Write one file of the folder, or say in one sentence why the device cannot
+        (read-only disk, full disk, ``folder`` naming a file)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            write_atomically(self.folder / name, data)
+        except OSError as error:
+            raise DeviceError(f"cannot write {self.folder / name}: "
+                              f"{error.strerror or error}") from None
 
     # --- the bundle --------------------------------------------------------------------
 
@@ -104,7 +120,12 @@ class DeviceFolder:
         path = self.folder / STATE_FILE
         if not path.exists():
             return 0
-        return int(json.loads(path.read_text(encoding="utf-8")).get("highest_version", 0))
+        try:
+            return int(json.loads(_read(path)).get("highest_version", 0))
+        except (ValueError, AttributeError, TypeError, RecursionError) as error:
+            # fail closed: guessing 0 would let an older (rolled back) bundle in
+            raise DeviceError(f"{path} is not a valid state file ({error}): restore it, "
+                              "or delete it to accept any version the server sends") from None
 
     def current(self, now: datetime) -> Bundle | None:
         """The installed bundle, verified again (the file could have been altered)."""
@@ -117,8 +138,11 @@ class DeviceFolder:
         stamp = path.stat().st_mtime
         if self._loaded is not None and self._loaded[0] == stamp:
             return self._loaded[1], self._loaded[2]
-        bundle = read_bundle(path.read_bytes(), self.trusted_keys(), now=now,
-                             allow_expired=True)
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise DeviceError(f"cannot read {path}: {error.strerror or error}") from None
+        bundle = read_bundle(data, self.trusted_keys(), now=now, allow_expired=True)
         evaluator = Evaluator(bundle.ruleset)
         self._loaded = (stamp, bundle, evaluator)
         return bundle, evaluator
@@ -133,9 +157,13 @@ class DeviceFolder:
                               "trust` first")
         bundle = read_bundle(data, trusted, now=now, ruleset=ruleset, channel=channel,
                              store=store, at_least_version=self.highest_version())
-        self.folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(self.folder / BUNDLE_FILE, data)
-        write_atomically(self.folder / STATE_FILE, canonical_json(
+        if store is None and bundle.header.store is not None:
+            # read_bundle takes no store as "do not check"; a device that asked for every
+            # store must not end up refusing all the other stores' baskets
+            raise BundleRefused("wrong_store", f"this bundle is for store "
+                                               f"{bundle.header.store!r}, not every store")
+        self._write(BUNDLE_FILE, data)
+        self._write(STATE_FILE, canonical_json(
             {"highest_version": bundle.header.version, "digest": bundle.digest}).encode())
         return bundle
 
@@ -147,8 +175,10 @@ class DeviceFolder:
         bundle, evaluator = self._current(now)
         if bundle is None or evaluator is None:
             raise DeviceError(f"no bundle in {self.folder}: run `remise device sync` first")
+        check_limits(request)
         basket = parse_request(request, now=now)
         header = bundle.header
+        _check_rules_asked(basket, header)
         if basket.channel != header.channel or (header.store and basket.store != header.store):
             raise DeviceError(f"this device's bundle prices channel {header.channel!r} in "
                               f"store {header.store!r}; the basket is for {basket.channel!r} "
@@ -167,6 +197,17 @@ class DeviceFolder:
         response["stale"] = True
         response["stale_since"] = header.offline_valid_until.isoformat()
         return response
+
+
+def _check_rules_asked(basket: BasketRequest, header: BundleHeader) -> None:
+    """A basket naming other rules than the bundle's would get the wrong prices with no
+    sign of it (the server prices it with those rules, or answers 404): refuse it."""
+    if basket.ruleset is not None and basket.ruleset != header.ruleset:
+        raise DeviceError(f"the basket asks for rule set {basket.ruleset!r}; this device "
+                          f"holds {header.ruleset!r}")
+    if basket.version is not None and basket.version != header.version:
+        raise DeviceError(f"the basket asks for version {basket.version}; this device holds "
+                          f"version {header.version} of {header.ruleset!r}")
 
 
 __all__ = ["BundleRefused", "DeviceError", "DeviceFolder", "WhenExpired", "write_atomically"]

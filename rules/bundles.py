@@ -90,12 +90,14 @@ def _raw_public(key: Ed25519PrivateKey) -> bytes:
 
 
 def applies_to(rule: Rule, channel: str, store: str | None) -> bool:
-    """Whether a rule can matter to baskets of this channel and store."""
+    """Whether a rule can matter to baskets of this channel and store (``None``: every
+    store, so store-limited rules stay: the engine picks them by the basket's store, as
+    the server does)."""
     if rule.coupons:
         return True  # kept for the coupon's reason, even when it cannot apply here
     if rule.channels is not None and channel not in rule.channels:
         return False
-    return rule.stores is None or (store is not None and store in rule.stores)
+    return rule.stores is None or store is None or store in rule.stores
 
 
 def next_change(rules: tuple[Rule, ...], after: datetime) -> datetime | None:

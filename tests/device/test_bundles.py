@@ -45,6 +45,16 @@ def test_a_bundle_holds_the_rules_for_its_channel_and_store(keys: Path) -> None:
     assert header.rules == 3
 
 
+def test_an_every_store_bundle_keeps_every_store_s_rules(keys: Path) -> None:
+    # given rules limited to lyon-01; when a bundle is issued for every store of pos
+    bundle = engine.read_bundle(bundle_bytes(keys, store=None), _trusted(keys), now=ISSUED)
+
+    # then lyon_only is in it (the engine applies it to Lyon's baskets only); web_only is not
+    assert bundle.header.store is None
+    assert sorted(rule.id for rule in bundle.ruleset.rules) == [
+        "boots", "flash", "lyon_only", "web_coupon"]
+
+
 def test_the_same_hour_gives_the_same_bytes_and_the_next_hour_new_ones(keys: Path) -> None:
     first = bundle_bytes(keys)
 

@@ -101,7 +101,7 @@ def test_a_crash_while_writing_keeps_the_last_good_bundle(
         raise OSError("power cut")
 
     monkeypatch.setattr(os, "fsync", power_cut)
-    with pytest.raises(OSError, match="power cut"):
+    with pytest.raises(engine.DeviceError, match="power cut"):
         _install(device, bundle_bytes(keys, version=4))
     monkeypatch.undo()
 
@@ -120,6 +120,90 @@ def test_a_device_without_trusted_keys_refuses_to_install(tmp_path: Path,
 def test_a_basket_from_another_channel_is_refused(device: engine.DeviceFolder) -> None:
     with pytest.raises(engine.DeviceError, match="prices channel 'pos' in store 'paris-01'"):
         device.evaluate(basket(channel="web", store=None), now=ISSUED)
+
+
+# --- a device for every store of its channel ------------------------------------------
+
+
+@pytest.fixture
+def every_store(tmp_path: Path, keys: Path) -> engine.DeviceFolder:
+    """A till synced without --store: one bundle for every shop of the channel."""
+    folder = engine.DeviceFolder(tmp_path / "roaming")
+    folder.trust(SigningKeys(keys).public_keys())
+    folder.install(bundle_bytes(keys, store=None), now=ISSUED, ruleset="fr", channel="pos",
+                   store=None)
+    return folder
+
+
+@pytest.mark.parametrize("store", ["lyon-01", "paris-01", None])
+def test_an_every_store_device_prices_each_store_as_the_server_does(
+    every_store: engine.DeviceFolder, store: str | None
+) -> None:
+    # given a device synced for every store; when it prices a basket of any store
+    response = every_store.evaluate(basket(store=store), now=ISSUED)
+
+    # then the answer is the server's own, lyon_only's -5 EUR included in Lyon
+    expected = engine.Evaluator(published()).evaluate(engine.parse_request(basket(store=store)))
+    assert engine.dumps(response) == engine.dumps(expected)
+    assert ("lyon_only" in {a["rule"] for a in response["applied"]}) == (store == "lyon-01")
+
+
+def test_an_every_store_device_refuses_a_bundle_for_one_store(
+    every_store: engine.DeviceFolder, keys: Path
+) -> None:
+    # given a device that asked for every store; when the server sends one store's bundle
+    with pytest.raises(engine.BundleRefused, match="not every store") as refused:
+        every_store.install(bundle_bytes(keys, version=4, store="paris-01"), now=ISSUED,
+                            ruleset="fr", channel="pos", store=None)
+
+    # then it is refused as wrong_store and the every-store bundle stays
+    assert refused.value.reason == "wrong_store"
+    assert every_store.evaluate(basket(store="lyon-01"), now=ISSUED)["version"] == 3
+
+
+# --- baskets asking for other rules ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("field", "value"), [("ruleset", "spring"), ("version", 99),
+                                              ("version", 2)])
+def test_a_basket_naming_other_rules_is_refused(
+    device: engine.DeviceFolder, field: str, value: object
+) -> None:
+    # given a device holding version 3 of fr; when a basket names other rules
+    # then it refuses rather than price with rules the basket did not ask for
+    with pytest.raises(engine.DeviceError, match="the basket asks for"):
+        device.evaluate(basket(**{field: value}), now=ISSUED)
+
+
+def test_a_basket_naming_the_bundle_s_own_rules_is_priced(device: engine.DeviceFolder) -> None:
+    response = device.evaluate(basket(ruleset="fr", version=3), now=ISSUED)
+
+    assert (response["version"], response["total"]) == (3, "124.00")
+
+
+@pytest.mark.parametrize(("field", "many", "said"), [
+    ("lines", engine.basket.MAX_LINES + 1, "at most 500 lines per basket, got 501"),
+    ("coupons", engine.basket.MAX_COUPONS + 1, "at most 20 coupons per basket, got 21"),
+])
+def test_a_basket_past_the_server_s_limits_is_refused_offline(
+    device: engine.DeviceFolder, field: str, many: int, said: str
+) -> None:
+    # given a basket the server would refuse for its size; when the device prices it
+    line = basket()["lines"][0]  # type: ignore[index]
+    big = basket(**{field: [{**line, "id": str(n)} for n in range(many)] if field == "lines"
+                    else [f"C{n}" for n in range(many)]})
+
+    # then the device refuses it too, with the server's words
+    with pytest.raises(engine.BasketError, match=said):
+        device.evaluate(big, now=ISSUED)
+
+
+def test_a_basket_at_the_limits_is_priced(device: engine.DeviceFolder) -> None:
+    line = basket()["lines"][0]  # type: ignore[index]
+    full = basket(lines=[{**line, "id": str(n)} for n in range(engine.basket.MAX_LINES)],
+                  coupons=[f"C{n}" for n in range(engine.basket.MAX_COUPONS)])
+
+    assert len(device.evaluate(full, now=ISSUED)["lines"]) == 500
 
 
 # --- once the bundle has expired ------------------------------------------------------
