@@ -20,7 +20,7 @@ import json
 import os
 import tempfile
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,9 @@ from .evaluator import Evaluator
 BUNDLE_FILE = "bundle.rbundle"
 KEYS_FILE = "trusted-keys.json"
 STATE_FILE = "state.json"
+# How far a bundle's issue may be ahead of the device's clock: the server issues at the
+# start of its hour, and a till's clock may drift by minutes, not by more than this.
+CLOCK_SKEW = timedelta(hours=1)
 
 
 class WhenExpired(StrEnum):
@@ -157,6 +160,12 @@ class DeviceFolder:
                               "trust` first")
         bundle = read_bundle(data, trusted, now=now, ruleset=ruleset, channel=channel,
                              store=store, at_least_version=self.highest_version())
+        if bundle.header.issued_at > now + CLOCK_SKEW:
+            # A device whose clock is behind would keep the bundle's offline validity
+            # long past its end, and price baskets at its own wrong instant.
+            raise BundleRefused("issued_in_future", (
+                f"this bundle was issued at {bundle.header.issued_at.isoformat()}, after "
+                f"this device's clock ({now.isoformat()}): set the device's clock"))
         if store is None and bundle.header.store is not None:
             # read_bundle takes no store as "do not check"; a device that asked for every
             # store must not end up refusing all the other stores' baskets

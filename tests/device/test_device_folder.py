@@ -230,3 +230,32 @@ def test_expired_base_prices_applies_no_rule(device: engine.DeviceFolder) -> Non
 def test_expired_refuse_refuses(device: engine.DeviceFolder) -> None:
     with pytest.raises(engine.DeviceError, match="refuses to price until it syncs"):
         device.evaluate(basket(), now=AFTER_EXPIRY, when_expired=engine.WhenExpired.REFUSE)
+
+
+def test_a_bundle_issued_after_the_device_s_clock_is_refused(
+    device: engine.DeviceFolder, keys: Path
+) -> None:
+    # Given a device whose clock reads a day before the bundle was issued (a clock
+    # behind would keep the bundle's offline validity long past its end)
+    clock = ISSUED - timedelta(days=1)
+
+    # When it is offered a newer version
+    with pytest.raises(engine.BundleRefused) as refused:
+        device.install(bundle_bytes(keys, version=4), now=clock, ruleset="fr",
+                       channel="pos", store="paris-01")
+
+    # Then it refuses it and keeps version 3
+    assert refused.value.reason == "issued_in_future"
+    assert "set the device's clock" in str(refused.value)
+    assert device.evaluate(basket(), now=ISSUED)["version"] == 3
+
+
+def test_a_clock_a_few_minutes_behind_the_server_still_installs(
+    device: engine.DeviceFolder, keys: Path
+) -> None:
+    clock = ISSUED.replace(minute=0) - timedelta(minutes=50)  # issued at 09:00
+
+    device.install(bundle_bytes(keys, version=4), now=clock, ruleset="fr",
+                   channel="pos", store="paris-01")
+
+    assert device.evaluate(basket(), now=ISSUED)["version"] == 4
