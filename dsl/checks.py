@@ -221,11 +221,12 @@ class FileChecker:
         if duration.count.value <= 0:
             self._positive_count(duration.count, "a duration")
             return None
-        if duration.count.value * unit > LONGEST_WINDOW.total_seconds():
+        seconds = duration.count.value * unit
+        if seconds > LONGEST_WINDOW.total_seconds():
             self.report.error(duration.count.pos, "a window lasts at most 100 years",
                               f"that is {LONGEST_WINDOW.days:,} days")
             return None
-        return timedelta(seconds=duration.count.value * unit)
+        return timedelta(seconds=seconds)
 
     def _check_day(self, day: date | None, pos: ast.Pos) -> bool:
         if day is not None and not FIRST_DAY <= day <= LAST_DAY:
@@ -254,9 +255,10 @@ class FileChecker:
         if not self._check_day(window.start_date, window.pos):
             return
         self._check_wall_time(window.start_date, window.start_time, zone, window.pos)
-        end = None if duration is None else (
-            datetime.combine(window.start_date, window.start_time) + duration)
-        if end is not None and end.date() > LAST_DAY:
+        if duration is None:
+            return
+        end = datetime.combine(window.start_date, window.start_time) + duration
+        if end.date() > LAST_DAY:
             self.report.error(window.duration.count.pos, f"the window would end on {end:%Y-%m-%d}",
                               f"dates run from {FIRST_DAY} to {LAST_DAY}")
 
