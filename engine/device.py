@@ -3,8 +3,9 @@
 Needs no server, web framework, SQL or parser: only the engine. The folder
 holds ``bundle.rbundle`` (the last good bundle), ``trusted-keys.json`` (the
 Ed25519 public keys the device trusts, by key id) and ``state.json`` (the
-highest version ever installed, so an older bundle is refused even after the
-current one is deleted). Every write is atomic (a temporary file, fsync,
+highest version ever installed of each rule set, so an older bundle is refused
+even after the current one is deleted, and a device can move to another rule
+set, whose numbers are its own). Every write is atomic (a temporary file, fsync,
 rename): a crash or a corrupt download never replaces the last good bundle.
 
 When the bundle is past ``offline_valid_until`` the device follows its
@@ -119,12 +120,22 @@ class DeviceFolder:
 
     # --- the bundle --------------------------------------------------------------------
 
-    def highest_version(self) -> int:
+    def highest_version(self, ruleset: str) -> int:
+        """The highest version of ``ruleset`` this device ever installed (0: none)."""
+        floors, legacy = self._state()
+        return floors.get(ruleset, legacy)
+
+    def _state(self) -> tuple[dict[str, int], int]:
+        """Each rule set's highest installed version, and the floor a state file written
+        before floors were kept per rule set puts on every rule set (0 otherwise)."""
         path = self.folder / STATE_FILE
         if not path.exists():
-            return 0
+            return {}, 0
         try:
-            return int(json.loads(_read(path)).get("highest_version", 0))
+            state = json.loads(_read(path))
+            floors = {str(name): _version(number)
+                      for name, number in state.get("highest_versions", {}).items()}
+            return floors, _version(state.get("highest_version", 0))
         except (ValueError, AttributeError, TypeError, RecursionError) as error:
             # fail closed: guessing 0 would let an older (rolled back) bundle in
             raise DeviceError(f"{path} is not a valid state file ({error}): restore it, "
@@ -159,7 +170,7 @@ class DeviceFolder:
             raise DeviceError("this device trusts no signing key yet: run `remise device "
                               "trust` first")
         bundle = read_bundle(data, trusted, now=now, ruleset=ruleset, channel=channel,
-                             store=store, at_least_version=self.highest_version())
+                             store=store, at_least_version=self.highest_version(ruleset))
         if bundle.header.issued_at > now + CLOCK_SKEW:
             # A device whose clock is behind would keep the bundle's offline validity
             # long past its end, and price baskets at its own wrong instant.
@@ -171,9 +182,13 @@ class DeviceFolder:
             # store must not end up refusing all the other stores' baskets
             raise BundleRefused("wrong_store", f"this bundle is for store "
                                                f"{bundle.header.store!r}, not every store")
+        floors, legacy = self._state()
         self._write(BUNDLE_FILE, data)
-        self._write(STATE_FILE, canonical_json(
-            {"highest_version": bundle.header.version, "digest": bundle.digest}).encode())
+        floors[ruleset] = bundle.header.version
+        state: dict[str, Any] = {"highest_versions": floors, "digest": bundle.digest}
+        if legacy:  # a floor of unknown rule set, from an older state file: fail closed
+            state["highest_version"] = legacy
+        self._write(STATE_FILE, canonical_json(state).encode())
         return bundle
 
     # --- pricing -----------------------------------------------------------------------
@@ -206,6 +221,12 @@ class DeviceFolder:
         response["stale"] = True
         response["stale_since"] = header.offline_valid_until.isoformat()
         return response
+
+
+def _version(number: object) -> int:
+    if isinstance(number, bool) or not isinstance(number, int) or number < 0:
+        raise ValueError(f"{number!r} is not a version number")
+    return number
 
 
 def _check_rules_asked(basket: BasketRequest, header: BundleHeader) -> None:

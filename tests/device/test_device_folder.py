@@ -92,6 +92,55 @@ def test_an_older_version_stays_refused_after_the_bundle_file_is_lost(
         _install(device, bundle_bytes(keys, version=2))
 
 
+def test_a_device_moves_to_another_rule_set_whose_versions_are_lower(
+    device: engine.DeviceFolder, keys: Path
+) -> None:
+    # given a till holding version 3 of "fr", when it moves to version 1 of "be"
+    device.install(bundle_bytes(keys, ruleset="be", version=1), now=ISSUED, ruleset="be",
+                   channel="pos", store="paris-01")
+
+    # then it prices with "be", and each rule set keeps its own floor
+    assert device.current(ISSUED).header.ruleset == "be"  # type: ignore[union-attr]
+    assert device.evaluate(basket(), now=ISSUED)["version"] == 1
+    assert (device.highest_version("fr"), device.highest_version("be")) == (3, 1)
+
+
+def test_moving_back_to_a_rule_set_still_refuses_its_older_versions(
+    device: engine.DeviceFolder, keys: Path
+) -> None:
+    device.install(bundle_bytes(keys, ruleset="be", version=1), now=ISSUED, ruleset="be",
+                   channel="pos", store="paris-01")
+
+    with pytest.raises(engine.BundleRefused, match="older than version 3"):
+        _install(device, bundle_bytes(keys, version=2))
+
+
+def test_a_state_file_from_before_per_rule_set_floors_holds_for_every_rule_set(
+    device: engine.DeviceFolder, keys: Path
+) -> None:
+    # given the state an earlier release wrote: one floor, its rule set not named
+    (device.folder / "state.json").write_text('{"highest_version": 3}')
+
+    # then it fails closed for any rule set, and keeps doing so after an install
+    with pytest.raises(engine.BundleRefused, match="older than version 3"):
+        device.install(bundle_bytes(keys, ruleset="be", version=2), now=ISSUED,
+                       ruleset="be", channel="pos", store="paris-01")
+    _install(device, bundle_bytes(keys, version=4))
+    assert (device.highest_version("fr"), device.highest_version("be")) == (4, 3)
+
+
+@pytest.mark.parametrize("state", ['{"highest_versions": {"fr": "3"}}',
+                                   '{"highest_versions": {"fr": true}}',
+                                   '{"highest_versions": {"fr": -1}}',
+                                   '{"highest_versions": [3]}'])
+def test_a_tampered_state_file_fails_closed(device: engine.DeviceFolder, keys: Path,
+                                            state: str) -> None:
+    (device.folder / "state.json").write_text(state)
+
+    with pytest.raises(engine.DeviceError, match="not a valid state file"):
+        _install(device, bundle_bytes(keys, version=4))
+
+
 def test_a_crash_while_writing_keeps_the_last_good_bundle(
     device: engine.DeviceFolder, keys: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
