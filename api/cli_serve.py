@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import tempfile
 from pathlib import Path
 from typing import Annotated
@@ -66,6 +67,7 @@ def serve(
     """Run the HTTP API. With nothing configured: SQLite under ./remise-data, the demo
     rules published as `default`, and an admin key printed on first start."""
     _check_metrics_folder()
+    _check_port(host, port)
     settings, store = _open()
     if demo:
         _publish_demo(store, DEMO_RULES)
@@ -83,6 +85,25 @@ def serve(
     finally:
         if shared_metrics is not None:
             shutil.rmtree(shared_metrics, ignore_errors=True)
+
+
+def _check_port(host: str, port: int) -> None:
+    """A port already taken made serve publish the demo and print a new admin key, then
+    stop: refused before anything is written. Bound as uvicorn binds (SO_REUSEADDR), so
+    a port left in TIME_WAIT by a server just stopped is not refused."""
+    try:
+        family, kind, protocol, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0]
+    except (socket.gaierror, UnicodeError) as error:
+        fail(f"cannot listen on {host!r}: {getattr(error, 'strerror', None) or error}",
+             EXIT_BAD_INPUT)
+    with socket.socket(family, kind, protocol) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as error:
+            fail(f"cannot listen on {host}:{port}: {error.strerror or error} (another server "
+                 "there? choose another --port)", EXIT_REFUSED)
 
 
 def _check_metrics_folder() -> None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import socket
 import sys
 from pathlib import Path
 
@@ -81,6 +82,35 @@ def test_serve_refuses_a_port_beyond_65535(
     exit_code, _ = _remise(monkeypatch, capsys, "serve", "--port", "74367")
 
     assert exit_code == 2
+
+
+def test_serve_refuses_a_port_in_use_before_publishing_or_making_a_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given another program listening on the port
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+
+        # When serve is asked to listen there
+        exit_code, lines = _remise(monkeypatch, capsys, "serve", "--port", str(port))
+
+    # Then it stops at once, in one line, before the store was opened
+    assert exit_code == 3
+    assert lines == [f"error: cannot listen on 127.0.0.1:{port}: Address already in use "
+                     "(another server there? choose another --port)"]
+    assert not (tmp_path / "data").exists()
+
+
+def test_serve_refuses_a_host_that_does_not_resolve(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    exit_code, lines = _remise(monkeypatch, capsys, "serve", "--host", "no such host")
+
+    assert exit_code == 2
+    assert len(lines) == 1 and lines[0].startswith("error: cannot listen on 'no such host'")
+    assert not (tmp_path / "data").exists()
 
 
 def test_a_server_starting_after_another_published_the_demo_goes_on(
