@@ -12,7 +12,7 @@ from decimal import Decimal
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from engine.basket import MAX_AMOUNT_DIGITS
+from engine.basket import MAX_AMOUNT_DIGITS, MAX_LINES, MAX_QUANTITY
 from engine.ir import CHANNELS
 from engine.money import MINOR_UNITS, has_valid_precision
 
@@ -39,6 +39,13 @@ LONGEST_WINDOW = timedelta(days=36_525)  # 100 years
 # (engine.basket refuses 10**12 and more as "too large"): beyond it, the
 # evaluator's exact arithmetic would overflow its precision.
 LARGEST_AMOUNT = Decimal(10) ** MAX_AMOUNT_DIGITS
+# Whole numbers a marketer writes, bounded so that a typo of extra digits is caught
+# here rather than priced: points beyond 2**53 lose digits in JavaScript clients.
+LARGEST_UNITS = MAX_QUANTITY  # buy N, pay M, a bundle's size: what one line may hold
+LARGEST_QUANTITY = MAX_QUANTITY * MAX_LINES  # `quantity >= N`: what a basket may hold
+LARGEST_POINTS = 10_000  # points per amount
+LARGEST_LIMIT = 1_000_000_000  # uses per customer or in all
+LARGEST_PRIORITY = 1_000_000  # either way: priorities compare, their size means nothing
 
 
 @cache
@@ -190,7 +197,13 @@ class FileChecker:
             assert isinstance(value, tuple)
             for number in value:
                 if number is not None:
-                    self._positive_count(number, "a limit")
+                    self._positive_count(number, "a limit", LARGEST_LIMIT)
+        elif keyword == "priority":
+            assert isinstance(value, ast.Number)
+            if abs(value.value) > LARGEST_PRIORITY:
+                self.report.error(value.pos, f"priority {value.value} is out of range",
+                                  f"a priority is from {-LARGEST_PRIORITY:,} to "
+                                  f"{LARGEST_PRIORITY:,}; only their order counts")
         elif keyword == "coupon":
             assert isinstance(value, tuple)
             for text in value:
@@ -298,6 +311,10 @@ class FileChecker:
         if isinstance(condition, ast.SubtotalCondition):
             self._check_amount(condition.amount, allow_zero=True)
         else:
+            if condition.count.value > LARGEST_QUANTITY:
+                self._too_large(condition.count, "a quantity", f"a basket holds at most "
+                                f"{LARGEST_QUANTITY:,} units ({MAX_LINES} lines of "
+                                f"{MAX_QUANTITY:,})")
             if condition.items is not None:
                 self._check_items(condition.items)
 
@@ -318,11 +335,17 @@ class FileChecker:
         if effect.kind == "points":
             assert effect.first is not None
             self._positive_count(effect.first, "points")
+            if effect.first.value > LARGEST_POINTS:
+                self._too_large(effect.first, "points", f"at most {LARGEST_POINTS:,} points "
+                                                        "per amount")
         if effect.amount is not None:
             self._check_amount(effect.amount, allow_zero=False)
         if effect.kind == "buy_pay":
             assert effect.first is not None and effect.second is not None
-            if not 1 <= effect.second.value < effect.first.value:
+            if effect.first.value > LARGEST_UNITS:
+                self._too_large(effect.first, "buy N",
+                                f"a group of units is at most {LARGEST_UNITS:,}, as a line")
+            elif not 1 <= effect.second.value < effect.first.value:
                 self.report.error(effect.second.pos,
                                   f"buy {effect.first.value} pay {effect.second.value} gives "
                                   "nothing away" if effect.second.value >= effect.first.value
@@ -333,6 +356,9 @@ class FileChecker:
             assert effect.first is not None
             if effect.first.value < 2:
                 self.report.error(effect.first.pos, "a bundle has at least 2 units")
+            elif effect.first.value > LARGEST_UNITS:
+                self._too_large(effect.first, "a bundle",
+                                f"a bundle has at most {LARGEST_UNITS:,} units, as a line")
         if effect.kind == "tiered":
             self._check_tiers(effect.tiers)
 
@@ -377,9 +403,15 @@ class FileChecker:
                               f"{currency} amounts have {digits} decimal"
                               f"{'s' if digits != 1 else ''}")
 
-    def _positive_count(self, number: ast.Number, what: str) -> None:
+    def _positive_count(self, number: ast.Number, what: str,
+                        largest: int | None = None) -> None:
         if number.value <= 0:
             self.report.error(number.pos, f"{what} must be at least 1")
+        elif largest is not None and number.value > largest:
+            self._too_large(number, what, f"{what} is at most {largest:,}")
+
+    def _too_large(self, number: ast.Number, what: str, hint: str) -> None:
+        self.report.error(number.pos, f"{number.value} is too large for {what}", hint)
 
 
 def absolute_bounds(window: ast.AbsoluteWindow) -> tuple[datetime, datetime]:
