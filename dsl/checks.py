@@ -28,6 +28,13 @@ REPEATABLE = frozenset({"valid"})
 DEFAULT_TIMEZONE = "UTC"
 # A zone written as an offset from UTC: UTC+1, GMT-05, UTC+5:30.
 UTC_OFFSET = re.compile(r"(UTC|GMT)([+-])(\d{1,2})(:\d{2}|\d{2})?", re.IGNORECASE)
+# Offsets off the whole hour that a place keeps all year (no daylight saving): the
+# Etc/ zones have whole hours only, so the hint names the place instead.
+PLACES_OFF_THE_HOUR = {
+    "+3:30": "Asia/Tehran", "+4:30": "Asia/Kabul", "+5:30": "Asia/Kolkata",
+    "+5:45": "Asia/Kathmandu", "+6:30": "Asia/Yangon", "+8:45": "Australia/Eucla",
+    "+9:30": "Australia/Darwin", "-9:30": "Pacific/Marquesas",
+}
 # What a rule id may be made of: it names the rule in receipts, audits, URLs.
 RULE_ID = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # The dates a window may use, and how long a window may last: far beyond any
@@ -55,6 +62,25 @@ def _zones() -> frozenset[str]:
 
 def known_zone(name: str) -> bool:
     return name in _zones()
+
+
+def offset_hint(written: str) -> str | None:
+    """The hint for a zone written as an offset from UTC ("UTC+1", "GMT-05", "UTC+5:30"),
+    None for any other name: places keep their offsets with daylight saving, and the
+    fixed Etc/ zones exist for whole hours only, with their sign inverted."""
+    offset = UTC_OFFSET.fullmatch(written)
+    if offset is None:
+        return None
+    sign, hours, minutes = offset.group(2), int(offset.group(3)), offset.group(4)
+    fixed = f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
+    if hours and not minutes and known_zone(fixed):
+        return (f"use the zone of a place, like Europe/Paris, which follows daylight "
+                f"saving; for a fixed {offset.group(1)}{sign}{hours} all year write {fixed} "
+                "(these names invert the sign)")
+    place = PLACES_OFF_THE_HOUR.get(f"{sign}{hours}:{(minutes or '').lstrip(':')}")
+    if place is not None:
+        return f"use the zone of a place: {place} keeps {written} all year"
+    return "use the zone of a place, like Europe/Paris"
 
 
 def local_to_utc(day: date, clock: time, zone: str) -> datetime | None:
@@ -115,19 +141,10 @@ class FileChecker:
     def _check_zone(self, word: ast.Word) -> bool:
         if known_zone(word.text):
             return True
-        offset = UTC_OFFSET.fullmatch(word.text)
-        if offset:  # "UTC" is close in spelling, and hours off: never suggest it
-            sign, hours = offset.group(2), int(offset.group(3))
-            fixed = f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
-            hint = (f"use the zone of a place, like Europe/Paris, which follows daylight saving; "
-                    f"for a fixed {offset.group(1)}{sign}{hours} all year write "
-                    f"{fixed} (these names invert the sign)"
-                    if known_zone(fixed) and hours and not offset.group(4) else
-                    "use the zone of a place, like Europe/Paris")
-            self.report.error(word.pos, f'unknown time zone "{word.text}"', hint)
-            return False
+        # an offset first: "UTC" is close in spelling, and hours off, never to suggest
         self.report.error(word.pos, f'unknown time zone "{word.text}"',
-                          did_you_mean(word.text, _zones()) or "use a name like Europe/Paris")
+                          offset_hint(word.text) or did_you_mean(word.text, _zones())
+                          or "use a name like Europe/Paris")
         return False
 
     # --- blocks --------------------------------------------------------------------

@@ -24,6 +24,7 @@ from lark.lark import PostLex
 from lark.tree import Meta
 
 from . import ast
+from .checks import offset_hint
 from .errors import DslError, Reporter, did_you_mean, source_lines
 
 # What a marketer reads instead of a terminal's name.
@@ -473,6 +474,13 @@ def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
             reporter.error(pos, "this text is never closed", 'end it with " on the same line')
         elif char == "%" and re.search(r"[0-9]\s+$", text[:column - 1]):
             reporter.error(pos, "a space before %", "write the % right after the number: 10%")
+        elif char == ":" and _zone_in_pieces(before, line, column):
+            assert previous is not None
+            written = str(previous) + re.match(r"\S*", text[column - 1:]).group()  # type: ignore[union-attr]
+            start = previous.column or column
+            reporter.error(ast.Pos(line, start, start + len(written)),
+                           f'unknown time zone "{written}"',
+                           offset_hint(written) or "use a name like Europe/Paris")
         elif char in CURRENCY_SIGNS:
             reporter.error(pos, f"unexpected character {char!r}",
                            f"write the currency's code: {CURRENCY_SIGNS[char]}")
@@ -509,6 +517,12 @@ def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
     suggestion = did_you_mean(written, keywords) if unknown else None
     what = "unknown word" if unknown else "unexpected"
     reporter.error(pos, f'{what} "{written}"', suggestion or _expected_hint(expected))
+
+
+def _zone_in_pieces(before: list[Token], line: int, column: int) -> bool:
+    """`timezone UTC+5:30`: the zone's name stops at the colon, which no name has."""
+    return len(before) > 1 and str(before[-2]) == "timezone" \
+        and before[-1].end_line == line and before[-1].end_column == column
 
 
 def _expected(error: UnexpectedInput) -> set[str]:

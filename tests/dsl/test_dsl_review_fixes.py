@@ -4,13 +4,16 @@ formatted, then the marketer gets the right prices or a located error, never a c
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
 
 import dsl
 from api.cli import app
+from dsl.checks import PLACES_OFF_THE_HOUR
 
 runner = CliRunner()
 RULE = 'rule a "T" {{\n    {}\n}}\n'
@@ -197,3 +200,30 @@ def test_a_comment_inside_a_tiered_discount_stays_with_it() -> None:
                          '        5% when subtotal >= 100.00 EUR\n'
                          '        10% when subtotal >= 200.00 EUR\n}\n')
     assert dsl.format_source(formatted) == formatted
+
+
+# A zone written as an offset with minutes.
+
+
+@pytest.mark.parametrize("where", ["file", "rule"])
+def test_an_offset_with_minutes_is_one_unknown_zone_naming_a_place(where: str) -> None:
+    header, statement = (("timezone UTC+5:30\n", "discount 10% on items") if where == "file"
+                         else ("", "timezone UTC+5:30\n    discount 10% on items"))
+    with pytest.raises(dsl.DslError) as caught:
+        dsl.compile_source(header + RULE.format(statement), "x.rules")
+
+    [diagnostic] = caught.value.diagnostics
+    assert (diagnostic.message, diagnostic.hint) == (
+        'unknown time zone "UTC+5:30"',
+        "use the zone of a place: Asia/Kolkata keeps UTC+5:30 all year")
+    assert diagnostic.end_column - diagnostic.column == len("UTC+5:30")
+
+
+@pytest.mark.parametrize("offset, place", sorted(PLACES_OFF_THE_HOUR.items()))
+def test_each_place_named_for_an_offset_keeps_it_in_winter_and_summer(offset: str,
+                                                                      place: str) -> None:
+    hours, minutes = offset[1:].split(":")
+    expected = timedelta(hours=int(hours), minutes=int(minutes)) * (-1 if offset[0] == "-"
+                                                                     else 1)
+    for moment in (datetime(2026, 1, 15, tzinfo=UTC), datetime(2026, 7, 15, tzinfo=UTC)):
+        assert moment.astimezone(ZoneInfo(place)).utcoffset() == expected
