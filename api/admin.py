@@ -7,12 +7,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from pydantic import BeforeValidator
 
 import rules
 
 from .auth import KeyExists, KeyInfo, KeyRevoked, Principal
 from .bodies import MAX_SMALL_BODY_BYTES, json_body, request_body
-from .deps import INSTANT_QUERY, client_address, query_instant, require, services
+from .deps import INSTANT_QUERY, client_address, digits_only, query_instant, require, services
 from .negotiation import preferred_media
 from .problems import PROBLEM_RESPONSES, Problem
 from .schemas import NAME_PATTERN, AuditPageOut, KeyCreatedOut, KeyIn
@@ -36,8 +37,10 @@ def audit(
                                        json_schema_extra=INSTANT_QUERY)] = None,
     until: Annotated[str | None, Query(description="Exclusive.",
                                        json_schema_extra=INSTANT_QUERY)] = None,
-    after: Annotated[int, Query(ge=0, le=2**62, description="Entries after this id.")] = 0,
-    limit: Annotated[int, Query(ge=1, le=rules.audit.MAX_PAGE)] = 100,
+    after: Annotated[int, Query(ge=0, le=2**62, description="Entries after this id."),
+                     BeforeValidator(digits_only)] = 0,
+    limit: Annotated[int, Query(ge=1, le=rules.audit.MAX_PAGE),
+                     BeforeValidator(digits_only)] = 100,
 ) -> Any:
     query = rules.AuditQuery(ruleset=ruleset, action=action, actor=actor,
                              since=query_instant(since, "query.since"),

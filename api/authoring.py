@@ -18,7 +18,7 @@ from rules.store import RESERVED_NAMES
 
 from .auth import Principal
 from .bodies import MAX_SMALL_BODY_BYTES, MAX_SOURCE_BODY_BYTES, json_body, request_body
-from .deps import INSTANT_QUERY, client_address, query_instant, require, services
+from .deps import INSTANT_QUERY, client_address, digits_only, query_instant, require, services
 from .problems import PROBLEM_RESPONSES, invalid, not_found
 from .schemas import (
     MAX_VERSION,
@@ -35,14 +35,6 @@ from .schemas import (
 router = APIRouter(prefix="/v1/rulesets", tags=["rule sets"], responses=PROBLEM_RESPONSES)
 
 
-def _digits_only(value: Any) -> Any:
-    """A path or query version number as digits only: pydantic alone also read "1.0",
-    "+1" and " 1" as 1, so one version had many addresses."""
-    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
-        raise PydanticCustomError("int_parsing", "expected a whole number, e.g. 3")
-    return value
-
-
 def _not_reserved(name: str) -> str:
     """A rule set name that can be published (the store refuses reserved ones, unnamed)."""
     if name in RESERVED_NAMES:
@@ -56,7 +48,7 @@ RuleSetName = Annotated[str, Path(pattern=NAME_PATTERN, description="Rule set na
 NewRuleSetName = Annotated[str, Path(pattern=NAME_PATTERN, description="Rule set name, e.g. fr."),
                            AfterValidator(_not_reserved)]
 Number = Annotated[int, Path(ge=1, le=MAX_VERSION, description="Version number."),
-                   BeforeValidator(_digits_only)]
+                   BeforeValidator(digits_only)]
 
 AUTHOR = require("author")  # one dependency, so a body read after it does not check it again
 SOURCE_BODY = json_body(SourceIn, AUTHOR, MAX_SOURCE_BODY_BYTES)
@@ -151,8 +143,8 @@ def get_version(name: RuleSetName, number: Number, request: Request) -> VersionD
             dependencies=[require("read")])
 def diff(name: RuleSetName, request: Request,
          from_: Annotated[int, Query(alias="from", ge=1, le=MAX_VERSION),
-                          BeforeValidator(_digits_only)],
-         to: Annotated[int, Query(ge=1, le=MAX_VERSION), BeforeValidator(_digits_only)]
+                          BeforeValidator(digits_only)],
+         to: Annotated[int, Query(ge=1, le=MAX_VERSION), BeforeValidator(digits_only)]
          ) -> dict[str, Any]:
     store = services(request).store
     return rules.diff_versions(store.version(name, from_), store.version(name, to)).as_dict()

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic_core import PydanticCustomError
 
 import engine
 
@@ -87,10 +88,19 @@ def query_instant(value: str | None, field: str) -> datetime | None:
         raise invalid(field, str(error)) from None
 
 
+def digits_only(value: Any) -> Any:
+    """A whole number in a path or query as digits only (a ``BeforeValidator``): pydantic
+    alone also read "1.0", "+1", " 1" and "1_0" as numbers, so one version or page had
+    many addresses."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise PydanticCustomError("int_parsing", "expected a whole number, e.g. 3")
+    return value
+
+
 # How an instant query parameter is documented: a string the server reads itself
 # (pydantic's datetime also took Unix timestamps and refused forms a basket accepts).
 INSTANT_QUERY = {"format": "date-time", "examples": ["2026-11-23T14:10:00+01:00"]}
 
 
-__all__ = ["INSTANT_QUERY", "client_address", "json_object", "query_instant", "require",
-           "services"]
+__all__ = ["INSTANT_QUERY", "client_address", "digits_only", "json_object", "query_instant",
+           "require", "services"]

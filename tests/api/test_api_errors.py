@@ -181,6 +181,9 @@ def test_a_rule_source_that_does_not_compile_is_422_with_diagnostics(published: 
     ("GET", "/v1/rulesets/fr/diff?to=1", None, "query.from"),
     ("GET", "/v1/rulesets/fr/live?at=tomorrow", None, "query.at"),
     ("POST", "/v1/keys", {"name": "k", "role": "boss"}, "body.role"),
+    ("GET", "/v1/audit?after=1.0", None, "query.after"),  # one page, one address
+    ("GET", "/v1/audit?limit=%2B5", None, "query.limit"),
+    ("GET", "/v1/audit?after=1_0", None, "query.after"),
 ])
 def test_invalid_requests_name_the_field(published: Api, method: str, path: str,
                                          body: dict[str, Any] | None, field: str) -> None:
