@@ -216,7 +216,9 @@ class DeviceFolder:
             raise DeviceError(f"the bundle expired at {header.offline_valid_until.isoformat()}"
                               "; this device refuses to price until it syncs")
         if when_expired is WhenExpired.BASE_PRICES:
-            evaluator = Evaluator(bundle.ruleset.model_copy(update={"rules": ()}))
+            # no version: an answer naming the bundle's would claim its rules priced it
+            evaluator = Evaluator(bundle.ruleset.model_copy(
+                update={"rules": (), "version": None, "content_hash": None}))
         response = evaluator.evaluate(basket, explain=basket.explain)
         response["stale"] = True
         response["stale_since"] = header.offline_valid_until.isoformat()

@@ -274,6 +274,8 @@ def test_expired_base_prices_applies_no_rule(device: engine.DeviceFolder) -> Non
     assert (response["discount"], response["total"], response["stale"]) == (
         "0.00", "140.00", True)
     assert response["applied"] == []
+    # and names no version: finance replaying version 3 would get other prices
+    assert response["version"] is None and "content_hash" not in response
 
 
 def test_expired_refuse_refuses(device: engine.DeviceFolder) -> None:
