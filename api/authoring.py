@@ -19,7 +19,7 @@ from rules.store import RESERVED_NAMES
 from .auth import Principal
 from .bodies import MAX_SMALL_BODY_BYTES, MAX_SOURCE_BODY_BYTES, json_body, request_body
 from .deps import INSTANT_QUERY, client_address, digits_only, query_instant, require, services
-from .problems import PROBLEM_RESPONSES, invalid, not_found
+from .problems import PROBLEM_RESPONSES, not_found
 from .schemas import (
     MAX_VERSION,
     NAME_PATTERN,
@@ -75,14 +75,6 @@ def _created(request: Request, change: Callable[[rules.RuleStore], rules.Version
     return _detail(store, version)
 
 
-def _refuse_live_target(store: rules.RuleStore, name: str, to: int) -> None:
-    """The store refuses a rollback to the live version too, but without naming ``to``."""
-    latest = store.latest(name)
-    if latest is not None and latest.number == to:
-        raise invalid("body.to", f"version {to} is the live version already: nothing to roll "
-                                 "back")
-
-
 @router.post("/{name}/validate", response_model=ValidateOut, summary="Check rule source",
              openapi_extra=request_body(SourceIn))
 def validate(name: NewRuleSetName, body: SourceIn = SOURCE_BODY) -> dict[str, Any]:
@@ -112,7 +104,6 @@ def publish(name: NewRuleSetName, request: Request, body: PublishIn = PUBLISH_BO
              openapi_extra=request_body(RollbackIn))
 def rollback(name: NewRuleSetName, request: Request, body: RollbackIn = ROLLBACK_BODY,
              caller: Principal = AUTHOR) -> VersionDetail:
-    _refuse_live_target(services(request).store, name, body.to)
     return _created(request, lambda store: store.rollback(
         name, body.to, message=body.message, author=caller.name, parent=body.parent,
         address=client_address(request)))

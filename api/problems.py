@@ -95,6 +95,12 @@ def problem_response(problem: Problem, instance: str | None) -> JSONResponse:
                         headers=problem.headers)
 
 
+# Where each argument of a store operation comes from in a request: the rule set is
+# the path's {name}; a rollback's target, a parent and a message are the body's.
+STORE_ARGUMENTS = {"ruleset": "path.name", "to": "body.to", "parent": "body.parent",
+                   "message": "body.message"}
+
+
 def from_store_error(error: rules.StoreError) -> Problem:
     if isinstance(error, rules.SourceRejected):
         return Problem(422, "rules-do-not-compile", "The rules do not compile", str(error),
@@ -106,6 +112,9 @@ def from_store_error(error: rules.StoreError) -> Problem:
         return not_found(str(error))
     if isinstance(error, rules.SchemaNotReady):
         return Problem(503, "store-unavailable", "The rule store is not available", str(error))
+    argument = error.argument if isinstance(error, rules.InvalidRequest) else None
+    if argument in STORE_ARGUMENTS:
+        return invalid(STORE_ARGUMENTS[argument], str(error))
     return Problem(422, "invalid-request", "The request is not valid", str(error))
 
 

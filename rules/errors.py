@@ -37,7 +37,13 @@ class SourceRejected(StoreError):
 
 
 class InvalidRequest(StoreError):
-    """A name, message or instant that cannot be used."""
+    """A name, message or instant that cannot be used; ``argument`` names the store
+    operation's argument at fault (``ruleset``, ``to``...), so that an interface can
+    name its own field for it."""
+
+    def __init__(self, message: str, argument: str | None = None) -> None:
+        super().__init__(message)
+        self.argument = argument
 
 
 class SchemaNotReady(StoreError):

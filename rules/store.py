@@ -126,20 +126,20 @@ RESERVED_NAMES = frozenset({"keys"})  # /v1/bundles/keys lists signing keys
 
 def check_name(name: str) -> str:
     if name in RESERVED_NAMES:
-        raise InvalidRequest(f"rule set name {name!r} is reserved; choose another")
+        raise InvalidRequest(f"rule set name {name!r} is reserved; choose another", "ruleset")
     if not NAME_PATTERN.fullmatch(name):
         raise InvalidRequest(
             f"rule set name {name!r} is not allowed: use 1 to 64 lower-case letters, digits, "
-            "'-' or '_', starting with a letter or digit (e.g. fr, be-web)")
+            "'-' or '_', starting with a letter or digit (e.g. fr, be-web)", "ruleset")
     return name
 
 
 def _check_text(what: str, text: str, limit: int = 2000) -> str:
     text = text.strip()
     if not text:
-        raise InvalidRequest(f"a {what} is required")
+        raise InvalidRequest(f"a {what} is required", what)
     if len(text) > limit:
-        raise InvalidRequest(f"the {what} is longer than {limit} characters")
+        raise InvalidRequest(f"the {what} is longer than {limit} characters", what)
     return text
 
 
@@ -177,7 +177,7 @@ class RuleStore:
         check_name(ruleset)
         message, author = _check_text("message", message), _check_text("author", author, 200)
         if parent is not None and not 0 <= parent <= MAX_VERSION:
-            raise InvalidRequest(f"parent {parent} is not a version number")
+            raise InvalidRequest(f"parent {parent} is not a version number", "parent")
         now = self._clock()
         try:
             compiled = dsl.compile_sources(sources, publish_at=now)
@@ -208,7 +208,7 @@ class RuleStore:
         latest = self.latest(ruleset)
         if latest is not None and latest.number == to:
             raise InvalidRequest(f"version {to} of {ruleset!r} is already live: nothing to roll "
-                                 "back")
+                                 "back", "to")
         content = _Content(target.sources, target.ir_json, target.content_hash,
                            target.rule_count)
         return self._append(ruleset, content, message=f"rollback to version {to}: {message}",

@@ -211,8 +211,8 @@ def test_a_rollback_to_the_live_version_names_body_to_and_rolls_nothing_back(
 
     assert response.status_code == 422
     assert response.json()["errors"] == [{
-        "field": "body.to", "message": "version 2 is the live version already: nothing to "
-                                       "roll back"}]
+        "field": "body.to", "message": "version 2 of 'fr' is already live: nothing to roll "
+                                       "back"}]
     assert _versions(published) == [1, 2]
 
 
