@@ -1215,11 +1215,11 @@ def _points_winners(
     exclusive = [r for r in rules if r.stacking == "exclusive"]
     if exclusive:
         winner = exclusive[0]
-        for rule in exclusive[1:]:  # highest priority, then rate, then the smallest id
+        for rule in exclusive[1:]:  # highest priority, then the most points, then the id
             if rule.priority != winner.priority:
                 if rule.priority > winner.priority:
                     winner = rule
-            elif _beats_on_rate(rule, winner):
+            elif _earns_more(rule, winner, item.total, by_priority=False):
                 winner = rule
         for rule in rules:
             if rule is not winner:
@@ -1229,9 +1229,8 @@ def _points_winners(
     winners = [r for r in rules if r.stacking == "stackable"]
     if best:
         top = best[0]
-        for rule in best[1:]:  # highest rate, then priority, then the smallest id
-            order = _rate_order(rule, top)
-            if order > 0 or (order == 0 and _wins_tie(rule, top)):
+        for rule in best[1:]:  # the most points, then the rate, priority and id
+            if _earns_more(rule, top, item.total, by_priority=True):
                 top = rule
         winners.append(top)
         for rule in best:
@@ -1240,17 +1239,26 @@ def _points_winners(
     return winners
 
 
+def _earns_more(rule: CompiledRule, holder: CompiledRule, net: int, *,
+                by_priority: bool) -> bool:
+    """Whether ``rule`` beats ``holder`` on a line of ``net``: more points on that line
+    (the rate alone chose a 15-per-10.00 rule that earns nothing on 9.00 over 1 per
+    1.00, which earns 9); ties: the higher rate, which earns more once the lines are
+    summed, then (``by_priority``) the higher priority, then the smaller id."""
+    difference = (net // rule.per) * rule.points - (net // holder.per) * holder.points
+    if difference:
+        return difference > 0
+    order = _rate_order(rule, holder)
+    if order:
+        return order > 0
+    return _wins_tie(rule, holder) if by_priority else rule.id < holder.id
+
+
 def _rate_order(rule: CompiledRule, other: CompiledRule) -> int:
     """The sign of rate(rule) - rate(other): points per minor unit, compared exactly
     by cross-multiplying (a Fraction per comparison costs far more on this path)."""
     difference = rule.points * other.per - other.points * rule.per
     return (difference > 0) - (difference < 0)
-
-
-def _beats_on_rate(rule: CompiledRule, holder: CompiledRule) -> bool:
-    """At equal priority: the higher rate, then the smaller id."""
-    order = _rate_order(rule, holder)
-    return order > 0 or (order == 0 and rule.id < holder.id)
 
 
 __all__ = ["Evaluation", "Evaluator", "Item"]

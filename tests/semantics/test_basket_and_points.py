@@ -137,6 +137,25 @@ def test_which_points_rule_earns_when_two_compete(a: str, b: str, winner: str,
         (winner, points)]
 
 
+# On a 9.00 EUR line "15 per 10.00" has the higher rate but earns nothing (below one
+# step); "1 per 1.00" earns 9. The winner is the rule that earns the most on the line.
+@pytest.mark.parametrize(("a", "b", "winner", "points"), [
+    ("points 1 per 1.00 EUR on items", "points 15 per 10.00 EUR on items", "a", 9),
+    ("points 15 per 10.00 EUR on items", "points 1 per 1.00 EUR on items", "b", 9),
+    # exclusive, equal priority: the most points too
+    ("points 1 per 1.00 EUR on items\n stacking exclusive",
+     "points 15 per 10.00 EUR on items\n stacking exclusive", "a", 9),
+    # equal points on 9.00 (3 x 2 = 2 x 3 = 6): the higher rate, 3 per 4.00
+    ("points 2 per 3.00 EUR on items", "points 3 per 4.00 EUR on items", "b", 6),
+])
+def test_the_rule_earning_the_most_on_the_line_wins_not_the_best_rate(
+        a: str, b: str, winner: str, points: int) -> None:
+    given = rules(f'rule a "A" {{\n {a}\n}}\nrule b "B" {{\n {b}\n}}')
+    response = evaluate(given, basket(line("1", "M", "9.00")))
+    assert [(p["rule"], p["points"]) for p in response["points"]["by_rule"]] == [
+        (winner, points)]
+
+
 def test_best_basket_rules_giving_as_much_go_to_the_higher_priority() -> None:
     # given two best basket rules that both take 3.00 off a 30.00 basket
     given = rules(
