@@ -1129,13 +1129,21 @@ def _apply_basket_discounts(evaluation: Evaluation, rules: list[CompiledRule]) -
     rules = _holding(rules, subtotal, evaluation.items)
     exclusive = [r for r in rules if r.stacking == "exclusive"]
     if exclusive:
+        # Only an exclusive rule that gives something applies: a tiered one whose
+        # first tier the basket does not reach must not block the others.
         offers = [(r, _basket_amount(r, subtotal, subtotal)) for r in exclusive]
-        winner, amount = min(offers, key=lambda o: (-o[0].priority, -o[1], o[0].id))
-        _allocate_basket(evaluation, winner, amount)
-        for rule in rules:
-            if rule is not winner:
-                evaluation.note(rule, "an exclusive basket discount applied: {}", winner.id)
-        return
+        giving = [offer for offer in offers if offer[1] > 0]
+        if giving:
+            winner, amount = min(giving, key=lambda o: (-o[0].priority, -o[1], o[0].id))
+            _allocate_basket(evaluation, winner, amount)
+            for rule in rules:
+                if rule is not winner:
+                    evaluation.note(rule, "an exclusive basket discount applied: {}",
+                                    winner.id)
+            return
+        for rule in exclusive:
+            _allocate_basket(evaluation, rule, 0)  # noted: no tier reached
+        rules = [r for r in rules if r.stacking != "exclusive"]
     # What is left on the basket: each allocation takes exactly its amount off the
     # lines (no share is ever capped), so it need not be summed again line by line.
     left = subtotal

@@ -74,6 +74,24 @@ def test_an_exclusive_basket_rule_applies_alone() -> None:
     assert reason(response, "gift") == "an exclusive basket discount applied: more"
 
 
+def test_an_exclusive_tiered_rule_reaching_no_tier_leaves_the_coupon_to_apply() -> None:
+    # Given the sketch's exclusive tiers (from 100.00) and its welcome coupon (from 50.00)
+    given = rules(
+        'rule spend_more "Plus" {\n discount on basket\n  5% when subtotal >= 100.00 EUR\n'
+        ' stacking exclusive\n priority 10\n}\n'
+        'rule welcome10 "Bienvenue" {\n coupon "WELCOME10"\n when subtotal >= 50.00 EUR\n'
+        ' discount 10.00 EUR on basket\n}')
+
+    # When a 60.00 basket presents the coupon
+    response = evaluate(given, {**basket(line("1", "PULL", "60.00")),
+                                "coupons": ["WELCOME10"]}, explain=True)
+
+    # Then the tiers give nothing and take nothing: 10.00 off, the coupon applied
+    assert (response["discount"], response["total"]) == ("10.00", "50.00")
+    assert response["coupons"] == [{"code": "WELCOME10", "status": "applied"}]
+    assert reason(response, "spend_more") == "no tier reached"
+
+
 def test_basket_amount_never_exceeds_the_basket() -> None:
     given = rules('rule big "50 EUR" { discount 50.00 EUR on basket }')
     response = evaluate(given, basket(line("1", "A", "12.00"), line("2", "B", "8.00")))
