@@ -907,7 +907,9 @@ def _apply_multi_unit(evaluation: Evaluation, rule: CompiledRule) -> None:
     pool = sum(count for _, count in runs)
     counted = (pool // rule.group) * rule.group
     if counted == 0:
-        if runs:
+        if evaluation.track and (runs or any(
+                item.multi_counted for item in evaluation.lines_of.get(rule, []))):
+            # with no run left, every unit was counted by an earlier multi-unit rule
             _note_too_few_units(evaluation, rule, pool)
         return
     if rule.rule.effect.kind == "buy_pay":

@@ -54,6 +54,23 @@ def test_a_multi_unit_rule_short_of_units_another_counted_says_so() -> None:
                                       "counted by another multi-unit rule")
 
 
+def test_a_multi_unit_coupon_whose_units_another_counted_all_of_says_so() -> None:
+    # Given a 2-for-25.00 bundle (priority 10) and a buy-2-pay-1 coupon on the same items
+    given = rules('rule gift "2 for 25" {\n bundle 2 for 25.00 EUR on items\n priority 10\n}\n'
+                  'rule candles "2 = 1" {\n coupon "CANDLE2"\n buy 2 pay 1 on items\n}')
+
+    # When 2 candles at 14.00 come with the coupon
+    response = evaluate(given, basket(line("1", "CANDLE", "14.00", quantity=2),
+                                      coupons=["CANDLE2"]))
+
+    # Then the bundle counts both (3.00 off), and the cashier reads why the coupon did
+    # not apply: not "nothing left to discount" on a line with 25.00 left
+    assert response["total"] == "25.00"
+    assert response["coupons"] == [{"code": "CANDLE2", "status": "rejected", "reason":
+                                    "needs 2 matching units, basket has 0 not already "
+                                    "counted by another multi-unit rule"}]
+
+
 def test_a_code_shared_by_rules_is_rejected_with_the_reason_of_the_one_that_got_furthest(
 ) -> None:
     # Given SPRING for a web-only rule and for a store rule from 50.00
