@@ -53,8 +53,13 @@ def _first_admin_key(keys: KeyStore) -> None:
         typer.echo("admin key: already created (make another with "
                    "`remise keys create --role admin --name NAME`)")
         return
-    key = keys.create("admin", "admin", created_by="remise serve", address="local")
-    typer.echo(f"admin key (shown once, keep it): {key}")
+    # Names are never reused: after "admin" was revoked, the next free "admin-N".
+    taken = {known.name for known in keys.list_keys()}
+    name = next(candidate for candidate in ("admin", *(f"admin-{n}" for n in range(2, 10**6)))
+                if candidate not in taken)
+    key = keys.create(name, "admin", created_by="remise serve", address="local")
+    named = "" if name == "admin" else f" {name!r}"
+    typer.echo(f"admin key{named} (shown once, keep it): {key}")
 
 
 def serve(

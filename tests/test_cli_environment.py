@@ -11,6 +11,7 @@ import pytest
 
 import rules
 from api import cli_serve
+from api.auth import KeyStore
 from api.cli import main
 
 
@@ -129,6 +130,26 @@ def test_a_server_starting_after_another_published_the_demo_goes_on(
     assert "published by another server" in capsys.readouterr().out
     latest = store.latest("default")
     assert latest is not None and latest.number == 1
+
+
+def test_a_store_whose_admin_key_was_revoked_gets_a_new_one_under_a_free_name(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a store whose first admin key, "admin", was revoked (names are not reused)
+    keys = KeyStore(rules.open_store(rules.Settings.from_env()))
+    cli_serve._first_admin_key(keys)
+    keys.revoke("admin", revoked_by="test")
+    capsys.readouterr()
+
+    # When a server starts on it
+    cli_serve._first_admin_key(keys)
+
+    # Then it prints a new admin key, "admin-2", which works
+    printed = capsys.readouterr().out
+    key = printed.rsplit(" ", 1)[-1].strip()
+    assert printed.startswith("admin key 'admin-2' (shown once, keep it): rk_")
+    principal = keys.lookup(key)
+    assert principal is not None and (principal.name, principal.role) == ("admin-2", "admin")
 
 
 def test_a_password_in_the_database_urls_query_is_not_printed(
