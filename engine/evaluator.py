@@ -610,7 +610,9 @@ def _why_not(rule: CompiledRule, evaluation: Evaluation, stopped: int) -> str:
     if stopped == AUDIENCE:
         return "audience: " + _audience_reason(rule, request.customer)
     if stopped == COUPON:
-        return "needs coupon " + " or ".join(sorted(rule.coupons))
+        # Never the code: an explained answer reaches any channel key (a web front, an
+        # app), and a staff or influencer code must not leak through it.
+        return "needs a coupon code"
     if stopped == CONDITION:
         return _failed_condition(rule, evaluation)
     if stopped == ITEMS:
