@@ -848,7 +848,11 @@ def _apply_line_discounts(
     subtotal = evaluation.item_subtotal
     item_rules = _holding(item_rules, subtotal, items)
     multi_rules = _holding(multi_rules, subtotal, items)
-    _apply_exclusive(evaluation, {r for r in item_rules if r.stacking == "exclusive"})
+    exclusive = {r for r in item_rules if r.stacking == "exclusive"}
+    if any(rule.stacking == "exclusive" for rule in multi_rules):
+        multi_rules = _apply_exclusive_levels(evaluation, exclusive, multi_rules)
+    else:
+        _apply_exclusive(evaluation, exclusive)
     for rule in multi_rules:
         _apply_multi_unit(evaluation, rule)
     _apply_best(evaluation, {r for r in item_rules if r.stacking == "best"})
@@ -856,11 +860,34 @@ def _apply_line_discounts(
     evaluation.basket_subtotal = sum(item.total for item in items)
 
 
+def _apply_exclusive_levels(evaluation: Evaluation, item_rules: set[CompiledRule],
+                            multi_rules: list[CompiledRule]) -> list[CompiledRule]:
+    """Exclusive item and multi-unit rules together, highest priority first, so that the
+    highest-priority exclusive rule is the one that applies alone (DESIGN §2); at one
+    priority the multi-unit rules first, as their groups span lines. Returns the
+    multi-unit rules left for the next step."""
+    exclusive_multi = [rule for rule in multi_rules if rule.stacking == "exclusive"]
+    levels = sorted({rule.priority for rule in exclusive_multi}
+                    | {rule.priority for rule in item_rules}, reverse=True)
+    for level in levels:
+        for rule in exclusive_multi:  # highest priority first, then the smallest id
+            if rule.priority == level:
+                _apply_multi_unit(evaluation, rule)
+        _apply_exclusive(evaluation, {rule for rule in item_rules if rule.priority == level})
+    return [rule for rule in multi_rules if rule.stacking != "exclusive"]
+
+
 def _apply_exclusive(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
     if not rules:
         return
     for item in evaluation.canonical_items():
         if not item.matched:
+            continue
+        if item.locked:  # by a multi-unit rule of higher priority (_apply_exclusive_levels)
+            holder = item.adjustments[-1][0].id
+            for rule in item.matching(rules):
+                evaluation.note(rule, "an exclusive rule applied on line {}: {}",
+                                item.line.id, holder)
             continue
         offers = [(rule, rule.item_discount(item, item.quantity))
                   for rule in item.matching(rules)]

@@ -104,3 +104,45 @@ def test_an_exclusive_line_is_not_counted_in_a_multi_unit_group() -> None:
     # line 1 is locked by "wool" (0.60); the 3 cotton units form the group: 6.00 free
     assert adjustments(response, "1") == [("wool", "0.60")]
     assert adjustments(response, "2") == [("socks", "6.00")]
+
+
+def test_an_exclusive_multi_unit_rule_of_higher_priority_beats_an_exclusive_percent() -> None:
+    # Given an exclusive 3-for-2 (priority 100) and an exclusive 5% (priority 1) on socks
+    given = rules('rule socks3 "3 pour 2" {\n buy 3 pay 2 on items where category = "socks"\n'
+                  ' stacking exclusive\n priority 100\n}\n'
+                  'rule socks5 "-5%" {\n discount 5% on items where category = "socks"\n'
+                  ' stacking exclusive\n priority 1\n}')
+
+    # When 3 socks at 4.00 are priced
+    response = evaluate(given, basket(line("1", "SOCK", "4.00", quantity=3, category="socks")),
+                        explain=True)
+
+    # Then the higher priority applies alone: one sock free, 8.00 (the 5% gave 0.60)
+    assert adjustments(response, "1") == [("socks3", "4.00")]
+    assert response["total"] == "8.00"
+    assert reason(response, "socks5") == "an exclusive rule applied on line 1: socks3"
+
+
+def test_an_exclusive_bundle_beats_a_best_multi_unit_rule_of_higher_priority() -> None:
+    # Given an exclusive 2-for-25.00 gift bundle and a best 2-for-1 of priority 10
+    given = rules('rule gift "Coffret" {\n bundle 2 for 25.00 EUR on items\n'
+                  ' stacking exclusive\n}\n'
+                  'rule candles "2 = 1" {\n buy 2 pay 1 on items\n priority 10\n}')
+
+    # When 2 candles at 20.00 are priced
+    response = evaluate(given, basket(line("1", "CANDLE", "20.00", quantity=2)))
+
+    # Then the only exclusive rule applies alone: 40.00 - 25.00 = 15.00 off
+    assert adjustments(response, "1") == [("gift", "15.00")]
+    assert response["total"] == "25.00"
+
+
+def test_an_exclusive_percent_of_higher_priority_still_beats_an_exclusive_multi_unit() -> None:
+    given = rules('rule socks3 "3 pour 2" {\n buy 3 pay 2 on items\n stacking exclusive\n}\n'
+                  'rule socks5 "-5%" {\n discount 5% on items\n stacking exclusive\n'
+                  ' priority 1\n}')
+
+    response = evaluate(given, basket(line("1", "SOCK", "4.00", quantity=3)))
+
+    # 5% of 12.00 = 0.60: the higher priority wins even though it gives less
+    assert adjustments(response, "1") == [("socks5", "0.60")]
