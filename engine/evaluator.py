@@ -993,7 +993,9 @@ def _bundle_discounts(
         for index in range(len(group)):
             (item, n), share = group[index], shares[index]
             amount, discounted = discounts.get(item, (0, 0))
-            discounts[item] = (amount + share, discounted + n)
+            # a unit whose share rounds to nothing was not discounted: it may take a
+            # best discount still (DESIGN §2)
+            discounts[item] = (amount + share, discounted + (n if share else 0))
     return discounts
 
 

@@ -146,3 +146,18 @@ def test_an_exclusive_percent_of_higher_priority_still_beats_an_exclusive_multi_
 
     # 5% of 12.00 = 0.60: the higher priority wins even though it gives less
     assert adjustments(response, "1") == [("socks5", "0.60")]
+
+
+def test_a_bundle_unit_whose_share_rounds_to_nothing_may_take_a_best_discount() -> None:
+    # Given a 2-for-1000.00 bundle and a 50% on the cloth
+    given = rules('rule duo "Duo" { bundle 2 for 1000.00 EUR on items }\n'
+                  'rule half "-50%" { discount 50% on items where sku = "CLOTH" }')
+
+    # When a watch at 1000.00 and a cloth at 0.04 make the bundle (saving 0.04)
+    response = evaluate(given, basket(line("1", "WATCH", "1000.00"),
+                                      line("2", "CLOTH", "0.04")))
+
+    # Then the saving's shares are 0.04 and 0.00 (1000.00 : 0.04), so the cloth was not
+    # discounted by the bundle and takes the 50%: 0.02
+    assert adjustments(response, "1") == [("duo", "0.04")]
+    assert adjustments(response, "2") == [("half", "0.02")]
