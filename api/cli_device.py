@@ -1,6 +1,7 @@
 """``remise device``: a store device's side of offline pricing.
 
-``trust`` pins the server's bundle signing keys, ``sync`` downloads the live
+``trust`` pins the server's bundle signing keys whose ids are given (read on
+the server: never every key a server lists), ``sync`` downloads the live
 bundle (with its ETag: an unchanged bundle costs a 304), verifies it and
 installs it atomically, ``evaluate`` prices a basket offline, ``status`` says
 what the device holds. Exit codes: 0 done; 2 bad input or unusable server
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +24,7 @@ import httpx
 import typer
 
 import engine
+import engine.device
 
 from .cli_common import EXIT_BAD_INPUT, EXIT_REFUSED, fail, parse_instant, read_basket
 
@@ -38,6 +41,7 @@ DOWNLOAD_SECONDS = 300.0
 # Decoded size, checked while decoding (a 1 MB gzip can hold 1 GB of zeros); 100,000
 # rules are ~32 MiB raw.
 MAX_BUNDLE_BYTES = 256 * 1024 * 1024
+_KEY_ID = re.compile(r"[0-9a-f]{16}")  # engine.bundle.key_id_of
 
 
 @dataclass(frozen=True)
@@ -99,18 +103,39 @@ def _public_keys(body: bytes) -> dict[str, bytes]:
 
 
 @device_app.command("trust")
-def trust(server: ServerOption, key: KeyOption, folder: DirOption) -> None:
-    """Trust the server's bundle signing keys (run once when the device is set up,
-    and again when the keys rotate)."""
+def trust(
+    server: ServerOption, key: KeyOption, folder: DirOption,
+    key_ids: Annotated[list[str] | None, typer.Option(
+        "--key-id", help="The id of a signing key to trust, read on the server (its "
+                         "bundle-keys/active file, or GET /v1/bundles/keys from a trusted "
+                         "network); repeat for several.")] = None,
+) -> None:
+    """Trust the server's bundle signing keys whose ids are given (run once when the
+    device is set up, and again when the keys rotate)."""
+    wanted = _key_ids(key_ids)
     answer = _get(server, "/v1/bundles/keys", key)
     if answer.status != 200:
         fail(_refusal(answer), EXIT_BAD_INPUT)
-    keys = _public_keys(answer.body)
     try:
-        added = engine.DeviceFolder(folder).trust(keys)
+        added = engine.DeviceFolder(folder).trust_listed(_public_keys(answer.body), wanted)
     except engine.DeviceError as error:
         fail(str(error), EXIT_REFUSED)
-    typer.echo(f"trusting {len(keys)} key(s); new: {', '.join(added) or 'none'}")
+    typer.echo(f"trusting {', '.join(wanted)}; new: {', '.join(added) or 'none'}")
+
+
+def _key_ids(given: list[str] | None) -> list[str]:
+    """The ids given, checked before any request: the key list a server answers proves
+    nothing, only an id read on the server itself does."""
+    if not given:
+        fail("give --key-id with the id of the server's signing key, read on the server "
+             "(docs/devices.md, 'Trusting the server's key'): a device no longer trusts "
+             "every key a server lists", EXIT_BAD_INPUT)
+    ids = [key_id.strip().lower() for key_id in given]
+    for key_id in ids:
+        if not _KEY_ID.fullmatch(key_id):
+            fail(f"--key-id {key_id!r} is not a key id (16 hexadecimal digits, as "
+                 "GET /v1/bundles/keys lists them)", EXIT_BAD_INPUT)
+    return ids
 
 
 @device_app.command("sync")
@@ -127,7 +152,9 @@ def sync(
     device = engine.DeviceFolder(folder)
     try:
         if not device.trusted_keys():
-            trust(server, key, folder)
+            # never trust the server's list here: whoever answers this request (a rogue
+            # server, a man in the middle) would choose the key, then the bundle
+            fail(engine.device.NO_TRUSTED_KEY, EXIT_REFUSED)
         _sync(device, server, key, ruleset, channel, store, deadline)
     except engine.DeviceError as error:  # a corrupt or unwritable device folder
         fail(str(error), EXIT_REFUSED)

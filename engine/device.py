@@ -20,7 +20,7 @@ import base64
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -37,6 +37,9 @@ STATE_FILE = "state.json"
 # How far a bundle's issue may be ahead of the device's clock: the server issues at the
 # start of its hour, and a till's clock may drift by minutes, not by more than this.
 CLOCK_SKEW = timedelta(hours=1)
+NO_TRUSTED_KEY = ("this device trusts no signing key yet: run `remise device trust --key-id "
+                  "ID` first, with the id of the server's signing key (docs/devices.md, "
+                  "'Trusting the server's key')")
 
 
 class WhenExpired(StrEnum):
@@ -95,18 +98,44 @@ class DeviceFolder:
             raise DeviceError(f"{path} is not a valid trusted-keys file: {error}") from None
 
     def trust(self, public_keys: Mapping[str, bytes]) -> list[str]:
-        """Add public keys to the trusted ones; returns the ids newly trusted."""
+        """Add public keys the caller holds from a source it trusts (not a server's list:
+        see ``trust_listed``); returns the ids newly trusted."""
         keys = self.trusted_keys()
         added = []
         for key_id, key in public_keys.items():
             if key_id_of(key) != key_id:
-                raise DeviceError(f"key {key_id} does not match its public key")
+                raise DeviceError(f"key {key_id} does not match its public key (its id is "
+                                  f"{key_id_of(key)}): nothing trusted")
             if key_id not in keys:
                 keys[key_id] = key
                 added.append(key_id)
+        self._write_keys(keys)
+        return added
+
+    def trust_listed(self, listed: Mapping[str, bytes], key_ids: Iterable[str]) -> list[str]:
+        """Trust, among the keys a server lists, only those whose ids were given out of
+        band (read on the server by its operator); returns the ids newly trusted.
+
+        The list itself proves nothing: a rogue server or a man in the middle lists its own
+        key, and a device trusting it would install its bundles. An id is the SHA-256 of
+        the key, so a key listed under an id that is not its own is refused too. All or
+        nothing: an id the server does not list trusts no key at all."""
+        wanted = list(dict.fromkeys(key_ids))
+        if not wanted:
+            raise DeviceError("no key id given: nothing trusted")
+        missing = [key_id for key_id in wanted if key_id not in listed]
+        if missing:
+            # the server's ids are its own text: quoted (a newline stays one line), a few
+            shown = ", ".join(repr(key_id[:32]) for key_id in sorted(listed)[:4])
+            more = ", ..." if len(listed) > 4 else ""
+            raise DeviceError(f"the server does not list key {', '.join(missing)} (it lists "
+                              f"{shown or 'none'}{more}): nothing trusted; check the id, and "
+                              "that this is your server")
+        return self.trust({key_id: listed[key_id] for key_id in wanted})
+
+    def _write_keys(self, keys: Mapping[str, bytes]) -> None:
         encoded = {k: base64.b64encode(v).decode("ascii") for k, v in sorted(keys.items())}
         self._write(KEYS_FILE, canonical_json(encoded).encode("utf-8"))
-        return added
 
     def _write(self, name: str, data: bytes) -> None:
         """Write one file of the folder, or say in one sentence why the device cannot
@@ -167,8 +196,7 @@ class DeviceFolder:
         last good bundle stays in place and ``BundleRefused`` says why."""
         trusted = self.trusted_keys()
         if not trusted:
-            raise DeviceError("this device trusts no signing key yet: run `remise device "
-                              "trust` first")
+            raise DeviceError(NO_TRUSTED_KEY)
         bundle = read_bundle(data, trusted, now=now, ruleset=ruleset, channel=channel,
                              store=store, at_least_version=self.highest_version(ruleset))
         if bundle.header.issued_at > now + CLOCK_SKEW:

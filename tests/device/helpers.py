@@ -1,12 +1,23 @@
-"""Bundles for the device tests: real rules, real Ed25519 keys, no server."""
+"""Bundles for the device tests: real rules, real Ed25519 keys; a small HTTP server
+answering the keys and the bundle as a test sets them; the command line."""
 
 from __future__ import annotations
 
+import base64
+import json
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from typer.testing import CliRunner
 
 import dsl
 import engine
+from api.cli import app as cli
 from rules.bundles import BundleIssuer, SigningKeys
 from rules.store import content_hash
 
@@ -69,3 +80,64 @@ def basket(at: str = "2026-11-27T11:00:00+01:00", **fields: object) -> dict[str,
                 {"id": "3", "sku": "HAT", "quantity": 1, "unit_price": "30.00",
                  "category": "hats"}],
             **fields}
+
+
+# --- a server answering as a test sets it, and the command line ---------------------------
+
+
+class FakeServer(BaseHTTPRequestHandler):
+    """Answers the keys and the bundle as a test sets them."""
+
+    keys: tuple[int, dict[str, str], bytes] = (200, {}, b"")
+    bundle: tuple[int, dict[str, str], bytes] = (200, {}, b"")
+    drip = 0.0  # seconds between bytes of the bundle
+
+    def do_GET(self) -> None:
+        status, headers, body = self.keys if "/keys" in self.path else self.bundle
+        self.send_response(status)
+        for name, value in {"Content-Length": str(len(body)), **headers}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        for start in range(0, len(body), 1 if self.drip else len(body) or 1):
+            self.wfile.write(body[start:start + (1 if self.drip else len(body))])
+            self.wfile.flush()
+            time.sleep(self.drip)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def key_list(keys: Mapping[str, bytes]) -> tuple[int, dict[str, str], bytes]:
+    """``GET /v1/bundles/keys``'s answer listing ``keys`` (by the id each is listed as)."""
+    listed = {"keys": [{"key_id": key_id, "public_key": base64.b64encode(key).decode()}
+                       for key_id, key in keys.items()]}
+    return 200, {}, json.dumps(listed).encode()
+
+
+@contextmanager
+def fake_server(keys: Mapping[str, bytes], host: str = "127.0.0.1"
+                ) -> Iterator[tuple[str, type[FakeServer]]]:
+    """A server listing ``keys``, on ``host``; yields its address and its handler class,
+    whose ``keys`` and ``bundle`` a test sets."""
+    handler = type("Handler", (FakeServer,), {"keys": key_list(keys)})
+    httpd = ThreadingHTTPServer((host, 0), handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        yield f"http://{host}:{httpd.server_address[1]}", handler
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def remise(*args: str) -> tuple[int, str]:
+    """Run the command line in this process: its exit code, and stdout then stderr."""
+    result = CliRunner().invoke(cli, list(args))
+    return result.exit_code, result.stdout + result.stderr
+
+
+def one_line(output: str) -> str:
+    """The one line an error is, or a failed test."""
+    lines = output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), output
+    return lines[0]

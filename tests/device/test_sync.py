@@ -82,6 +82,11 @@ def test_sync_downloads_then_304_then_the_new_version(server: str, tmp_path: Pat
     _not_at_the_turn_of_an_hour()
     code, key = _remise("keys", "create", "--role", "device", "--name", "till-paris")
     assert code == 0
+    # the operator reads the signing key's id on the server, as docs/devices.md says
+    key_id = (tmp_path / "server" / "bundle-keys" / "active").read_text().strip()
+    trusted = _remise("device", "trust", "--server", server, "--key", key.strip(), "--dir",
+                      str(tmp_path / "till"), "--key-id", key_id)
+    assert trusted == (0, f"trusting {key_id}; new: {key_id}\n")
     sync = ("device", "sync", "--server", server, "--key", key.strip(), "--dir",
             str(tmp_path / "till"), "--channel", "pos", "--store", "paris-01")
 

@@ -4,65 +4,27 @@ traceback, and never a hang."""
 
 from __future__ import annotations
 
-import base64
 import gzip
 import json
-import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 import engine
 import engine.device
 from api import cli_device
-from api.cli import app as cli
 from rules.bundles import SigningKeys
 
-from .helpers import basket, bundle_bytes
-
-runner = CliRunner()
-
-
-class _Server(BaseHTTPRequestHandler):
-    """Answers the keys and the bundle as a test sets them."""
-
-    keys: tuple[int, dict[str, str], bytes] = (200, {}, b"")
-    bundle: tuple[int, dict[str, str], bytes] = (200, {}, b"")
-    drip = 0.0  # seconds between bytes of the bundle
-
-    def do_GET(self) -> None:
-        status, headers, body = self.keys if "/keys" in self.path else self.bundle
-        self.send_response(status)
-        for name, value in {"Content-Length": str(len(body)), **headers}.items():
-            self.send_header(name, value)
-        self.end_headers()
-        for start in range(0, len(body), 1 if self.drip else len(body) or 1):
-            self.wfile.write(body[start:start + (1 if self.drip else len(body))])
-            self.wfile.flush()
-            time.sleep(self.drip)
-
-    def log_message(self, *args: object) -> None:
-        pass
+from .helpers import FakeServer, basket, bundle_bytes, fake_server, one_line, remise
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, type[_Server]]]:
-    keys = SigningKeys(tmp_path / "keys").public_keys()
-    listed = {"keys": [{"key_id": k, "public_key": base64.b64encode(v).decode()}
-                       for k, v in keys.items()]}
-    handler = type("Handler", (_Server,), {"keys": (200, {}, json.dumps(listed).encode())})
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}", handler
-    finally:
-        httpd.shutdown()
+def server(tmp_path: Path) -> Iterator[tuple[str, type[FakeServer]]]:
+    with fake_server(SigningKeys(tmp_path / "keys").public_keys()) as answering:
+        yield answering
 
 
 @pytest.fixture
@@ -76,20 +38,14 @@ def till(tmp_path: Path) -> Path:
     return device.folder
 
 
-def _remise(*args: str) -> tuple[int, str]:
-    result = runner.invoke(cli, list(args))
-    return result.exit_code, result.stdout + result.stderr
-
-
 def _sync(url: str, folder: Path, *more: str) -> tuple[int, str]:
-    return _remise("device", "sync", "--server", url, "--key", "k", "--dir", str(folder),
-                   "--ruleset", "fr", "--channel", "pos", "--store", "paris-01", *more)
+    return remise("device", "sync", "--server", url, "--key", "k", "--dir", str(folder),
+                  "--ruleset", "fr", "--channel", "pos", "--store", "paris-01", *more)
 
 
-def _one_line(output: str) -> str:
-    lines = output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), output
-    return lines[0]
+def _key_id(tmp_path: Path) -> str:
+    """The id of the key the server signs with, as its operator reads it."""
+    return (tmp_path / "keys" / "active").read_text().strip()
 
 
 def _hostile_signature(data: bytes) -> bytes:
@@ -110,16 +66,16 @@ def _hostile_signature(data: bytes) -> bytes:
      "redirected (302) to https://portal.example/login"),
 ])
 def test_a_bad_answer_to_trust_is_one_line_exit_2(
-    server: tuple[str, type[_Server]], tmp_path: Path,
+    server: tuple[str, type[FakeServer]], tmp_path: Path,
     answer: tuple[int, dict[str, str], bytes], said: str,
 ) -> None:
     url, handler = server
     handler.keys = answer  # given a captive portal, say
 
-    code, output = _remise("device", "trust", "--server", url, "--key", "k", "--dir",
-                           str(tmp_path / "new"))
+    code, output = remise("device", "trust", "--server", url, "--key", "k", "--dir",
+                          str(tmp_path / "new"), "--key-id", _key_id(tmp_path))
 
-    assert code == 2 and said in _one_line(output)
+    assert code == 2 and said in one_line(output)
 
 
 @pytest.mark.parametrize(("answer", "said"), [
@@ -129,7 +85,7 @@ def test_a_bad_answer_to_trust_is_one_line_exit_2(
      "redirected (302) to https://other.example/v1/bundles/fr"),
 ])
 def test_a_bad_answer_to_sync_is_one_line_exit_2(
-    server: tuple[str, type[_Server]], till: Path,
+    server: tuple[str, type[FakeServer]], till: Path,
     answer: tuple[int, dict[str, str], bytes], said: str,
 ) -> None:
     url, handler = server
@@ -137,18 +93,18 @@ def test_a_bad_answer_to_sync_is_one_line_exit_2(
 
     code, output = _sync(url, till)
 
-    assert code == 2 and said in _one_line(output)
+    assert code == 2 and said in one_line(output)
 
 
 def test_a_hostile_signature_downloaded_is_refused_as_malformed(
-    server: tuple[str, type[_Server]], till: Path, tmp_path: Path
+    server: tuple[str, type[FakeServer]], till: Path, tmp_path: Path
 ) -> None:
     url, handler = server
     handler.bundle = (200, {}, _hostile_signature(bundle_bytes(tmp_path / "keys", version=4)))
 
     code, output = _sync(url, till)
 
-    assert code == 3 and "bundle refused (malformed)" in _one_line(output)
+    assert code == 3 and "bundle refused (malformed)" in one_line(output)
 
 
 # --- what the device folder holds ------------------------------------------------------
@@ -176,7 +132,7 @@ DAMAGED = [(damage, command) for damage in ("keys not JSON", "keys of the wrong 
 
 @pytest.mark.parametrize(("damage", "command"), DAMAGED)
 def test_a_damaged_device_folder_is_one_line_exit_3(
-    server: tuple[str, type[_Server]], till: Path, tmp_path: Path, command: str, damage: str
+    server: tuple[str, type[FakeServer]], till: Path, tmp_path: Path, command: str, damage: str
 ) -> None:
     url, handler = server
     handler.bundle = (200, {}, bundle_bytes(tmp_path / "keys", version=4))
@@ -185,17 +141,17 @@ def test_a_damaged_device_folder_is_one_line_exit_3(
 
     code, output = {
         "sync": lambda: _sync(url, till),
-        "status": lambda: _remise("device", "status", "--dir", str(till)),
-        "evaluate": lambda: _remise("device", "evaluate", "--dir", str(till), "--basket",
+        "status": lambda: remise("device", "status", "--dir", str(till)),
+        "evaluate": lambda: remise("device", "evaluate", "--dir", str(till), "--basket",
                                     str(tmp_path / "basket.json")),
     }[command]()
 
     assert code == 3, output
-    _one_line(output)
+    one_line(output)
 
 
 def test_a_read_only_device_folder_is_one_line_exit_3(
-    server: tuple[str, type[_Server]], till: Path, tmp_path: Path,
+    server: tuple[str, type[FakeServer]], till: Path, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     url, handler = server
@@ -208,26 +164,27 @@ def test_a_read_only_device_folder_is_one_line_exit_3(
     monkeypatch.setattr(engine.device, "write_atomically", read_only)  # root ignores chmod
     code, output = _sync(url, till)
 
-    assert code == 3 and "Read-only file system" in _one_line(output)
+    assert code == 3 and "Read-only file system" in one_line(output)
     assert (till / "bundle.rbundle").read_bytes() == good
 
 
 def test_a_dir_naming_a_file_is_one_line_exit_3(
-    server: tuple[str, type[_Server]], tmp_path: Path
+    server: tuple[str, type[FakeServer]], tmp_path: Path
 ) -> None:
     url, _ = server
     (tmp_path / "afile").write_text("")
 
-    code, output = _sync(url, tmp_path / "afile")
+    code, output = remise("device", "trust", "--server", url, "--key", "k", "--dir",
+                          str(tmp_path / "afile"), "--key-id", _key_id(tmp_path))
 
-    assert code == 3 and "cannot write" in _one_line(output)
+    assert code == 3 and "cannot write" in one_line(output)
 
 
 # --- downloads that never end ----------------------------------------------------------
 
 
 def test_a_dripping_download_stops_at_the_deadline(
-    server: tuple[str, type[_Server]], till: Path, tmp_path: Path
+    server: tuple[str, type[FakeServer]], till: Path, tmp_path: Path
 ) -> None:
     url, handler = server
     handler.bundle, handler.drip = (200, {}, bundle_bytes(tmp_path / "keys", version=4)), 0.05
@@ -235,12 +192,12 @@ def test_a_dripping_download_stops_at_the_deadline(
 
     code, output = _sync(url, till, "--deadline", "1")
 
-    assert code == 2 and "download deadline" in _one_line(output)
+    assert code == 2 and "download deadline" in one_line(output)
     assert time.monotonic() - started < 10
 
 
 def test_a_gzip_bomb_is_refused_past_the_size_limit(
-    server: tuple[str, type[_Server]], till: Path, monkeypatch: pytest.MonkeyPatch
+    server: tuple[str, type[FakeServer]], till: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url, handler = server
     handler.bundle = (200, {"Content-Encoding": "gzip"}, gzip.compress(bytes(8 * 2**20)))
@@ -249,7 +206,7 @@ def test_a_gzip_bomb_is_refused_past_the_size_limit(
 
     code, output = _sync(url, till)
 
-    assert code == 2 and "more than 1 MiB" in _one_line(output)
+    assert code == 2 and "more than 1 MiB" in one_line(output)
     assert (till / "bundle.rbundle").read_bytes() == good
 
 

@@ -1,0 +1,117 @@
+"""`remise device trust`: a device trusts only the keys whose ids its operator read on the
+server; whatever a server lists (a rogue one, a man in the middle) adds nothing else."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+import engine
+from rules.bundles import SigningKeys
+
+from .helpers import FakeServer, bundle_bytes, fake_server, key_list, one_line, remise
+
+Server = tuple[str, type[FakeServer]]
+
+
+@pytest.fixture
+def real(tmp_path: Path) -> dict[str, bytes]:
+    """The real server's signing key, by id."""
+    return SigningKeys(tmp_path / "keys").public_keys()
+
+
+@pytest.fixture
+def rogue(tmp_path: Path) -> dict[str, bytes]:
+    """An attacker's signing key, by id."""
+    return SigningKeys(tmp_path / "rogue").public_keys()
+
+
+@pytest.fixture
+def server(real: dict[str, bytes]) -> Iterator[Server]:
+    with fake_server(real) as answering:
+        yield answering
+
+
+def _trust(url: str, folder: Path, *key_ids: str) -> tuple[int, str]:
+    return remise("device", "trust", "--server", url, "--key", "k", "--dir", str(folder),
+                  *[arg for key_id in key_ids for arg in ("--key-id", key_id)])
+
+
+def test_only_the_listed_keys_whose_ids_are_given_are_trusted(
+    server: Server, real: dict[str, bytes], rogue: dict[str, bytes], tmp_path: Path
+) -> None:
+    # given a server listing its key and another one
+    url, handler = server
+    handler.keys = key_list({**real, **rogue})
+    (real_id,) = real
+
+    # when the device is told to trust the real key's id
+    code, output = _trust(url, tmp_path / "till", real_id)
+
+    # then it trusts that key alone
+    assert (code, output) == (0, f"trusting {real_id}; new: {real_id}\n")
+    assert engine.DeviceFolder(tmp_path / "till").trusted_keys() == real
+
+
+def test_a_key_listed_under_an_id_that_is_not_its_own_is_refused(
+    server: Server, real: dict[str, bytes], rogue: dict[str, bytes], tmp_path: Path
+) -> None:
+    # given a man in the middle listing its own key under the real key's id
+    url, handler = server
+    (real_id,), (rogue_key,) = real, rogue.values()
+    handler.keys = key_list({real_id: rogue_key})
+
+    code, output = _trust(url, tmp_path / "till", real_id)
+
+    # then nothing is trusted
+    assert code == 3 and "does not match its public key" in one_line(output)
+    assert engine.DeviceFolder(tmp_path / "till").trusted_keys() == {}
+
+
+def test_an_id_the_server_does_not_list_trusts_no_key_at_all(
+    server: Server, real: dict[str, bytes], rogue: dict[str, bytes], tmp_path: Path
+) -> None:
+    # given a server listing the real key only; when told to trust it and another id
+    url, _ = server
+    (real_id,), (rogue_id,) = real, rogue
+
+    code, output = _trust(url, tmp_path / "till", real_id, rogue_id)
+
+    # then it says which id is missing, and trusts neither
+    assert code == 3 and f"the server does not list key {rogue_id}" in one_line(output)
+    assert engine.DeviceFolder(tmp_path / "till").trusted_keys() == {}
+
+
+@pytest.mark.parametrize(("key_ids", "said"), [
+    ((), "give --key-id"),
+    (("paris-01",), "'paris-01' is not a key id"),
+    (("4753a336",), "'4753a336' is not a key id"),
+])
+def test_trust_needs_well_formed_key_ids(server: Server, tmp_path: Path,
+                                         key_ids: tuple[str, ...], said: str) -> None:
+    code, output = _trust(server[0], tmp_path / "till", *key_ids)
+
+    assert code == 2 and said in one_line(output)
+    assert engine.DeviceFolder(tmp_path / "till").trusted_keys() == {}
+
+
+def test_sync_on_a_device_trusting_no_key_trusts_and_installs_nothing(
+    server: Server, rogue: dict[str, bytes], tmp_path: Path
+) -> None:
+    # given a rogue server listing its own key and serving its "version 999" bundle
+    url, handler = server
+    handler.keys = key_list(rogue)
+    now = datetime.now(UTC)
+    handler.bundle = (200, {}, bundle_bytes(tmp_path / "rogue", version=999, now=now))
+
+    # when a new device syncs before trusting any key
+    code, output = remise("device", "sync", "--server", url, "--key", "k", "--dir",
+                          str(tmp_path / "till"), "--ruleset", "fr", "--store", "paris-01")
+
+    # then it says how to trust the real key, and neither trusts nor installs anything
+    assert code == 3 and "run `remise device trust --key-id ID` first" in one_line(output)
+    device = engine.DeviceFolder(tmp_path / "till")
+    assert device.trusted_keys() == {} and device.current(now) is None
