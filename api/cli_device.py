@@ -12,6 +12,7 @@ cannot price.
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import re
 import time
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import httpx
 import typer
@@ -34,6 +36,9 @@ DirOption = Annotated[Path, typer.Option("--dir", help="The device's folder.")]
 ServerOption = Annotated[str, typer.Option("--server", help="e.g. https://remise.example")]
 KeyOption = Annotated[str, typer.Option("--key", help="A `device` API key.",
                                         envvar="REMISE_DEVICE_KEY")]
+InsecureOption = Annotated[bool, typer.Option(
+    "--insecure", help="Allow a plain http:// server other than this machine, on a network "
+                       "you trust: the device key and the key list travel unprotected.")]
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)  # per connect and per read
 # The whole download's deadline: a server dripping a byte at a time never trips the
 # per-read timeout. 100,000 rules are ~2 MiB gzipped: 5 minutes at 64 kbit/s.
@@ -42,6 +47,36 @@ DOWNLOAD_SECONDS = 300.0
 # rules are ~32 MiB raw.
 MAX_BUNDLE_BYTES = 256 * 1024 * 1024
 _KEY_ID = re.compile(r"[0-9a-f]{16}")  # engine.bundle.key_id_of
+
+
+def _check_server(server: str, insecure: bool) -> None:
+    """https, or plain http to this machine only, unless ``insecure``. Bundles are signed,
+    but the key list ``trust`` reads is not, and the device key goes with every request:
+    over plain http anyone on the way reads the key and answers in the server's place
+    (its own key to trust; old bundles, or none, to a syncing till)."""
+    try:
+        parts = urlsplit(server)
+        scheme, host = parts.scheme, parts.hostname
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        scheme, host = "", None
+    if scheme not in ("http", "https") or not host:
+        fail(f"--server {server!r} is not an https:// address (e.g. https://remise.example)",
+             EXIT_BAD_INPUT)
+    if scheme == "http" and not insecure and not _loopback(host):
+        fail(f"refusing plain http to {host}: anyone on the network could read this "
+             "device's key and answer in the server's place; use https://, or --insecure "
+             "on a network you trust", EXIT_BAD_INPUT)
+
+
+def _loopback(host: str) -> bool:
+    """This machine, named so that no name server or network has a say (127.0.0.0/8, ::1,
+    localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -109,9 +144,11 @@ def trust(
         "--key-id", help="The id of a signing key to trust, read on the server (its "
                          "bundle-keys/active file, or GET /v1/bundles/keys from a trusted "
                          "network); repeat for several.")] = None,
+    insecure: InsecureOption = False,
 ) -> None:
     """Trust the server's bundle signing keys whose ids are given (run once when the
     device is set up, and again when the keys rotate)."""
+    _check_server(server, insecure)
     wanted = _key_ids(key_ids)
     answer = _get(server, "/v1/bundles/keys", key)
     if answer.status != 200:
@@ -147,8 +184,10 @@ def sync(
     deadline: Annotated[float, typer.Option(
         "--deadline", min=0.1, help="Seconds the whole download may take.")
                         ] = DOWNLOAD_SECONDS,
+    insecure: InsecureOption = False,
 ) -> None:
     """Download the live bundle if it changed, verify it, install it atomically."""
+    _check_server(server, insecure)
     device = engine.DeviceFolder(folder)
     try:
         if not device.trusted_keys():

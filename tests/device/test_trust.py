@@ -3,6 +3,8 @@ server; whatever a server lists (a rogue one, a man in the middle) adds nothing 
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,9 +37,11 @@ def server(real: dict[str, bytes]) -> Iterator[Server]:
         yield answering
 
 
-def _trust(url: str, folder: Path, *key_ids: str) -> tuple[int, str]:
+def _trust(url: str, folder: Path, *key_ids: str, insecure: bool = False
+           ) -> tuple[int, str]:
     return remise("device", "trust", "--server", url, "--key", "k", "--dir", str(folder),
-                  *[arg for key_id in key_ids for arg in ("--key-id", key_id)])
+                  *[arg for key_id in key_ids for arg in ("--key-id", key_id)],
+                  *(["--insecure"] if insecure else []))
 
 
 def test_only_the_listed_keys_whose_ids_are_given_are_trusted(
@@ -115,3 +119,71 @@ def test_sync_on_a_device_trusting_no_key_trusts_and_installs_nothing(
     assert code == 3 and "run `remise device trust --key-id ID` first" in one_line(output)
     device = engine.DeviceFolder(tmp_path / "till")
     assert device.trusted_keys() == {} and device.current(now) is None
+
+
+# --- plain http --------------------------------------------------------------------------
+
+
+def _this_machine_on_the_network() -> str:
+    """An address of this machine other than loopback (its default route's), or a skip."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))  # UDP: picks a route, sends nothing
+        except OSError:
+            pytest.skip("this machine has no network address but loopback")
+        address = str(probe.getsockname()[0])
+    if ipaddress.ip_address(address).is_loopback:
+        pytest.skip("this machine has no network address but loopback")
+    return address
+
+
+@pytest.fixture
+def lan_server(real: dict[str, bytes]) -> Iterator[Server]:
+    """The real server's keys, answered over plain http at a network address."""
+    with fake_server(real, host=_this_machine_on_the_network()) as answering:
+        yield answering
+
+
+def test_trust_refuses_plain_http_to_another_machine(
+    lan_server: Server, real: dict[str, bytes], tmp_path: Path
+) -> None:
+    code, output = _trust(lan_server[0], tmp_path / "till", *real)
+
+    assert code == 2 and "refusing plain http" in one_line(output)
+    assert engine.DeviceFolder(tmp_path / "till").trusted_keys() == {}
+
+
+def test_sync_refuses_plain_http_to_another_machine(
+    lan_server: Server, real: dict[str, bytes], tmp_path: Path
+) -> None:
+    # given a till holding version 3; when a newer version is offered over plain http
+    url, handler = lan_server
+    device = engine.DeviceFolder(tmp_path / "till")
+    device.trust(real)
+    now = datetime.now(UTC)
+    device.install(bundle_bytes(tmp_path / "keys", now=now), now=now, ruleset="fr",
+                   channel="pos", store="paris-01")
+    handler.bundle = (200, {}, bundle_bytes(tmp_path / "keys", version=4, now=now))
+
+    code, output = remise("device", "sync", "--server", url, "--key", "k", "--dir",
+                          str(device.folder), "--ruleset", "fr", "--store", "paris-01")
+
+    # then it refuses before sending its key, and keeps version 3
+    assert code == 2 and "refusing plain http" in one_line(output)
+    assert device.current(now).header.version == 3  # type: ignore[union-attr]
+
+
+def test_insecure_allows_plain_http_to_another_machine(
+    lan_server: Server, real: dict[str, bytes], tmp_path: Path
+) -> None:
+    code, _ = _trust(lan_server[0], tmp_path / "till", *real, insecure=True)
+
+    assert code == 0 and engine.DeviceFolder(tmp_path / "till").trusted_keys() == real
+
+
+@pytest.mark.parametrize("address", ["remise.example", "ftp://remise.example", "https://"])
+def test_a_server_address_that_is_not_http_is_refused(tmp_path: Path, address: str,
+                                                      real: dict[str, bytes]) -> None:
+    code, output = _trust(address, tmp_path / "till", *real)
+
+    assert code == 2 and "is not an https:// address" in one_line(output)
