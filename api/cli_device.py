@@ -1,9 +1,9 @@
 """``remise device``: a store device's side of offline pricing.
 
 ``trust`` pins the server's bundle signing keys whose ids are given (read on
-the server: never every key a server lists), ``sync`` downloads the live
-bundle (with its ETag: an unchanged bundle costs a 304), verifies it and
-installs it atomically, ``evaluate`` prices a basket offline, ``status`` says
+the server: never every key a server lists), ``untrust`` drops one, ``sync``
+downloads the live bundle (with its ETag: an unchanged bundle costs a 304),
+verifies it and installs it atomically, ``evaluate`` prices a basket offline, ``status`` says
 what the device holds. Exit codes: 0 done; 2 bad input or unusable server
 answer; 3 the bundle was refused (the last good one stays) or the device
 cannot price.
@@ -149,7 +149,9 @@ def trust(
     """Trust the server's bundle signing keys whose ids are given (run once when the
     device is set up, and again when the keys rotate)."""
     _check_server(server, insecure)
-    wanted = _key_ids(key_ids)
+    wanted = _key_ids(key_ids, "give --key-id with the id of the server's signing key, "
+                               "read on the server (docs/devices.md, 'Trusting the server's "
+                               "key'): a device no longer trusts every key a server lists")
     answer = _get(server, "/v1/bundles/keys", key)
     if answer.status != 200:
         fail(_refusal(answer), EXIT_BAD_INPUT)
@@ -160,19 +162,38 @@ def trust(
     typer.echo(f"trusting {', '.join(wanted)}; new: {', '.join(added) or 'none'}")
 
 
-def _key_ids(given: list[str] | None) -> list[str]:
+def _key_ids(given: list[str] | None, none_given: str) -> list[str]:
     """The ids given, checked before any request: the key list a server answers proves
     nothing, only an id read on the server itself does."""
     if not given:
-        fail("give --key-id with the id of the server's signing key, read on the server "
-             "(docs/devices.md, 'Trusting the server's key'): a device no longer trusts "
-             "every key a server lists", EXIT_BAD_INPUT)
+        fail(none_given, EXIT_BAD_INPUT)
     ids = [key_id.strip().lower() for key_id in given]
     for key_id in ids:
         if not _KEY_ID.fullmatch(key_id):
             fail(f"--key-id {key_id!r} is not a key id (16 hexadecimal digits, as "
                  "GET /v1/bundles/keys lists them)", EXIT_BAD_INPUT)
     return ids
+
+
+@device_app.command("untrust")
+def untrust(
+    folder: DirOption,
+    key_ids: Annotated[list[str] | None, typer.Option(
+        "--key-id", help="The id of a signing key to stop trusting (`remise device status` "
+                         "lists them); repeat for several.")] = None,
+) -> None:
+    """Stop trusting signing keys (a key leaked, or retired): the bundles they signed are
+    refused, the installed one included, until a sync installs one signed by another."""
+    wanted = _key_ids(key_ids, "give --key-id with the id of the key to stop trusting "
+                               "(`remise device status` lists them)")
+    device = engine.DeviceFolder(folder)
+    try:
+        device.untrust(wanted)
+        left = device.trusted_keys()
+    except engine.DeviceError as error:
+        fail(str(error), EXIT_REFUSED)
+    typer.echo(f"no longer trusting {', '.join(wanted)}; trusted keys: "
+               f"{', '.join(sorted(left)) or 'none'}")
 
 
 @device_app.command("sync")

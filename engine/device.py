@@ -133,6 +133,19 @@ class DeviceFolder:
                               "that this is your server")
         return self.trust({key_id: listed[key_id] for key_id in wanted})
 
+    def untrust(self, key_ids: Iterable[str]) -> None:
+        """Stop trusting keys (a key leaked, or retired): a bundle they signed is refused
+        from then on, the installed one included, until a sync replaces it."""
+        keys, wanted = self.trusted_keys(), list(dict.fromkeys(key_ids))
+        unknown = [key_id for key_id in wanted if key_id not in keys]
+        if unknown:
+            raise DeviceError(f"this device does not trust key {', '.join(unknown)} (it "
+                              f"trusts {', '.join(sorted(keys)) or 'none'}): nothing removed")
+        for key_id in wanted:
+            keys.pop(key_id, None)
+        self._write_keys(keys)
+
+
     def _write_keys(self, keys: Mapping[str, bytes]) -> None:
         encoded = {k: base64.b64encode(v).decode("ascii") for k, v in sorted(keys.items())}
         self._write(KEYS_FILE, canonical_json(encoded).encode("utf-8"))

@@ -4,6 +4,7 @@ server; whatever a server lists (a rogue one, a man in the middle) adds nothing 
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -14,7 +15,15 @@ import pytest
 import engine
 from rules.bundles import SigningKeys
 
-from .helpers import FakeServer, bundle_bytes, fake_server, key_list, one_line, remise
+from .helpers import (
+    FakeServer,
+    basket,
+    bundle_bytes,
+    fake_server,
+    key_list,
+    one_line,
+    remise,
+)
 
 Server = tuple[str, type[FakeServer]]
 
@@ -187,3 +196,42 @@ def test_a_server_address_that_is_not_http_is_refused(tmp_path: Path, address: s
     code, output = _trust(address, tmp_path / "till", *real)
 
     assert code == 2 and "is not an https:// address" in one_line(output)
+
+
+# --- untrust -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def till(tmp_path: Path, real: dict[str, bytes], rogue: dict[str, bytes]) -> Path:
+    """A till trusting the real key and another, holding a bundle the real key signed."""
+    device = engine.DeviceFolder(tmp_path / "till")
+    device.trust({**real, **rogue})
+    now = datetime.now(UTC)
+    device.install(bundle_bytes(tmp_path / "keys", now=now), now=now, ruleset="fr",
+                   channel="pos", store="paris-01")
+    return device.folder
+
+
+def test_a_key_untrusted_no_longer_verifies_its_bundles(
+    till: Path, real: dict[str, bytes], rogue: dict[str, bytes], tmp_path: Path
+) -> None:
+    # given the real key leaked; when the till stops trusting it
+    (real_id,), (other_id,) = real, rogue
+    code, output = remise("device", "untrust", "--dir", str(till), "--key-id", real_id)
+
+    # then the bundle it signed is refused, and the other key is still trusted
+    assert (code, output) == (0, f"no longer trusting {real_id}; trusted keys: {other_id}\n")
+    (tmp_path / "basket.json").write_text(json.dumps(basket()))
+    code, output = remise("device", "evaluate", "--dir", str(till), "--basket",
+                          str(tmp_path / "basket.json"))
+    assert code == 3 and "which this device does not trust" in one_line(output)
+
+
+def test_untrusting_a_key_not_trusted_is_one_line_and_removes_nothing(
+    till: Path, real: dict[str, bytes], rogue: dict[str, bytes]
+) -> None:
+    code, output = remise("device", "untrust", "--dir", str(till), "--key-id",
+                          "0123456789abcdef", "--key-id", next(iter(real)))
+
+    assert code == 3 and "does not trust key 0123456789abcdef" in one_line(output)
+    assert engine.DeviceFolder(till).trusted_keys() == {**real, **rogue}
