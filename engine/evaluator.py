@@ -83,7 +83,7 @@ class Item:
         self.discount = 0
         self.price_rule: CompiledRule | None = None
         self.adjustments: list[tuple[CompiledRule, int]] = []
-        self.locked = False  # an exclusive rule applies alone
+        self.locked: CompiledRule | None = None  # the exclusive rule that applies alone
         self.multi_counted = 0  # units counted in a multi-unit group
         self.multi_discounted = 0  # units a multi-unit rule discounted
         # The eligible item rules that may match this line (its index keys plus the
@@ -883,11 +883,10 @@ def _apply_exclusive(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
     for item in evaluation.canonical_items():
         if not item.matched:
             continue
-        if item.locked:  # by a multi-unit rule of higher priority (_apply_exclusive_levels)
-            holder = item.adjustments[-1][0].id
+        if item.locked is not None:  # by a rule of higher priority (_apply_exclusive_levels)
             for rule in item.matching(rules):
                 evaluation.note(rule, "an exclusive rule applied on line {}: {}",
-                                item.line.id, holder)
+                                item.line.id, item.locked.id)
             continue
         offers = [(rule, rule.item_discount(item, item.quantity))
                   for rule in item.matching(rules)]
@@ -895,7 +894,7 @@ def _apply_exclusive(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
             continue
         # Highest priority; ties: the larger discount, then the smaller id.
         winner, amount = min(offers, key=lambda o: (-o[0].priority, -o[1], o[0].id))
-        item.locked = True
+        item.locked = winner
         evaluation.add(winner, item.give(winner, amount))
         for rule, _ in offers:
             if rule is not winner:
@@ -909,7 +908,7 @@ def _unit_runs(evaluation: Evaluation, rule: CompiledRule) -> list[tuple[Item, i
     lines = evaluation.lines_of.get(rule, [])
     for item in sorted(lines, key=lambda i: (-i.unit, i.sku, i.line.id)):
         available = item.quantity - item.multi_counted
-        if item.locked:
+        if item.locked is not None:
             evaluation.note(rule, "an exclusive rule applied on line {}", item.line.id)
         elif available > 0:
             runs.append((item, available))
@@ -955,7 +954,7 @@ def _apply_multi_unit(evaluation: Evaluation, rule: CompiledRule) -> None:
         given = item.give(rule, amount)
         evaluation.add(rule, given)
         if given and rule.stacking == "exclusive":
-            item.locked = True
+            item.locked = rule
 
 
 def _buy_pay_discounts(
@@ -1048,7 +1047,7 @@ def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
             continue
         units = item.quantity - item.multi_discounted
         matching = item.matching(rules) if rules else []
-        if item.locked or units <= 0:
+        if item.locked is not None or units <= 0:
             for rule in matching:
                 evaluation.note(rule, "line {} already has a discount that takes no other",
                                 item.line.id)
@@ -1126,7 +1125,7 @@ def _apply_stackable(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
     for item in evaluation.canonical_items():
         if not item.matched:
             continue
-        if item.locked:
+        if item.locked is not None:
             if evaluation.track:
                 for rule in item.matching(rules):
                     evaluation.note(rule, "line {} already has a discount that takes no other",

@@ -161,3 +161,23 @@ def test_a_bundle_unit_whose_share_rounds_to_nothing_may_take_a_best_discount() 
     # discounted by the bundle and takes the 50%: 0.02
     assert adjustments(response, "1") == [("duo", "0.04")]
     assert adjustments(response, "2") == [("half", "0.02")]
+
+
+def test_with_an_exclusive_multi_unit_rule_present_a_line_held_by_a_zero_discount_is_told_so(
+) -> None:
+    # Given an exclusive 1% (priority 5), an exclusive 10% (priority 1), and an exclusive
+    # 2-for-1 on other items (found by the property tests: the 1% gives 0.00 on 0.40)
+    given = rules('rule one "1%" {\n discount 1% on items where sku = "PIN"\n'
+                  ' stacking exclusive\n priority 5\n}\n'
+                  'rule ten "10%" {\n discount 10% on items where sku = "PIN"\n'
+                  ' stacking exclusive\n priority 1\n}\n'
+                  'rule duo "2 = 1" {\n buy 2 pay 1 on items where sku = "MUG"\n'
+                  ' stacking exclusive\n}')
+
+    # When a pin at 0.40 and one mug are explained
+    response = evaluate(given, basket(line("1", "PIN", "0.40"), line("2", "MUG", "5.00")),
+                        explain=True)
+
+    # Then the 1% holds the pin's line (0.00, rounded) and the 10% is told which rule does
+    assert adjustments(response, "1") == []
+    assert reason(response, "ten") == "an exclusive rule applied on line 1: one"
