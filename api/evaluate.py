@@ -8,6 +8,7 @@ JSON, byte for byte what `remise evaluate` prints and a device computes.
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -22,13 +23,16 @@ from engine.money import minor_formatter
 from .deps import json_object, require, services
 from .jsontext import response_bytes
 from .problems import PROBLEM_RESPONSES, invalid, not_found
-from .schemas import EvaluateIn, EvaluateOut
+from .schemas import NAME_PATTERN, EvaluateIn, EvaluateOut
 from .services import Services
 
 router = APIRouter(tags=["evaluate"])
 
 BODY_DOC = {"requestBody": {"required": True, "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/EvaluateIn"}}}}}
+# EvaluateIn documents the body; the engine reads it (engine.parse_request), so the
+# schema's pattern for `ruleset` is checked here, before the name reaches the database.
+RULESET_NAME = re.compile(NAME_PATTERN)
 # A body declared as something else than JSON (deps.json_object); problems.py lists the
 # statuses every endpoint shares, this one is the basket endpoints' own.
 RESPONSES: dict[int | str, dict[str, Any]] = {
@@ -46,6 +50,9 @@ def _limits(data: dict[str, Any]) -> tuple[str, bool]:
     ruleset = data.get("ruleset") or "default"
     if not isinstance(ruleset, str):
         raise invalid("ruleset", "expected a rule set name, e.g. \"fr\"")
+    if not RULESET_NAME.fullmatch(ruleset):
+        raise invalid("ruleset", f"{ruleset!r} is not a rule set name: 1 to 64 lower-case "
+                                 "letters, digits, '-' or '_' (e.g. \"fr\")")
     if replay and data.get("version") is not None:
         raise invalid("replay", "ask for either a `version` or a `replay`, not both")
     return ruleset, replay

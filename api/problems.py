@@ -15,7 +15,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import engine
@@ -162,6 +162,18 @@ def install(app: FastAPI) -> None:
             503, "store-unavailable", "The rule store is not available",
             "the database cannot be reached; evaluation on live versions goes on, "
             "try this again shortly", headers={"Retry-After": "5"}), request.url.path)
+
+    @app.exception_handler(DataError)
+    async def _refused_value(request: Request, error: DataError) -> JSONResponse:
+        # A net: each endpoint checks its input first and names the field. A value that
+        # slips through (a NUL, a number past a column's range) is still the request's
+        # fault, not the server's, and the database's reason says which.
+        reason = (str(error.orig).strip().splitlines() or ["a value is out of range"])[0]
+        log.warning("the database refused a value on %s: %s", request.url.path, reason)
+        return problem_response(Problem(
+            422, "invalid-request", "The request is not valid",
+            _shortened(f"the database cannot hold a value of this request: {reason}")),
+            request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:

@@ -8,11 +8,12 @@ answer is byte for byte the command line's and the device's.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 import rules
@@ -143,6 +144,30 @@ def _not_blank(text: str) -> str:
     return text
 
 
+# C0, DEL and C1: no message or name needs them, a terminal runs some of them (ESC
+# sequences in `remise rules versions`), and PostgreSQL text cannot hold NUL at all.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+LINE_BREAKS_AND_TABS = "\t\n\r"  # what a message written in several lines holds
+
+
+def control_character(text: str, keep: str = "") -> str | None:
+    """Why ``text`` is refused, naming its first control character not in ``keep`` and
+    where it is; None when it has none."""
+    for found in _CONTROL.finditer(text):
+        if found.group() not in keep:
+            allowed = " other than tabs and line breaks" if keep else ""
+            return (f"control characters{allowed} are not allowed: U+{ord(found.group()):04X} "
+                    f"at character {found.start() + 1}")
+    return None
+
+
+def _no_controls_in_message(text: str) -> str:
+    problem = control_character(text, keep=LINE_BREAKS_AND_TABS)
+    if problem is not None:
+        raise PydanticCustomError("control_character", problem)
+    return text
+
+
 # Strict: JSON true, "2" and 3.0 are not version numbers (lax pydantic read them as 1, 2, 3).
 def _version(minimum: int, **documented: Any) -> Any:
     return Field(strict=True, ge=minimum, le=MAX_VERSION, **documented)
@@ -150,7 +175,7 @@ def _version(minimum: int, **documented: Any) -> Any:
 
 Message = Annotated[str, Field(min_length=1, max_length=2000,
                                description="Why: shown in the history and the audit log."),
-                    AfterValidator(_not_blank)]
+                    AfterValidator(_not_blank), AfterValidator(_no_controls_in_message)]
 
 
 class SourceIn(_Strict):
@@ -158,6 +183,15 @@ class SourceIn(_Strict):
 
     source: str | None = Field(default=None, max_length=MAX_SOURCE_CHARS)
     sources: dict[str, str] | None = Field(default=None, description="File name -> text.")
+
+    @field_validator("sources")
+    @classmethod
+    def _file_names(cls, sources: dict[str, str] | None) -> dict[str, str] | None:
+        for name in sources or {}:
+            problem = control_character(name)
+            if problem is not None:
+                raise PydanticCustomError("control_character", f"file name {name!r}: {problem}")
+        return sources
 
     @model_validator(mode="after")
     def _one_of(self) -> SourceIn:
