@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from sqlalchemy.exc import DataError
 
 import dsl
 import rules
@@ -32,6 +33,7 @@ from .cli_common import (
     fail,
     parse_instant,
 )
+from .schemas import LINE_BREAKS_AND_TABS, control_character
 
 db_app = typer.Typer(help="The rule store's database schema.", no_args_is_help=True)
 rules_app = typer.Typer(help="Publish, roll back and read rule set versions.",
@@ -63,6 +65,9 @@ def _store() -> Iterator[rules.RuleStore]:
         fail(str(error), EXIT_BAD_INPUT)
     except rules.StoreError as error:
         fail(str(error), EXIT_REFUSED)
+    except DataError as error:  # a net under the checks of each option, as the API's
+        reason = (str(error.orig).strip().splitlines() or ["a value is out of range"])[0]
+        fail(f"the database cannot hold a value given: {reason}", EXIT_BAD_INPUT)
     finally:
         if fanout is not None:
             fanout.close()
@@ -84,6 +89,14 @@ def _read_sources(paths: list[Path]) -> dict[str, str]:
     if not sources:
         fail(f"no .rules file in {', '.join(map(str, paths))}", EXIT_BAD_INPUT)
     return sources
+
+
+def _printable(option: str, text: str | None, keep: str = "") -> None:
+    """Refuse a message or author the API would refuse: control characters (a terminal
+    runs ESC sequences when `remise rules versions` prints them back)."""
+    problem = None if text is None else control_character(text, keep)
+    if problem is not None:
+        fail(f"{option}: {problem}", EXIT_BAD_INPUT)
 
 
 def _describe(version: rules.VersionSummary) -> str:
@@ -133,6 +146,8 @@ def publish(
     author: Annotated[str | None, typer.Option("--author", help="Default: your login.")] = None,
 ) -> None:
     """Compile rules and make them the live version of a rule set."""
+    _printable("--message", message, LINE_BREAKS_AND_TABS)
+    _printable("--author", author)
     sources = _read_sources(paths)
     with _store() as store:
         version = store.publish(ruleset, sources, message=message, author=cli_actor(author),
@@ -148,6 +163,8 @@ def rollback(
     author: Annotated[str | None, typer.Option("--author", help="Default: your login.")] = None,
 ) -> None:
     """Make an older version's rules live again, as a new version."""
+    _printable("--message", message, LINE_BREAKS_AND_TABS)
+    _printable("--author", author)
     with _store() as store:
         version = store.rollback(ruleset, to, message=message, author=cli_actor(author),
                                  address=cli_address())

@@ -165,3 +165,34 @@ def test_revoking_a_key_twice_is_refused_as_the_api_refuses_it(remise: Remise) -
 
     assert code == 3
     assert err == "error: the key 'till' is already revoked\n"
+
+
+@pytest.mark.parametrize(("option", "value", "problem"), [
+    ("-m", "fix\x00", "--message: control characters other than tabs and line breaks are "
+                      "not allowed: U+0000 at character 4"),
+    ("--author", "ana\x1b[31m", "--author: control characters are not allowed: U+001B at "
+                                "character 4"),
+])
+def test_a_control_character_in_a_message_or_author_is_one_line_exit_2(
+    remise: Remise, tmp_path: Path, option: str, value: str, problem: str
+) -> None:
+    # Given the options of a publish, one of them holding a control character
+    options = {"-m": "v1", "--author": "ana", option: value}
+
+    # When it is published
+    code, _, err = remise("rules", "publish", _rules(tmp_path, BOOTS_10),
+                          *[part for pair in options.items() for part in pair])
+
+    # Then it is refused in one line naming the option, and nothing is published
+    assert (code, err) == (2, f"error: {problem}\n")
+    assert remise("rules", "list")[1] == ""
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_value_postgresql_cannot_hold_is_one_line_exit_2(remise: Remise) -> None:
+    # When a rule set name holding a NUL reaches PostgreSQL, which refuses it
+    code, _, err = remise("rules", "versions", "-r", "fr\x00")
+
+    # Then the database's reason is one line, as bad input
+    assert (code, err) == (2, "error: the database cannot hold a value given: PostgreSQL "
+                              "text fields cannot contain NUL (0x00) bytes\n")
