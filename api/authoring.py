@@ -130,7 +130,8 @@ def get_version(name: RuleSetName, number: Number, request: Request) -> VersionD
     return _detail(store, store.version(name, number))
 
 
-@router.get("/{name}/diff", response_model=DiffOut, summary="Rule-by-rule diff",
+@router.get("/{name}/diff", response_model=DiffOut,
+            summary="What changed: settings, then rule by rule",
             dependencies=[require("read")])
 def diff(name: RuleSetName, request: Request,
          from_: Annotated[int, Query(alias="from", ge=1, le=MAX_VERSION),

@@ -204,16 +204,22 @@ def diff(
     ruleset: RuleSetOption = "default",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """What changed between two versions, rule by rule."""
+    """What changed between two versions: the rule set's settings, then rule by rule."""
     with _store() as store:
         changes = rules.diff_versions(store.version(ruleset, from_version),
                                       store.version(ruleset, to_version))
     if as_json:
         typer.echo(json.dumps(changes.as_dict(), indent=2, ensure_ascii=False))
         return
+    settings = f", {len(changes.settings)} settings changed" if changes.settings else ""
     typer.echo(f"{ruleset}: version {from_version} -> {to_version}: {len(changes.added)} added, "
                f"{len(changes.removed)} removed, {len(changes.changed)} changed, "
-               f"{changes.unchanged} unchanged")
+               f"{changes.unchanged} unchanged{settings}")
+    if changes.settings:
+        typer.echo("")
+    for setting in changes.settings:  # first: a new currency reprices every rule
+        typer.echo(f"setting {setting.setting}: {setting.before or '(none)'} -> "
+                   f"{setting.after or '(none)'}")
     for label, items in (("added", changes.added), ("removed", changes.removed),
                          ("changed", changes.changed)):
         for change in items:

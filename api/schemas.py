@@ -254,12 +254,24 @@ class RuleChangeOut(BaseModel):
     fields: list[str]
 
 
+class SettingChangeOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    setting: str = Field(description="A setting of the whole rule set: `currency`, "
+                                     "`timezone` (the default of windows without one).")
+    from_: str | None = Field(alias="from", description="None: the older version has none.")
+    to: str | None = Field(description="None: the newer version has none.")
+
+
 class DiffOut(BaseModel):
     model_config = ConfigDict(populate_by_name=True)
 
     ruleset: str
     from_: int = Field(alias="from")
     to: int
+    settings: list[SettingChangeOut] = Field(description=(
+        "The rule set's settings that changed: a new currency reprices every rule and "
+        "refuses baskets in the old one, though no rule changed."))
     added: list[RuleChangeOut]
     removed: list[RuleChangeOut]
     changed: list[RuleChangeOut]

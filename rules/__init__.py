@@ -9,7 +9,7 @@ from __future__ import annotations
 from .audit import AuditEntry, AuditQuery, all_audit_entries, audit_csv, audit_entries
 from .config import Settings
 from .db import create_db_engine, current_revision, ensure_schema, head_revision, upgrade
-from .diff import RuleChange, RuleSetDiff, diff_versions
+from .diff import RuleChange, RuleSetDiff, SettingChange, diff_versions
 from .errors import (
     Conflict,
     InvalidRequest,
@@ -71,6 +71,7 @@ __all__ = [
     "RuleSetInfo",
     "RuleStore",
     "SchemaNotReady",
+    "SettingChange",
     "Settings",
     "SourceRejected",
     "StoreError",

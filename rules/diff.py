@@ -9,13 +9,18 @@ The compiled form includes the rule's revision (the version in which it last
 changed, which decides ties between price rules): it moves with every change
 of content, so it is listed as a changed part only when nothing else differs,
 as for a rule edited and then edited back, compared across both edits.
+
+The rule set's own settings (its currency, its default time zone: every
+top-level field of the IR but the rules) are compared too: a currency that
+changes reprices every rule (5.00 EUR off becomes 5.00 USD off) and refuses
+every basket in the old one, though no rule changed.
 """
 
 from __future__ import annotations
 
 import difflib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import dsl
@@ -33,6 +38,13 @@ class RuleChange:
 
 
 @dataclass(frozen=True)
+class SettingChange:
+    setting: str  # a top-level field of the IR: "currency", "timezone"
+    before: str | None  # None: the version does not have it
+    after: str | None
+
+
+@dataclass(frozen=True)
 class RuleSetDiff:
     ruleset: str
     from_version: int
@@ -41,6 +53,7 @@ class RuleSetDiff:
     removed: list[RuleChange]
     changed: list[RuleChange]
     unchanged: int
+    settings: list[SettingChange] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         def changes(items: list[RuleChange]) -> list[dict[str, str]]:
@@ -48,15 +61,31 @@ class RuleSetDiff:
                     for c in items]
 
         return {"ruleset": self.ruleset, "from": self.from_version, "to": self.to_version,
+                "settings": [{"setting": c.setting, "from": c.before, "to": c.after}
+                             for c in self.settings],
                 "added": changes(self.added), "removed": changes(self.removed),
                 "changed": changes(self.changed), "unchanged": self.unchanged}
 
 
-def _rules(version: Version) -> dict[str, dict[str, Any]]:
+# Top-level IR fields that are not settings: the rules, compared one by one, and the
+# version's own stamps (number, hash), which differ between any two versions.
+NOT_SETTINGS = frozenset({"rules", "version", "content_hash"})
+
+
+def _rules(ir: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Each rule's compiled form without its source position, by id."""
-    data = json.loads(version.ir_json)
     return {rule["id"]: {k: v for k, v in rule.items() if k != "source"}
-            for rule in data["rules"]}
+            for rule in ir["rules"]}
+
+
+def _settings(old: dict[str, Any], new: dict[str, Any]) -> list[SettingChange]:
+    """The rule set's settings that differ, by name."""
+    def text(value: Any) -> str | None:
+        return value if value is None or isinstance(value, str) else json.dumps(value)
+
+    names = sorted((old.keys() | new.keys()) - NOT_SETTINGS)
+    return [SettingChange(name, text(old.get(name)), text(new.get(name)))
+            for name in names if old.get(name) != new.get(name)]
 
 
 def _differing(before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
@@ -85,8 +114,10 @@ def _text_diff(old: str, new: str, rule: str, a: int, b: int) -> str:
 
 
 def diff_versions(old: Version, new: Version) -> RuleSetDiff:
-    """What changed from ``old`` to ``new``, rule by rule, sorted by rule id."""
-    old_rules, new_rules = _rules(old), _rules(new)
+    """What changed from ``old`` to ``new``: the settings, then rule by rule, sorted by
+    rule id."""
+    old_ir, new_ir = json.loads(old.ir_json), json.loads(new.ir_json)
+    old_rules, new_rules = _rules(old_ir), _rules(new_ir)
     old_text, new_text = dsl.rule_sources(old.sources), dsl.rule_sources(new.sources)
     a, b = old.number, new.number
 
@@ -107,7 +138,8 @@ def diff_versions(old: Version, new: Version) -> RuleSetDiff:
     common = sorted(old_rules.keys() & new_rules.keys())
     changed = [changed_rule(r) for r in common if old_rules[r] != new_rules[r]]
     return RuleSetDiff(new.ruleset, a, b, added, removed, changed,
-                       unchanged=len(common) - len(changed))
+                       unchanged=len(common) - len(changed),
+                       settings=_settings(old_ir, new_ir))
 
 
-__all__ = ["RuleChange", "RuleSetDiff", "diff_versions"]
+__all__ = ["RuleChange", "RuleSetDiff", "SettingChange", "diff_versions"]

@@ -162,3 +162,17 @@ def test_health_readiness_and_metrics(api: Api) -> None:
             in metrics)
     assert 'remise_live_version{ruleset="fr"} 1.0' in metrics
     assert 'remise_live_reloads_total{ruleset="fr"} 1.0' in metrics
+
+
+def test_the_diff_names_a_new_currency(api: Api) -> None:
+    # Given the same rule published in EUR, then in USD
+    _publish(api, BOOTS_10, parent=0, message="eur")
+    response = api.call("marketer", "POST", "/v1/rulesets/fr/versions", json={
+        "source": HEADER.replace("EUR", "USD") + BOOTS_10, "message": "usd", "parent": 1})
+    assert response.status_code == 201
+
+    # When finance reads the difference
+    diff = api.call("finance", "GET", "/v1/rulesets/fr/diff", params={"from": 1, "to": 2})
+
+    # Then the currency is listed as a setting that changed
+    assert diff.json()["settings"] == [{"setting": "currency", "from": "EUR", "to": "USD"}]

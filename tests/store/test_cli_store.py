@@ -196,3 +196,20 @@ def test_a_value_postgresql_cannot_hold_is_one_line_exit_2(remise: Remise) -> No
     # Then the database's reason is one line, as bad input
     assert (code, err) == (2, "error: the database cannot hold a value given: PostgreSQL "
                               "text fields cannot contain NUL (0x00) bytes\n")
+
+
+def test_diff_prints_the_settings_that_changed(remise: Remise, tmp_path: Path) -> None:
+    # Given the same rule published in EUR, then in USD
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-m", "eur")
+    usd = tmp_path / "usd"
+    usd.mkdir()
+    (usd / "promo.rules").write_text(HEADER.replace("EUR", "USD") + BOOTS_10, encoding="utf-8")
+    remise("rules", "publish", str(usd), "-m", "usd")
+
+    # When the two versions are compared
+    code, out, _ = remise("rules", "diff", "1", "2")
+
+    # Then the new currency is said, though no rule changed
+    assert (code, out) == (0, "default: version 1 -> 2: 0 added, 0 removed, 0 changed, "
+                              "1 unchanged, 1 settings changed\n\n"
+                              "setting currency: EUR -> USD\n")

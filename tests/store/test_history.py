@@ -7,9 +7,16 @@ from datetime import UTC, datetime
 import pytest
 from freezegun import freeze_time
 
-from rules import InvalidRequest, LivePeriod, NotFound, RuleStore, diff_versions
+from rules import (
+    InvalidRequest,
+    LivePeriod,
+    NotFound,
+    RuleStore,
+    SettingChange,
+    diff_versions,
+)
 
-from .scenario import BOOTS_10, BOOTS_20, SOCKS_3_FOR_2, sources
+from .scenario import BOOTS_10, BOOTS_20, HEADER, SOCKS_3_FOR_2, sources
 
 NINE = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 TEN = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -122,6 +129,23 @@ def test_moving_or_commenting_a_rule_is_not_a_change(store: RuleStore) -> None:
     diff = diff_versions(store.version("fr", 1), store.version("fr", 2))
 
     assert (diff.added, diff.removed, diff.changed, diff.unchanged) == ([], [], [], 2)
+
+
+def test_a_new_currency_and_time_zone_are_in_the_diff_though_no_rule_changed(
+    store: RuleStore,
+) -> None:
+    # Given the same rule in EUR at Paris time, then in USD at New York time
+    store.publish("fr", sources(BOOTS_10), message="eur", author="ana")
+    usd = HEADER.replace("EUR", "USD").replace("Europe/Paris", "America/New_York")
+    store.publish("fr", {"promo.rules": usd + BOOTS_10}, message="usd", author="ana")
+
+    # When finance compares them
+    diff = diff_versions(store.version("fr", 1), store.version("fr", 2))
+
+    # Then both settings are listed, from and to, beside the unchanged rule
+    assert diff.settings == [SettingChange("currency", "EUR", "USD"),
+                             SettingChange("timezone", "Europe/Paris", "America/New_York")]
+    assert (diff.changed, diff.unchanged) == ([], 1)
 
 
 @pytest.mark.parametrize("number", [0, -1, 2**31, 2**70])
