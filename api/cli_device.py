@@ -225,8 +225,8 @@ def _sync(device: engine.DeviceFolder, server: str, key: str, ruleset: str, chan
     now = datetime.now(UTC)
     try:
         current = device.current(now)
-    except engine.BundleRefused:
-        current = None  # an unreadable installed bundle is replaced by a good one
+    except (engine.BundleRefused, engine.device.ReplacedBundle):
+        current = None  # an unreadable or replaced installed bundle: a good one replaces it
     headers = {"If-None-Match": f'"{current.digest}"'} if current else {}
     params = {"channel": channel, **({"store": store} if store else {})}
     answer = _get(server, f"/v1/bundles/{ruleset}", key, params=params, headers=headers,

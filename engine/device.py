@@ -5,8 +5,9 @@ holds ``bundle.rbundle`` (the last good bundle), ``trusted-keys.json`` (the
 Ed25519 public keys the device trusts, by key id) and ``state.json`` (the
 highest version ever installed of each rule set, so an older bundle is refused
 even after the current one is deleted, and a device can move to another rule
-set, whose numbers are its own). Every write is atomic (a temporary file, fsync,
-rename): a crash or a corrupt download never replaces the last good bundle.
+set, whose numbers are its own, and the digest of the bundle installed: another
+bundle file, even signed, is not used). Every write is atomic (a temporary file,
+fsync, rename): a crash or a corrupt download never replaces the last good bundle.
 
 When the bundle is past ``offline_valid_until`` the device follows its
 policy (``WhenExpired``): ``mark-stale`` (default) prices as usual and marks
@@ -17,6 +18,7 @@ basket's own prices) and marks it stale; ``refuse`` refuses to price.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import tempfile
@@ -50,6 +52,11 @@ class WhenExpired(StrEnum):
 
 class DeviceError(RemiseError):
     """The device cannot price: no bundle, no trusted key, a refused policy."""
+
+
+class ReplacedBundle(DeviceError):
+    """The bundle file is not the one this device installed (restored from an old backup,
+    copied by hand): it is not used, and a sync replaces it."""
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -164,20 +171,22 @@ class DeviceFolder:
 
     def highest_version(self, ruleset: str) -> int:
         """The highest version of ``ruleset`` this device ever installed (0: none)."""
-        floors, legacy = self._state()
+        floors, legacy, _ = self._state()
         return floors.get(ruleset, legacy)
 
-    def _state(self) -> tuple[dict[str, int], int]:
-        """Each rule set's highest installed version, and the floor a state file written
-        before floors were kept per rule set puts on every rule set (0 otherwise)."""
+    def _state(self) -> tuple[dict[str, int], int, tuple[str | None, str | None]]:
+        """Each rule set's highest installed version, the floor a state file written
+        before floors were kept per rule set puts on every rule set (0 otherwise), and the
+        digests of the bundle installed and of the one being installed (None: none)."""
         path = self.folder / STATE_FILE
         if not path.exists():
-            return {}, 0
+            return {}, 0, (None, None)
         try:
             state = json.loads(_read(path))
             floors = {str(name): _version(number)
                       for name, number in state.get("highest_versions", {}).items()}
-            return floors, _version(state.get("highest_version", 0))
+            digests = (_digest(state.get("digest")), _digest(state.get("installing")))
+            return floors, _version(state.get("highest_version", 0)), digests
         except (ValueError, AttributeError, TypeError, RecursionError) as error:
             # fail closed: guessing 0 would let an older (rolled back) bundle in
             raise DeviceError(f"{path} is not a valid state file ({error}): restore it, "
@@ -199,9 +208,26 @@ class DeviceFolder:
         except OSError as error:
             raise DeviceError(f"cannot read {path}: {error.strerror or error}") from None
         bundle = read_bundle(data, self.trusted_keys(), now=now, allow_expired=True)
+        self._check_installed(bundle, path)
         evaluator = Evaluator(bundle.ruleset)
         self._loaded = (stamp, bundle, evaluator)
         return bundle, evaluator
+
+    def _check_installed(self, bundle: Bundle, path: Path) -> None:
+        """Use only the bundle ``install`` wrote: an older signed bundle copied over it (a
+        restore from an old backup) verifies, and would price silently with rules the
+        store has since replaced. Read once per load, not per basket."""
+        floors, legacy, accepted = self._state()
+        header = bundle.header
+        floor = floors.get(header.ruleset, legacy)
+        if header.version < floor:
+            raise ReplacedBundle(f"{path} holds version {header.version} of "
+                                 f"{header.ruleset!r}, older than version {floor}, which this "
+                                 "device installed: run `remise device sync` to replace it")
+        if bundle.digest not in accepted:
+            raise ReplacedBundle(f"{path} is not the bundle this device installed ({STATE_FILE} "
+                                 f"records {'another' if any(accepted) else 'none'}): run "
+                                 "`remise device sync` to replace it")
 
     def install(self, data: bytes, *, now: datetime, ruleset: str, channel: str,
                 store: str | None) -> Bundle:
@@ -223,14 +249,36 @@ class DeviceFolder:
             # store must not end up refusing all the other stores' baskets
             raise BundleRefused("wrong_store", f"this bundle is for store "
                                                f"{bundle.header.store!r}, not every store")
-        floors, legacy = self._state()
+        floors, legacy, accepted = self._state()
+        # Only the bundle recorded in the state is used, so the state names the new one
+        # before the file is replaced: a crash between the writes leaves either bundle
+        # usable (the floor rises only once the new one is in place). The one in place
+        # is hashed: after such a crash it may be either of the two the state names.
+        in_place = self._digest_in_place()
+        kept = in_place if in_place in accepted else accepted[0]
+        self._write_state(floors, legacy, kept, installing=bundle.digest)
         self._write(BUNDLE_FILE, data)
         floors[ruleset] = bundle.header.version
-        state: dict[str, Any] = {"highest_versions": floors, "digest": bundle.digest}
+        self._write_state(floors, legacy, bundle.digest)
+        return bundle
+
+    def _digest_in_place(self) -> str | None:
+        path = self.folder / BUNDLE_FILE
+        try:
+            return hashlib.sha256(path.read_bytes()).hexdigest()
+        except FileNotFoundError:
+            return None
+        except OSError as error:
+            raise DeviceError(f"cannot read {path}: {error.strerror or error}") from None
+
+    def _write_state(self, floors: dict[str, int], legacy: int, digest: str | None,
+                     installing: str | None = None) -> None:
+        state: dict[str, Any] = {"highest_versions": floors, "digest": digest}
+        if installing is not None:
+            state["installing"] = installing
         if legacy:  # a floor of unknown rule set, from an older state file: fail closed
             state["highest_version"] = legacy
         self._write(STATE_FILE, canonical_json(state).encode())
-        return bundle
 
     # --- pricing -----------------------------------------------------------------------
 
@@ -272,6 +320,12 @@ def _version(number: object) -> int:
     return number
 
 
+def _digest(value: object) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a digest")
+    return value
+
+
 def _check_rules_asked(basket: BasketRequest, header: BundleHeader) -> None:
     """A basket naming other rules than the bundle's would get the wrong prices with no
     sign of it (the server prices it with those rules, or answers 404): refuse it."""
@@ -283,4 +337,5 @@ def _check_rules_asked(basket: BasketRequest, header: BundleHeader) -> None:
                           f"version {header.version} of {header.ruleset!r}")
 
 
-__all__ = ["BundleRefused", "DeviceError", "DeviceFolder", "WhenExpired", "write_atomically"]
+__all__ = ["BundleRefused", "DeviceError", "DeviceFolder", "ReplacedBundle", "WhenExpired",
+           "write_atomically"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import engine
+import engine.device
 from rules.bundles import SigningKeys
 
 from .helpers import ISSUED, basket, bundle_bytes, issuer, published
@@ -92,6 +93,46 @@ def test_an_older_version_stays_refused_after_the_bundle_file_is_lost(
         _install(device, bundle_bytes(keys, version=2))
 
 
+# --- a bundle file the device did not install -------------------------------------------
+
+
+def test_an_older_bundle_copied_over_the_installed_one_is_not_used(
+    device: engine.DeviceFolder, keys: Path
+) -> None:
+    # given a till that moved from version 3 to 4, when version 3's file is copied back
+    # (a restore from an old backup): still signed, so it verifies
+    older = (device.folder / "bundle.rbundle").read_bytes()
+    _install(device, bundle_bytes(keys, version=4))
+    (device.folder / "bundle.rbundle").write_bytes(older)
+
+    # then the till refuses to price with it, and says to sync
+    with pytest.raises(engine.DeviceError, match=r"holds version 3 of 'fr', older than "
+                                                 r"version 4.*run `remise device sync`"):
+        engine.DeviceFolder(device.folder).evaluate(basket(), now=ISSUED)
+
+
+def test_a_bundle_other_than_the_one_installed_is_not_used(
+    device: engine.DeviceFolder, keys: Path
+) -> None:
+    # given the same version's bundle for every store (its rules differ: Lyon's -5 EUR)
+    # copied over the one this till installed for Paris
+    (device.folder / "bundle.rbundle").write_bytes(bundle_bytes(keys, store=None))
+
+    with pytest.raises(engine.DeviceError, match=r"not the bundle this device installed "
+                                                 r"\(state.json records another\)"):
+        engine.DeviceFolder(device.folder).evaluate(basket(), now=ISSUED)
+
+
+def test_a_bundle_whose_install_has_no_record_is_not_used(
+    device: engine.DeviceFolder,
+) -> None:
+    # given state.json deleted (its version floors and the digest of what was installed)
+    (device.folder / "state.json").unlink()
+
+    with pytest.raises(engine.DeviceError, match=r"\(state.json records none\): run"):
+        engine.DeviceFolder(device.folder).evaluate(basket(), now=ISSUED)
+
+
 def test_a_device_moves_to_another_rule_set_whose_versions_are_lower(
     device: engine.DeviceFolder, keys: Path
 ) -> None:
@@ -157,6 +198,48 @@ def test_a_crash_while_writing_keeps_the_last_good_bundle(
     assert (device.folder / "bundle.rbundle").read_bytes() == good
     assert sorted(p.name for p in device.folder.iterdir()) == [
         "bundle.rbundle", "state.json", "trusted-keys.json"]
+
+
+def _install_cut(device: engine.DeviceFolder, data: bytes, moment: str,
+                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Install, with a power cut just "before" or just "after" the bundle file is replaced."""
+    write, written = engine.device.write_atomically, []
+
+    def power_cut(path: Path, data: bytes) -> None:
+        if (moment == "before" and path.name == "bundle.rbundle") or (
+                moment == "after" and "bundle.rbundle" in written):
+            raise OSError("power cut")
+        write(path, data)
+        written.append(path.name)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(engine.device, "write_atomically", power_cut)
+        with pytest.raises(engine.DeviceError, match="power cut"):
+            _install(device, data)
+
+
+@pytest.mark.parametrize(("moment", "prices"), [("before", 3), ("after", 4)])
+def test_a_crash_around_replacing_the_bundle_leaves_a_till_that_prices(
+    device: engine.DeviceFolder, keys: Path, monkeypatch: pytest.MonkeyPatch,
+    moment: str, prices: int,
+) -> None:
+    _install_cut(device, bundle_bytes(keys, version=4), moment, monkeypatch)
+
+    # the till prices with the bundle in place, old or new, without a sync
+    assert engine.DeviceFolder(device.folder).evaluate(basket(), now=ISSUED)["version"] == prices
+
+
+def test_a_crash_after_a_crash_still_leaves_a_till_that_prices(
+    device: engine.DeviceFolder, keys: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given version 4 put in place by an install cut before it could record it
+    _install_cut(device, bundle_bytes(keys, version=4), "after", monkeypatch)
+
+    # when the next install is cut before it replaces the file
+    _install_cut(device, bundle_bytes(keys, version=5), "before", monkeypatch)
+
+    # then the till still prices with version 4
+    assert engine.DeviceFolder(device.folder).evaluate(basket(), now=ISSUED)["version"] == 4
 
 
 def test_a_device_without_trusted_keys_refuses_to_install(tmp_path: Path,

@@ -180,6 +180,27 @@ def test_a_dir_naming_a_file_is_one_line_exit_3(
     assert code == 3 and "cannot write" in one_line(output)
 
 
+def test_sync_replaces_a_bundle_file_the_device_did_not_install(
+    server: tuple[str, type[FakeServer]], till: Path, tmp_path: Path
+) -> None:
+    # given a till holding version 3, then version 4, then version 3's file copied back
+    older = (till / "bundle.rbundle").read_bytes()
+    now = datetime.now(UTC)
+    newer = bundle_bytes(tmp_path / "keys", version=4, now=now)
+    engine.DeviceFolder(till).install(newer, now=now, ruleset="fr", channel="pos",
+                                      store="paris-01")
+    (till / "bundle.rbundle").write_bytes(older)
+    url, handler = server
+    handler.bundle = (200, {}, newer)
+
+    # when it syncs (the file refused is not named as the one held: no 304 for it)
+    code, output = _sync(url, till)
+
+    # then it installs the server's bundle again
+    assert (code, output.split(" for ")[0]) == (0, "installed: fr version 4")
+    assert engine.DeviceFolder(till).current(now).header.version == 4  # type: ignore[union-attr]
+
+
 # --- downloads that never end ----------------------------------------------------------
 
 
