@@ -299,11 +299,20 @@ class DeviceFolder:
         if basket.currency != evaluator.currency:
             raise DeviceError(f"the rules price in {evaluator.currency}, the basket is in "
                               f"{basket.currency}")
-        if not bundle.expired(now):
+        # A clock reading before the bundle's issue was set back since the install (which
+        # refuses such a bundle): the bundle's age is unknown, so it may have expired.
+        # Only a clock set back that far is seen: telling one set back by less would
+        # mean recording the clock's readings, a write per basket.
+        clock_behind = now < header.issued_at - CLOCK_SKEW
+        if not bundle.expired(now) and not clock_behind:
             return evaluator.evaluate(basket, explain=basket.explain)
         if when_expired is WhenExpired.REFUSE:
-            raise DeviceError(f"the bundle expired at {header.offline_valid_until.isoformat()}"
-                              "; this device refuses to price until it syncs")
+            raise DeviceError(
+                f"this device's clock ({now.isoformat()}) is before its bundle was issued "
+                f"({header.issued_at.isoformat()}): set the clock; it refuses to price until "
+                "then" if clock_behind else
+                f"the bundle expired at {header.offline_valid_until.isoformat()}; this device "
+                "refuses to price until it syncs")
         if when_expired is WhenExpired.BASE_PRICES:
             # no version: an answer naming the bundle's would claim its rules priced it
             evaluator = Evaluator(bundle.ruleset.model_copy(

@@ -366,6 +366,27 @@ def test_expired_refuse_refuses(device: engine.DeviceFolder) -> None:
         device.evaluate(basket(), now=AFTER_EXPIRY, when_expired=engine.WhenExpired.REFUSE)
 
 
+CLOCK_SET_BACK = ISSUED - timedelta(days=30)  # before the bundle was issued
+
+
+def test_a_clock_set_back_before_the_bundle_s_issue_marks_the_answer_stale(
+    device: engine.DeviceFolder,
+) -> None:
+    # given a till whose clock was set back a month after it installed its bundle: the
+    # bundle may well have expired, the device cannot tell
+    response = device.evaluate(basket(), now=CLOCK_SET_BACK)
+
+    assert (response["discount"], response["stale"]) == ("16.00", True)
+
+
+def test_a_clock_set_back_before_the_bundle_s_issue_is_named_when_refusing(
+    device: engine.DeviceFolder,
+) -> None:
+    with pytest.raises(engine.DeviceError, match=r"before its bundle was issued "
+                                                 r"\(2026-11-27T09:00:00\+00:00\): set the"):
+        device.evaluate(basket(), now=CLOCK_SET_BACK, when_expired=engine.WhenExpired.REFUSE)
+
+
 def test_a_bundle_issued_after_the_device_s_clock_is_refused(
     device: engine.DeviceFolder, keys: Path
 ) -> None:
