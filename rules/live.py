@@ -37,7 +37,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import engine as runtime
 
+from .errors import NotFound
 from .store import RuleStore, Version
+from .store import content_hash as hash_of
 
 log = logging.getLogger("remise.live")
 
@@ -206,17 +208,52 @@ class LiveCache:
             return False
 
     def apply(self, announcement: Announcement) -> bool:
-        """Install an announced version, from the Redis IR cache when it is there."""
+        """Install an announced version, from the Redis IR cache when it is there, else
+        from this process's database if that version is the one announced."""
         with self._reload_lock:
             if not self._is_newer(announcement.ruleset, announcement.version):
                 return False
-            ir_json = self.fanout.cached_ir(announcement.content_hash) if self.fanout else None
-            if ir_json is None:
-                ir_json = self.store.version(announcement.ruleset, announcement.version).ir_json
-            self._install(self._build(announcement.ruleset, announcement.version,
-                                      announcement.content_hash, announcement.live_from,
-                                      ir_json))
+            entry = self._announced(announcement)
+            if entry is None:
+                return False
+            self._install(entry)
             return True
+
+    def _announced(self, announcement: Announcement) -> LiveRuleSet | None:
+        """The announced version, compiled; None when this database does not have it.
+
+        Pub/sub channels ignore Redis's database number, so a deployment sharing the
+        server (and the prefix) hears another's announcements: installing this
+        database's version under the announced hash served one deployment's rules
+        under the other's hash. What comes from the database carries its own hash."""
+        name = announcement.ruleset
+        ir_json = self._cached_ir(announcement.content_hash)
+        if ir_json is not None:
+            return self._build(name, announcement.version, announcement.content_hash,
+                               announcement.live_from, ir_json)
+        try:
+            version = self.store.version(name, announcement.version)
+        except NotFound:
+            version = None
+        if version is None or version.content_hash != announcement.content_hash:
+            found = f"has hash {version.content_hash[:12]}" if version else "has no such version"
+            log.warning("live: ignored the announcement of %s version %s (hash %s): this "
+                        "database %s; a deployment sharing this Redis server needs its own "
+                        "REMISE_REDIS_PREFIX", name, announcement.version,
+                        announcement.content_hash[:12], found)
+            return None
+        return self._build(name, version.number, version.content_hash, version.live_from,
+                           version.ir_json)
+
+    def _cached_ir(self, expected_hash: str) -> str | None:
+        """The IR Redis holds under ``expected_hash``, if it has that hash: a key written
+        with other content (by another writer, or damaged) is not served."""
+        ir_json = self.fanout.cached_ir(expected_hash) if self.fanout else None
+        if ir_json is not None and hash_of(ir_json) != expected_hash:
+            log.warning("live: the IR cached in Redis under %s has another hash; reading "
+                        "the database instead", expected_hash[:12])
+            return None
+        return ir_json
 
     def _build(self, name: str, number: int, content_hash: str, live_from: datetime,
                ir_json: str) -> LiveRuleSet:

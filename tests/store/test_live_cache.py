@@ -6,12 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event
 
 import engine
-from rules import Announcement, LiveCache, RedisFanout, RuleStore, create_db_engine
+from rules import Announcement, LiveCache, RedisFanout, RuleStore, create_db_engine, upgrade
 from tests.conftest import require_program
 
 from .processes import Follower, PrivateRedis
@@ -122,6 +123,66 @@ def test_an_old_announcement_never_replaces_a_newer_version(
 
     assert not cache.apply(Announcement("fr", 1, first.content_hash, first.live_from))
     assert cache.get("fr").version == 2  # type: ignore[union-attr]
+
+
+def test_an_announcement_whose_hash_is_not_this_databases_is_ignored(
+    store: RuleStore, fanout: RedisFanout, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a worker serving fr version 1, version 2 published here but not announced,
+    # and another deployment on the same Redis server whose own version 2 is announced
+    # (its IR cached in another Redis database: pub/sub channels ignore the number)
+    ours = store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    cache = LiveCache(store, fanout=fanout)
+    cache.refresh_all()
+    store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+    staging = RuleStore(create_db_engine(f"sqlite:///{tmp_path / 'staging.db'}"))
+    upgrade(staging.db)
+    staging.publish("fr", sources(BOOTS_10), message="v1", author="sam")
+    theirs = staging.publish("fr", sources(SOCKS_3_FOR_2), message="v2", author="sam")
+
+    # When the worker hears the other deployment's announcement
+    applied = cache.apply(Announcement("fr", 2, theirs.content_hash, theirs.live_from))
+
+    # Then it keeps serving its own version 1, and says why
+    live = cache.get("fr")
+    assert live is not None
+    assert (applied, live.version, live.content_hash) == (False, 1, ours.content_hash)
+    assert "needs its own REMISE_REDIS_PREFIX" in caplog.text
+
+
+def test_an_announcement_of_a_version_this_database_lacks_is_ignored(
+    store: RuleStore, fanout: RedisFanout
+) -> None:
+    # Given a worker serving fr version 1, the latest here
+    first = store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    cache = LiveCache(store, fanout=fanout)
+    cache.refresh_all()
+
+    # When it hears of a version 7 (another deployment's), not cached in its Redis
+    applied = cache.apply(Announcement("fr", 7, "0" * 64, first.live_from))
+
+    # Then it is ignored, not an error, and version 1 stays live
+    assert (applied, cache.get("fr").version) == (False, 1)  # type: ignore[union-attr]
+
+
+def test_an_ir_cached_under_another_hash_is_not_served(
+    store: RuleStore, fanout: RedisFanout
+) -> None:
+    # Given a worker on version 1, and version 2 announced while Redis holds other
+    # rules under version 2's hash
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    cache = LiveCache(store, fanout=fanout)
+    cache.refresh_all()
+    second = store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+    fanout.client.set(fanout.ir_key(second.content_hash), store.version("fr", 1).ir_json)
+
+    # When the worker applies the announcement
+    assert cache.apply(Announcement("fr", 2, second.content_hash, second.live_from))
+
+    # Then it serves version 2's own rules, read from the database
+    live = cache.get("fr")
+    assert live is not None
+    assert (live.version, _discount(live.evaluator)) == (2, "20.00")
 
 
 def test_a_publish_in_one_process_is_served_by_two_others_through_redis(
