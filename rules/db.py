@@ -91,8 +91,19 @@ def current_revision(engine: Engine) -> str | None:
                              f"{error.orig}") from None
 
 
+def _refuse_newer(current: str | None) -> None:
+    """Refuse a schema revision this code does not know: a newer remise migrated the
+    database. `remise db upgrade` cannot help (Alembic cannot find the revision);
+    upgrading remise does."""
+    script = ScriptDirectory.from_config(_config())
+    if current is not None and current not in {s.revision for s in script.walk_revisions()}:
+        raise SchemaNotReady(f"the database's schema ({current}) is newer than this remise "
+                             f"({head_revision()}): upgrade remise")
+
+
 def upgrade(engine: Engine) -> str:
     """Bring the schema to this code's revision; returns it. Safe to run twice."""
+    _refuse_newer(current_revision(engine))
     config = _config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
@@ -109,8 +120,9 @@ def downgrade(engine: Engine, revision: str = "base") -> None:
 
 
 def ensure_schema(engine: Engine) -> None:
-    """Refuse to work on a database whose schema is missing or out of date."""
+    """Refuse to work on a database whose schema is missing, out of date or newer."""
     current, needed = current_revision(engine), head_revision()
+    _refuse_newer(current)
     if current != needed:
         state = "has no remise schema" if current is None else f"is at schema {current}"
         raise SchemaNotReady(f"the database {_redact(str(engine.url))} {state}; this remise "

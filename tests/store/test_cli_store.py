@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -58,6 +59,28 @@ def test_an_unmigrated_database_is_refused_with_the_fix(
 
     assert result.exit_code == 3
     assert "run `remise db upgrade`" in result.stderr
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["rules", "list"]])
+def test_a_database_newer_than_this_remise_is_refused_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    # Given a real SQLite store that a newer remise migrated to a revision unknown here
+    url = f"sqlite:///{tmp_path / 'remise.db'}"
+    monkeypatch.setenv("REMISE_DATABASE_URL", url)
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    db = create_engine(url)
+    with db.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    db.dispose()
+
+    # When a command opens it, `db upgrade` included
+    result = runner.invoke(app, command)
+
+    # Then the fix is to upgrade remise, not the database
+    assert (result.exit_code, result.stderr) == (
+        3, "error: the database's schema (0999) is newer than this remise (0002): "
+           "upgrade remise\n")
 
 
 def test_publish_rollback_and_read_history(remise: Remise, tmp_path: Path) -> None:

@@ -3,8 +3,10 @@ an unmigrated database is refused with the command to run."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect, text
 
 from rules import (
     InvalidRequest,
@@ -73,3 +75,32 @@ def test_an_unusable_database_url_is_one_clear_sentence(url: str, words: str) ->
 
     assert words in str(refused.value)
     assert "secret" not in str(refused.value)
+
+
+def _stamped_newer(tmp_path: Path) -> Engine:
+    """A real SQLite store migrated by a newer remise: at a revision this one lacks."""
+    db = create_db_engine(f"sqlite:///{tmp_path / 'remise.db'}")
+    upgrade(db)
+    with db.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    return db
+
+
+NEWER = rf"^the database's schema \(0999\) is newer than this remise \({head_revision()}\): " \
+        r"upgrade remise$"
+
+
+def test_a_database_newer_than_this_remise_is_refused_with_the_fix(tmp_path: Path) -> None:
+    db = _stamped_newer(tmp_path)
+
+    with pytest.raises(SchemaNotReady, match=NEWER):
+        ensure_schema(db)
+
+
+def test_upgrading_a_database_newer_than_this_remise_says_to_upgrade_remise(
+    tmp_path: Path,
+) -> None:
+    db = _stamped_newer(tmp_path)
+
+    with pytest.raises(SchemaNotReady, match=NEWER):
+        upgrade(db)
