@@ -39,6 +39,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "audit": frozenset({"finance", "admin"}),
     "keys": frozenset({"admin"}),
     "bundles": frozenset({"device", "admin"}),
+    # A price on another version than the live one (`version`, `replay`) is finance's:
+    # a channel key sits in every till and app, and an old version's promotions must
+    # not be a request away from a customer's basket.
+    "replay": frozenset({"finance", "admin"}),
 }
 
 

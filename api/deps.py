@@ -25,6 +25,7 @@ bearer = HTTPBearer(auto_error=False, description="An API key: `Authorization: B
 ACTIONS = {
     "evaluate": "price baskets", "author": "change rule sets", "read": "read rule sets",
     "audit": "read the audit log", "keys": "manage API keys", "bundles": "download bundles",
+    "replay": "price on another version than the live one (`version`, `replay`)",
 }
 
 
@@ -58,12 +59,20 @@ def require(permission: str) -> Any:
         if principal is None:
             raise _unauthorized("this API key is unknown or revoked")
         if principal.role not in allowed:
-            raise Problem(403, "forbidden", "This key's role may not do this",
-                          f"the {principal.role} role may not {ACTIONS[permission]}; "
-                          f"roles that may: {', '.join(sorted(allowed))}")
+            raise forbidden(principal, permission)
         return principal
 
     return Depends(caller)
+
+
+def forbidden(principal: Principal, permission: str, field: str | None = None) -> Problem:
+    """The 403 for a key whose role may not ``permission`` (naming ``field`` when a part
+    of the request, not the endpoint, needs the permission)."""
+    allowed = PERMISSIONS[permission]
+    detail = (f"the {principal.role} role may not {ACTIONS[permission]}; roles that may: "
+              f"{', '.join(sorted(allowed))}")
+    return Problem(403, "forbidden", "This key's role may not do this", detail,
+                   errors=[{"field": field, "message": detail}] if field else None)
 
 
 async def json_object(request: Request) -> dict[str, Any]:
@@ -102,5 +111,5 @@ def digits_only(value: Any) -> Any:
 INSTANT_QUERY = {"format": "date-time", "examples": ["2026-11-23T14:10:00+01:00"]}
 
 
-__all__ = ["INSTANT_QUERY", "client_address", "digits_only", "json_object", "query_instant",
-           "require", "services"]
+__all__ = ["INSTANT_QUERY", "client_address", "digits_only", "forbidden", "json_object",
+           "query_instant", "require", "services"]

@@ -2,8 +2,9 @@
 
 Pure: nothing is written. The live version answers unless the request pins
 ``version`` (a replay on that version) or asks ``replay`` (the version that
-was live at the basket's ``at``). The response is the engine's own canonical
-JSON, byte for byte what `remise evaluate` prints and a device computes.
+was live at the basket's ``at``), which only finance and admin keys may. The
+response is the engine's own canonical JSON, byte for byte what `remise
+evaluate` prints and a device computes.
 """
 
 from __future__ import annotations
@@ -20,13 +21,17 @@ import engine
 from engine.basket import check_limits
 from engine.money import minor_formatter
 
-from .deps import json_object, require, services
+from .auth import PERMISSIONS, Principal
+from .deps import forbidden, json_object, require, services
 from .jsontext import response_bytes
 from .problems import PROBLEM_RESPONSES, invalid, not_found
 from .schemas import NAME_PATTERN, EvaluateIn, EvaluateOut
 from .services import Services
 
 router = APIRouter(tags=["evaluate"])
+
+EVALUATE = require("evaluate")
+REPLAYERS = PERMISSIONS["replay"]  # who may price on another version than the live one
 
 BODY_DOC = {"requestBody": {"required": True, "content": {"application/json": {
     "schema": {"$ref": "#/components/schemas/EvaluateIn"}}}}}
@@ -74,10 +79,12 @@ def _evaluator(found: Services, name: str, basket: engine.BasketRequest, replay:
     return live.evaluator
 
 
-async def _price(request: Request
+async def _price(request: Request, caller: Principal
                  ) -> tuple[engine.Evaluator, engine.BasketRequest, str, bool]:
     data = await json_object(request)
     name, replay = _limits(data)
+    if (replay or data.get("version") is not None) and caller.role not in REPLAYERS:
+        raise forbidden(caller, "replay", "replay" if replay else "version")
     basket = engine.parse_request(data, now=datetime.now(UTC))
     found = services(request)
     live = found.live.peek(name)
@@ -93,11 +100,10 @@ async def _price(request: Request
 
 @router.post("/v1/evaluate", summary="Price a basket", openapi_extra=BODY_DOC,
              response_model=EvaluateOut,
-             responses={**RESPONSES, 200: {"description": "The priced basket"}},
-             dependencies=[require("evaluate")])
-async def evaluate(request: Request) -> Response:
+             responses={**RESPONSES, 200: {"description": "The priced basket"}})
+async def evaluate(request: Request, caller: Principal = EVALUATE) -> Response:
     started = time.perf_counter()
-    evaluator, basket, name, _ = await _price(request)
+    evaluator, basket, name, _ = await _price(request, caller)
     body = evaluator.evaluate_json(basket, explain=basket.explain).encode("utf-8")
     services(request).metrics.evaluate_seconds.labels(name).observe(
         time.perf_counter() - started)
@@ -107,13 +113,12 @@ async def evaluate(request: Request) -> Response:
 
 @router.post("/v1/echo", summary="Check a basket without pricing it", openapi_extra=BODY_DOC,
              response_model=EvaluateIn,
-             responses={**RESPONSES, 200: {"description": "The basket, as understood"}},
-             dependencies=[require("evaluate")])
-async def echo(request: Request) -> Response:
+             responses={**RESPONSES, 200: {"description": "The basket, as understood"}})
+async def echo(request: Request, caller: Principal = EVALUATE) -> Response:
     """Parses and checks a basket exactly as `/v1/evaluate` does (rule set included) and
     sends it back, priced by nothing: a channel can check what it sends, and the HTTP
     benchmark uses it as its baseline."""
-    _, basket, _, replay = await _price(request)
+    _, basket, _, replay = await _price(request, caller)
     return Response(response_bytes(_understood(basket, replay)), media_type="application/json")
 
 

@@ -45,7 +45,6 @@ def _line(n: int) -> dict[str, Any]:
     (_basket(replay="yes"), 422, "replay", "true or false"),
     (_basket(replay=True, version=1), 422, "replay", "not both"),
     (_basket(ruleset="be"), 404, None, "no rule set named 'be'"),
-    (_basket(version=9), 404, None, "has no version 9"),
 ])
 def test_bad_baskets_are_refused_with_the_field(
     published: Api, body: dict[str, Any], status: int, field: str | None, words: str
@@ -59,6 +58,13 @@ def test_bad_baskets_are_refused_with_the_field(
     assert words in problem["detail"]
     if field is not None:
         assert problem["errors"][0]["field"] == field
+
+
+def test_a_version_that_does_not_exist_is_404(published: Api) -> None:
+    response = published.call("finance", "POST", "/v1/evaluate", json=_basket(version=9))
+
+    assert response.status_code == 404
+    assert "has no version 9" in response.json()["detail"]
 
 
 def test_a_body_that_is_not_json_is_located(published: Api) -> None:

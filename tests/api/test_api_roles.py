@@ -18,11 +18,15 @@ READ = {"marketer", "finance", "admin"}
 AUDIT = {"finance", "admin"}
 KEYS = {"admin"}
 BUNDLES = {"device", "admin"}
+REPLAY = {"finance", "admin"}
 
 # (method, path, body, roles allowed)
 ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("POST", "/v1/evaluate", {**boots_basket(), "ruleset": "fr"}, EVALUATE),
     ("POST", "/v1/echo", {**boots_basket(), "ruleset": "fr"}, EVALUATE),
+    ("POST", "/v1/evaluate", {**boots_basket(), "ruleset": "fr", "version": 1}, REPLAY),
+    ("POST", "/v1/evaluate", {**boots_basket(), "ruleset": "fr", "replay": True}, REPLAY),
+    ("POST", "/v1/echo", {**boots_basket(), "ruleset": "fr", "version": 1}, REPLAY),
     ("POST", "/v1/rulesets/fr/validate", {"source": HEADER + BOOTS_10}, AUTHOR),
     ("POST", "/v1/rulesets/fr/versions",
      {"source": HEADER + BOOTS_10, "message": "m", "parent": 1}, AUTHOR),
@@ -39,7 +43,9 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[str]]] = [
     ("GET", "/v1/bundles/fr?channel=pos&store=paris-01", None, BUNDLES),
     ("DELETE", "/v1/keys/tab", None, KEYS),
 ]
-IDS = [f"{method} {path.split('?')[0]}" for method, path, _, _ in ENDPOINTS]
+IDS = [f"{method} {path.split('?')[0]}" + "".join(f" {field}" for field in ("version", "replay")
+                                                 if body and field in body)
+       for method, path, body, _ in ENDPOINTS]
 
 
 @pytest.fixture

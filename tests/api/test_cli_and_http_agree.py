@@ -65,7 +65,7 @@ def test_a_basket_pinned_to_an_old_version_gets_the_same_answer_from_both(
     basket.write_text(json.dumps(body), encoding="utf-8")
 
     # When the HTTP API and the command line price it
-    http = two_versions.call("channel", "POST", "/v1/evaluate", json=body)
+    http = two_versions.call("finance", "POST", "/v1/evaluate", json=body)
     printed = CliRunner().invoke(cli, ["evaluate", "--ruleset", "default", "--basket",
                                        str(basket)])
 
@@ -87,7 +87,7 @@ def test_a_replay_reads_the_version_live_at_the_baskets_instant_in_both(
     basket = tmp_path / "replay.json"
     basket.write_text(json.dumps(body), encoding="utf-8")
 
-    http = two_versions.call("channel", "POST", "/v1/evaluate", json=body)
+    http = two_versions.call("finance", "POST", "/v1/evaluate", json=body)
     printed = CliRunner().invoke(cli, ["evaluate", "--ruleset", "default", "--basket",
                                        str(basket)])
 
