@@ -20,6 +20,7 @@ import json
 from typing import Any
 
 from engine import RuleSet
+from engine.ir import Rule
 
 NOT_CONTENT = frozenset({"revision", "source"})
 
@@ -29,7 +30,11 @@ def rule_content(rule: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in rule.items() if key not in NOT_CONTENT}
 
 
-def previous_rules(ir_json: str | None) -> dict[str, tuple[dict[str, Any], int]]:
+# Each rule's content and revision in the version a new one goes on top of, by id.
+Previous = dict[str, tuple[dict[str, Any], int]]
+
+
+def previous_rules(ir_json: str | None) -> Previous:
     """Each rule's content and revision in a stored IR, by id; none when there is no IR
     or it cannot be read.
 
@@ -44,19 +49,26 @@ def previous_rules(ir_json: str | None) -> dict[str, tuple[dict[str, Any], int]]
         return {}
 
 
-def stamp_revisions(compiled: RuleSet, previous_ir_json: str | None, number: int) -> RuleSet:
+def stamp_revisions(compiled: RuleSet, before: Previous, number: int) -> RuleSet:
     """``compiled`` (about to become version ``number``) with every rule's revision.
 
-    ``previous_ir_json`` is the IR of the version it goes on top of (None for
-    the first version, so every rule gets revision 1).
+    ``before`` holds the rules of the version it goes on top of (``previous_rules``
+    of its IR; empty for the first version, so every rule gets revision 1).
     """
-    before = previous_rules(previous_ir_json)
     # Compared as the JSON the store keeps, as the diff compares them.
     after = json.loads(compiled.to_json())["rules"]
     rules = tuple(
         rule.model_copy(update={"revision": _revision(fresh, before.get(rule.id), number)})
         for rule, fresh in zip(compiled.rules, after, strict=True))
     return compiled.model_copy(update={"rules": rules})
+
+
+def stamp_rule(rule: Rule, before: Previous, number: int) -> Rule:
+    """One rule stamped again against ``before`` (after a change to it, e.g. its `from
+    publish` windows moved to the instant its version went live)."""
+    # The rule's part of RuleSet.to_json(): the JSON the store keeps.
+    fresh = json.loads(rule.model_dump_json(by_alias=True, exclude_none=True))
+    return rule.model_copy(update={"revision": _revision(fresh, before.get(rule.id), number)})
 
 
 def _content_and_revision(rule: dict[str, Any]) -> tuple[dict[str, Any], int]:
@@ -78,4 +90,5 @@ def _revision(fresh: dict[str, Any], previous: tuple[dict[str, Any], int] | None
     return number
 
 
-__all__ = ["NOT_CONTENT", "previous_rules", "rule_content", "stamp_revisions"]
+__all__ = ["NOT_CONTENT", "Previous", "previous_rules", "rule_content", "stamp_revisions",
+           "stamp_rule"]

@@ -12,9 +12,14 @@ Each rule of a published version carries its ``revision``, the version in
 which it last changed (``rules.revisions``), filled in against the version it
 goes on top of, in the transaction that appends it.
 
-The latest version is the live one. ``live_from`` is when it went live; it
-never goes backwards, even if a publisher's clock is behind the previous
-one's, so "which version was live at T" always has one answer.
+The latest version is the live one. ``live_from`` is when it went live: the
+clock read in the transaction that writes it, once its rule set is locked and
+its rules compiled (compiling 10,000 rules takes seconds, during which the
+previous version still prices every basket). It is also the version's
+``created_at`` and its audit entry's ``at``. It is always later than the
+previous version's, by a microsecond at least, even if a publisher's clock is
+behind the previous one's, so every version is live for some time and "which
+version was live at T" always has one answer.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, select
@@ -34,14 +39,16 @@ from sqlalchemy.orm import Session
 
 import dsl
 import engine as runtime
+from engine.ir import AbsoluteWindow, Rule
 
 from .errors import Conflict, InvalidRequest, NotFound, SourceRejected
 from .models import AuditRow, RuleSetRow, VersionRow
-from .revisions import stamp_revisions
+from .revisions import Previous, previous_rules, stamp_revisions, stamp_rule
 
 NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 MAX_VERSION = 2_147_483_647  # 32-bit integers in every database
 MAX_RETRIES = 50  # publishes without a parent retry this often before giving up
+MICROSECOND = timedelta(microseconds=1)  # the finest instant every database keeps
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,8 @@ class RuleSetInfo:
 @dataclass(frozen=True)
 class _Content:
     """What a new version carries, exactly as it will be stored (a rollback's copy of
-    an old version: its rules keep the revisions they had)."""
+    an old version: its rules keep the revisions and the `from publish` instants they
+    had)."""
 
     sources: dict[str, str]
     ir_json: str
@@ -94,7 +102,11 @@ class _Content:
     rule_count: int
 
     def on_top_of(self, previous_ir_json: str | None, number: int) -> _Content:
-        """Stored as it is, whatever version it goes on top of."""
+        """Stored as it is, whatever version it goes on top of..."""
+        return self
+
+    def going_live(self, live_from: datetime) -> _Content:
+        """... and whenever it goes live."""
         return self
 
 
@@ -106,13 +118,70 @@ class _Compiled:
 
     sources: dict[str, str]
     ruleset: runtime.RuleSet
+    compiled_at: datetime  # the start of its `from publish` windows (compile_instant)
 
-    def on_top_of(self, previous_ir_json: str | None, number: int) -> _Content:
-        """The content of version ``number``, on top of the version whose IR is given
-        (None: the first version)."""
-        ir_json = stamp_revisions(self.ruleset, previous_ir_json, number).to_json()
+    def on_top_of(self, previous_ir_json: str | None, number: int) -> _Stamped:
+        """As version ``number``, on top of the version whose IR is given (None: the
+        first version). The slow part (a second at 10,000 rules), so it runs before
+        the clock that dates the version is read."""
+        before = previous_rules(previous_ir_json)
+        return _Stamped(self.sources, stamp_revisions(self.ruleset, before, number),
+                        self.compiled_at, before, number)
+
+
+@dataclass(frozen=True)
+class _Stamped:
+    """Compiled rules with their revisions, `from publish` windows still at the instant
+    they were compiled with."""
+
+    sources: dict[str, str]
+    ruleset: runtime.RuleSet
+    compiled_at: datetime
+    before: Previous
+    number: int
+
+    def going_live(self, live_from: datetime) -> _Content:
+        """The content of the version live from ``live_from``."""
+        # A rule whose windows moved is stamped again: its revision follows what is stored.
+        ruleset = start_publish_windows(self.ruleset, self.compiled_at, live_from,
+                                        lambda rule: stamp_rule(rule, self.before, self.number))
+        ir_json = ruleset.to_json()
         # Hashed as stored, revisions included: they decide ties between price rules.
-        return _Content(self.sources, ir_json, content_hash(ir_json), len(self.ruleset.rules))
+        return _Content(self.sources, ir_json, content_hash(ir_json), len(ruleset.rules))
+
+
+def compile_instant(now: datetime) -> datetime:
+    """``now``, or a microsecond later if it is a whole second: the instant to compile
+    `from publish` windows with. A written window starts on a whole minute (the
+    language has no seconds), so a window starting at this instant is one of them."""
+    return now if now.microsecond else now + MICROSECOND
+
+
+def start_publish_windows(ruleset: runtime.RuleSet, compiled_at: datetime,
+                          live_from: datetime,
+                          moved: Callable[[Rule], Rule] = lambda rule: rule) -> runtime.RuleSet:
+    """``ruleset``, compiled at ``compiled_at``, with its `from publish` windows moved to
+    start at ``live_from`` (known only once the version is written, after the compile,
+    which is too slow to run again then); ``moved`` is applied to each rule moved."""
+    shift = live_from - compiled_at
+    if not shift:
+        return ruleset
+    rules = tuple(_shift_publish_windows(rule, compiled_at, shift, moved)
+                  for rule in ruleset.rules)
+    return ruleset.model_copy(update={"rules": rules})
+
+
+def _shift_publish_windows(rule: Rule, compiled_at: datetime, shift: timedelta,
+                           moved: Callable[[Rule], Rule]) -> Rule:
+    def from_publish(window: object) -> bool:
+        return isinstance(window, AbsoluteWindow) and window.start == compiled_at
+
+    if not any(map(from_publish, rule.windows)):
+        return rule
+    windows = tuple(window.model_copy(update={"start": window.start + shift,
+                                              "end": window.end + shift})
+                    if from_publish(window) else window for window in rule.windows)
+    return moved(rule.model_copy(update={"windows": windows}))
 
 
 def content_hash(ir_json: str) -> str:
@@ -178,13 +247,13 @@ class RuleStore:
         message, author = _check_text("message", message), _check_text("author", author, 200)
         if parent is not None and not 0 <= parent <= MAX_VERSION:
             raise InvalidRequest(f"parent {parent} is not a version number", "parent")
-        now = self._clock()
+        compiled_at = compile_instant(self._clock())
         try:
-            compiled = dsl.compile_sources(sources, publish_at=now)
+            compiled = dsl.compile_sources(sources, publish_at=compiled_at)
         except dsl.DslError as error:
             raise SourceRejected(error.diagnostics) from None
-        return self._append(ruleset, _Compiled(dict(sources), compiled), message=message,
-                            author=author, parent=parent, address=address, now=now,
+        return self._append(ruleset, _Compiled(dict(sources), compiled, compiled_at),
+                            message=message, author=author, parent=parent, address=address,
                             rollback_of=None)
 
     def rollback(
@@ -212,22 +281,20 @@ class RuleStore:
         content = _Content(target.sources, target.ir_json, target.content_hash,
                            target.rule_count)
         return self._append(ruleset, content, message=f"rollback to version {to}: {message}",
-                            author=author, parent=parent, address=address,
-                            now=self._clock(), rollback_of=to)
+                            author=author, parent=parent, address=address, rollback_of=to)
 
     def _append(self, ruleset: str, content: _Content | _Compiled, *, message: str,
-                author: str, parent: int | None, address: str | None, now: datetime,
+                author: str, parent: int | None, address: str | None,
                 rollback_of: int | None) -> Version:
         for _attempt in range(MAX_RETRIES):
             try:
                 version = self._append_once(ruleset, content, message=message, author=author,
-                                            parent=parent, address=address, now=now,
+                                            parent=parent, address=address,
                                             rollback_of=rollback_of)
             except IntegrityError:
                 # Another publish took the number (or created the rule set) first.
                 if parent is not None:
                     raise Conflict(ruleset, parent, self._head_number(ruleset)) from None
-                now = max(now, self._clock())
                 continue
             for listener in self.listeners:
                 listener(version)
@@ -235,33 +302,52 @@ class RuleStore:
         raise Conflict(ruleset, parent, self._head_number(ruleset))
 
     def _append_once(self, ruleset: str, content: _Content | _Compiled, *, message: str,
-                     author: str, parent: int | None, address: str | None, now: datetime,
+                     author: str, parent: int | None, address: str | None,
                      rollback_of: int | None) -> Version:
         with Session(self.db) as session, session.begin():
-            row = session.scalars(select(RuleSetRow).where(RuleSetRow.name == ruleset)).first()
-            if row is None:
-                row = RuleSetRow(name=ruleset, created_at=now)
-                session.add(row)
-                session.flush()
+            row = self._locked_ruleset(session, ruleset)
             head = session.scalars(select(VersionRow).where(VersionRow.ruleset_id == row.id)
                                    .order_by(VersionRow.number.desc()).limit(1)).first()
             head_number = head.number if head else 0
             if parent is not None and parent != head_number:
                 raise Conflict(ruleset, parent, head_number)
-            live_from = max(now, head.live_from) if head else now
             # Revisions are filled in against the head read in this transaction: the
             # parent when one was given, else whatever is latest.
-            stored = content.on_top_of(head.ir if head else None, head_number + 1)
+            stamped = content.on_top_of(head.ir if head else None, head_number + 1)
+            live_from = self._live_from(head)
+            stored = stamped.going_live(live_from)
             version_row = VersionRow(
                 ruleset_id=row.id, number=head_number + 1, parent=head_number or None,
                 sources=json.dumps(stored.sources, sort_keys=True), ir=stored.ir_json,
                 content_hash=stored.content_hash, rule_count=stored.rule_count,
-                author=author, message=message, created_at=now, live_from=live_from,
+                author=author, message=message, created_at=live_from, live_from=live_from,
                 rollback_of=rollback_of)
             session.add(version_row)
             session.flush()
             session.add(_audit_row(version_row, ruleset, address))
             return _version(version_row, ruleset)
+
+    def _locked_ruleset(self, session: Session, ruleset: str) -> RuleSetRow:
+        """The rule set's row, locked until the transaction ends (created if missing).
+
+        On PostgreSQL a second publish waits here for the first to commit, so it reads
+        the new head and a later clock instead of losing on the version number and
+        stamping its revisions again (SQLite has no row locks; its writers take turns
+        on the database, and a loser retries).
+        """
+        query = select(RuleSetRow).where(RuleSetRow.name == ruleset).with_for_update()
+        row = session.scalars(query).first()
+        if row is None:
+            row = RuleSetRow(name=ruleset, created_at=self._clock())
+            session.add(row)
+            session.flush()
+        return row
+
+    def _live_from(self, head: VersionRow | None) -> datetime:
+        """Now, read after the compile and the lock; but after the head's own instant, so
+        that no version is live for no time at all, whatever this host's clock says."""
+        now = self._clock()
+        return now if head is None else max(now, head.live_from + MICROSECOND)
 
     def record(self, *, actor: str, action: str, message: str, address: str | None = None,
                ruleset: str | None = None, details: Mapping[str, Any] | None = None) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 import pytest
 
@@ -20,7 +19,7 @@ def _store_unloadable_version(store: RuleStore, ruleset: str) -> None:
     ir_json = '{"not": "an IR"}'
     store._append(ruleset, _Content({"x.rules": ""}, ir_json, content_hash(ir_json), 0),
                   message="unloadable", author="an older release", parent=None,
-                  address=None, now=datetime.now(UTC), rollback_of=None)
+                  address=None, rollback_of=None)
 
 
 def test_refresh_all_goes_past_a_rule_set_whose_new_version_cannot_load(

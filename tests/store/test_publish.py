@@ -131,8 +131,10 @@ def test_live_from_never_goes_backwards_when_a_clock_is_behind(store: RuleStore)
     with freeze_time("2026-11-27 09:59:00"):  # this publisher's clock is a minute late
         late = store.publish("fr", sources(BOOTS_20), message="v2", author="bob")
 
-    assert late.live_from == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
-    assert store.live_at("fr", datetime(2026, 11, 27, 10, 0, tzinfo=UTC)).number == 2  # type: ignore[union-attr]
+    # a microsecond after version 1: version 1 was live, however briefly
+    assert late.live_from == datetime(2026, 11, 27, 10, 0, 0, 1, tzinfo=UTC)
+    assert store.live_at("fr", datetime(2026, 11, 27, 10, 0, tzinfo=UTC)).number == 1  # type: ignore[union-attr]
+    assert store.live_at("fr", late.live_from).number == 2  # type: ignore[union-attr]
 
 
 def test_the_reserved_name_keys_is_refused(store: RuleStore) -> None:

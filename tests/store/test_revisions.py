@@ -4,7 +4,6 @@ docs/semantics.md §2)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from freezegun import freeze_time
@@ -153,7 +152,7 @@ def test_a_publish_on_top_of_an_unreadable_version_still_succeeds(store: RuleSto
     ir_json = '{"not": "an IR"}'
     store._append("fr", _Content({"x.rules": ""}, ir_json, content_hash(ir_json), 0),
                   message="unreadable", author="an older release", parent=None,
-                  address=None, now=datetime.now(UTC), rollback_of=None)
+                  address=None, rollback_of=None)
 
     # When the fix is published on top of it
     third = store.publish("fr", sources(BOOTS_10), message="fix", author="ana")
