@@ -27,11 +27,13 @@ SQLITE_BUSY_SECONDS = 30
 
 
 def create_db_engine(url: str) -> Engine:
-    """An engine for a SQLAlchemy URL; SQLite files get their folder created."""
+    """An engine for a SQLAlchemy URL; SQLite files get their folder created. Its errors
+    leave out the statement's parameters (hide_parameters): they hold whole rule
+    sources and messages, which have no place in a server's log."""
     try:
         if url.startswith("sqlite"):
             return _sqlite_engine(url)
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     except (ArgumentError, NoSuchModuleError) as error:
         raise InvalidRequest(f"cannot use database URL {_redact(url)!r}: {error}") from None
     except ImportError as error:
@@ -45,7 +47,8 @@ def _sqlite_engine(url: str) -> Engine:
     path = url.split(":///", 1)[1] if ":///" in url else ""
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS})
+    engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS},
+                           hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _pragmas(connection: Any, _record: Any) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect, text
+from sqlalchemy.exc import DataError
 
 from rules import (
     InvalidRequest,
@@ -104,3 +105,17 @@ def test_upgrading_a_database_newer_than_this_remise_says_to_upgrade_remise(
 
     with pytest.raises(SchemaNotReady, match=NEWER):
         upgrade(db)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_database_error_does_not_carry_the_statements_values(database_url: str) -> None:
+    # Given a statement carrying a rule source that fails in the database
+    db = create_db_engine(database_url)
+    with pytest.raises(DataError) as refused, db.connect() as connection:
+        connection.execute(text("SELECT 1 / 0, CAST(:value AS TEXT)"),
+                           {"value": "rule secret_staff_code"})
+    db.dispose()
+
+    # Then the error, which a server logs, names the statement but not the value
+    assert "SELECT 1 / 0" in str(refused.value)
+    assert "secret_staff_code" not in str(refused.value)
