@@ -49,6 +49,7 @@ NAME_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
 MAX_VERSION = 2_147_483_647  # 32-bit integers in every database
 MAX_RETRIES = 50  # publishes without a parent retry this often before giving up
 MICROSECOND = timedelta(microseconds=1)  # the finest instant every database keeps
+AUDIT_ORDER_LOCK = 0x72656D6973653A61  # "remise:a" in ASCII: the key of lock_audit_order
 
 
 @dataclass(frozen=True)
@@ -324,6 +325,7 @@ class RuleStore:
                 rollback_of=rollback_of)
             session.add(version_row)
             session.flush()
+            lock_audit_order(session)
             session.add(_audit_row(version_row, ruleset, address))
             return _version(version_row, ruleset)
 
@@ -353,6 +355,7 @@ class RuleStore:
                ruleset: str | None = None, details: Mapping[str, Any] | None = None) -> None:
         """Append an audit entry for a change that is not a version (e.g. API keys)."""
         with Session(self.db) as session, session.begin():
+            lock_audit_order(session)
             session.add(AuditRow(at=self._clock(), actor=actor, action=action, ruleset=ruleset,
                                  version=None, message=message, address=address,
                                  details=json.dumps(dict(details or {}), sort_keys=True)))
@@ -447,6 +450,22 @@ class RuleStore:
         return NotFound(f"rule set {ruleset!r} has no version {number} (versions 1 to {head})")
 
 
+def lock_audit_order(session: Session) -> None:
+    """Make the audit entry about to be inserted in this transaction visible only after
+    every entry with a smaller id: call it right before adding the entry.
+
+    On PostgreSQL an entry's id comes from a sequence when it is inserted, but the
+    entry is seen by others when its transaction commits. Two writers could commit
+    out of order, and a reader paging with ``after=<id>`` who saw id 9 would never
+    see id 8, committed a moment later. Holding this lock from the insert to the
+    commit (a transaction-scoped advisory lock, released by the commit) makes ids
+    commit in order. On SQLite a writer holds the whole database from its first write
+    to its commit already.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(func.pg_advisory_xact_lock(AUDIT_ORDER_LOCK)))
+
+
 def _audit_row(row: VersionRow, ruleset: str, address: str | None) -> AuditRow:
     details: dict[str, Any] = {"content_hash": row.content_hash, "parent": row.parent,
                                "rules": row.rule_count, "live_from": row.live_from.isoformat()}
@@ -478,4 +497,5 @@ __all__ = [
     "VersionSummary",
     "check_name",
     "content_hash",
+    "lock_audit_order",
 ]

@@ -33,7 +33,7 @@ def _rival_publishes_as_we_lock(store: RuleStore) -> Iterator[None]:
 
     def before_select(orm_execute_state: Any) -> None:
         locks = (orm_execute_state.is_select and RuleSetRow in {
-            d["entity"] for d in orm_execute_state.statement.column_descriptions})
+            d.get("entity") for d in orm_execute_state.statement.column_descriptions})
         if locks and not state["fired"] and threading.get_ident() == main:
             state["fired"] = True
             thread = threading.Thread(target=rival)
