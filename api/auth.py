@@ -93,16 +93,19 @@ class KeyStore:
         if role not in ROLES:
             raise rules.InvalidRequest(f"unknown role {role!r}: one of {', '.join(ROLES)}")
         key = KEY_PREFIX + secrets.token_urlsafe(32)
-        try:
-            with Session(self.store.db) as session, session.begin():
-                session.add(ApiKeyRow(name=name, role=role, key_hash=hash_key(key),
-                                      prefix=key[:8], created_at=datetime.now(UTC),
-                                      created_by=created_by))
-        except IntegrityError:
-            raise KeyExists(f"a key named {name!r} already exists") from None
-        self.store.record(actor=created_by, action="key_create", address=address,
-                          message=f"created {role} key {name!r}",
-                          details={"name": name, "role": role, "prefix": key[:8]})
+        # The key and its audit entry in one transaction: never a key nobody created.
+        with Session(self.store.db) as session, session.begin():
+            session.add(ApiKeyRow(name=name, role=role, key_hash=hash_key(key),
+                                  prefix=key[:8], created_at=datetime.now(UTC),
+                                  created_by=created_by))
+            try:
+                session.flush()
+            except IntegrityError:
+                raise KeyExists(f"a key named {name!r} already exists") from None
+            self.store.record(actor=created_by, action="key_create", address=address,
+                              message=f"created {role} key {name!r}",
+                              details={"name": name, "role": role, "prefix": key[:8]},
+                              session=session)
         return key
 
     def revoke(self, name: str, *, revoked_by: str, address: str | None = None) -> None:
@@ -113,12 +116,12 @@ class KeyStore:
             if row.revoked_at is not None:
                 raise KeyRevoked(f"the key {name!r} is already revoked")
             row.revoked_at = datetime.now(UTC)
-            role = row.role
+            # In the revocation's transaction: never a key revoked without a trace.
+            self.store.record(actor=revoked_by, action="key_revoke", address=address,
+                              message=f"revoked {row.role} key {name!r}",
+                              details={"name": name, "role": row.role}, session=session)
         with self._lock:
             self._cache.clear()
-        self.store.record(actor=revoked_by, action="key_revoke", address=address,
-                          message=f"revoked {role} key {name!r}",
-                          details={"name": name, "role": role})
 
     def list_keys(self) -> list[KeyInfo]:
         with Session(self.store.db) as session:

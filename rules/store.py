@@ -352,13 +352,27 @@ class RuleStore:
         return now if head is None else max(now, head.live_from + MICROSECOND)
 
     def record(self, *, actor: str, action: str, message: str, address: str | None = None,
-               ruleset: str | None = None, details: Mapping[str, Any] | None = None) -> None:
-        """Append an audit entry for a change that is not a version (e.g. API keys)."""
-        with Session(self.db) as session, session.begin():
-            lock_audit_order(session)
-            session.add(AuditRow(at=self._clock(), actor=actor, action=action, ruleset=ruleset,
-                                 version=None, message=message, address=address,
-                                 details=json.dumps(dict(details or {}), sort_keys=True)))
+               ruleset: str | None = None, details: Mapping[str, Any] | None = None,
+               session: Session | None = None) -> None:
+        """Append an audit entry for a change that is not a version (e.g. API keys).
+
+        Given the ``session`` that makes the change, the entry joins its transaction:
+        the change and its entry commit together or not at all (a process killed
+        between two transactions would leave a change nobody can account for).
+        """
+        if session is not None:
+            self._add_entry(session, actor, action, message, address, ruleset, details)
+            return
+        with Session(self.db) as own, own.begin():
+            self._add_entry(own, actor, action, message, address, ruleset, details)
+
+    def _add_entry(self, session: Session, actor: str, action: str, message: str,
+                   address: str | None, ruleset: str | None,
+                   details: Mapping[str, Any] | None) -> None:
+        lock_audit_order(session)
+        session.add(AuditRow(at=self._clock(), actor=actor, action=action, ruleset=ruleset,
+                             version=None, message=message, address=address,
+                             details=json.dumps(dict(details or {}), sort_keys=True)))
 
     # --- reading -------------------------------------------------------------------
 
