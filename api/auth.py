@@ -6,8 +6,9 @@ so a plain hash is as strong as a password hash and costs one microsecond
 per request. Lookups are cached for ``CACHE_SECONDS`` so the evaluate path does
 not touch the database; a revoked key therefore stops working within that
 time in every process. While the database cannot be reached, a key this process
-already knew keeps its last verdict, so tills go on pricing on the live versions
-(a revocation reaches the process once the database is back).
+already knew keeps its last verdict for up to ``OUTAGE_SECONDS`` (15 minutes), so
+tills go on pricing on the live versions (a revocation reaches the process once the
+database is back).
 """
 
 from __future__ import annotations
@@ -30,6 +31,11 @@ from rules.store import NAME_PATTERN
 ROLES = ("marketer", "finance", "channel", "device", "admin")
 KEY_PREFIX = "rk_"
 CACHE_SECONDS = 5.0
+# While the database is down, a key this process knew keeps its last verdict so the
+# tills go on pricing, for this long past the verdict's expiry: a key revoked just
+# before an outage must not work for all of it.
+OUTAGE_SECONDS = 900.0
+MAX_CACHED = 10_000  # verdicts; past it, those on unknown keys go
 
 # What each role may do; admin may do everything.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -148,14 +154,23 @@ class KeyStore:
         try:
             principal = self._from_database(digest)
         except SQLAlchemyError:
-            if remembered is None:
-                raise  # a key never seen: the caller answers 503
+            if remembered is None or remembered[0] + OUTAGE_SECONDS < time.monotonic():
+                raise  # a key never seen, or not seen for long: the caller answers 503
             return remembered[1]  # the database is down: the last verdict stands
         with self._lock:
-            if len(self._cache) > 10_000:  # unknown keys must not grow it without bound
-                self._cache.clear()
+            if len(self._cache) > MAX_CACHED:
+                self._forget_strangers()
             self._cache[digest] = (time.monotonic() + CACHE_SECONDS, principal)
         return principal
+
+    def _forget_strangers(self) -> None:
+        """Unknown keys must not grow the cache without bound, nor, by filling it, push
+        out the tills' keys (a flood of made-up keys cleared it all): drop the verdicts
+        on unknown keys and those past any use."""
+        oldest = time.monotonic() - OUTAGE_SECONDS
+        self._cache = {digest: (expiry, principal)
+                       for digest, (expiry, principal) in self._cache.items()
+                       if principal is not None and expiry >= oldest}
 
     def _from_database(self, digest: str) -> Principal | None:
         with Session(self.store.db) as session:

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine
 
+from api.auth import Principal
 from api.deps import MAX_BODY_BYTES
 from tests.store.scenario import BOOTS_10, HEADER, boots_basket
 
@@ -223,6 +224,43 @@ def test_a_database_outage_is_a_503_and_live_evaluation_goes_on(published: Api) 
     assert history.headers["retry-after"] == "5"
     assert history.json()["type"] == "https://remise.dev/problems/store-unavailable"
     assert priced.status_code == 200
+
+
+def test_a_known_key_is_refused_once_the_outage_outlasts_its_grace(
+    published: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a till whose key this process knew, and an outage longer than the grace
+    # (a key revoked just before the outage must not work for all of it)
+    monkeypatch.setattr("api.auth.CACHE_SECONDS", 0.0)
+    monkeypatch.setattr("api.auth.OUTAGE_SECONDS", 0.0)
+    services = published.client.app.state.services  # type: ignore[attr-defined]
+    assert published.call("channel", "POST", "/v1/evaluate", json=_basket()).status_code == 200
+    services.store.db = create_engine("sqlite:////nonexistent/folder/remise.db")
+
+    # When it prices again, its verdict past the grace
+    priced = published.call("channel", "POST", "/v1/evaluate", json=_basket())
+
+    # Then its key cannot be checked: come back later
+    assert priced.status_code == 503
+
+
+def test_a_flood_of_made_up_keys_does_not_push_out_the_known_ones(
+    published: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a till this process knows, and a cache of at most 3 verdicts
+    monkeypatch.setattr("api.auth.MAX_CACHED", 3)
+    keys = published.client.app.state.services.keys  # type: ignore[attr-defined]
+    assert published.call("channel", "POST", "/v1/evaluate", json=_basket()).status_code == 200
+
+    # When 10 made-up keys are tried
+    for n in range(10):
+        stranger = published.call(None, "POST", "/v1/evaluate", json=_basket(),
+                                  headers={"Authorization": f"Bearer rk_made_up_{n}"})
+        assert stranger.status_code == 401
+
+    # Then the till's verdict is still cached, the strangers' were let go
+    assert keys.cached(published.keys["channel"]) == (True, Principal("till", "channel"))
+    assert len(keys._cache) <= 4
 
 
 def test_a_huge_value_is_quoted_shortened_in_its_problem(published: Api) -> None:
