@@ -909,7 +909,8 @@ def _unit_runs(evaluation: Evaluation, rule: CompiledRule) -> list[tuple[Item, i
     for item in sorted(lines, key=lambda i: (-i.unit, i.sku, i.line.id)):
         available = item.quantity - item.multi_counted
         if item.locked is not None:
-            evaluation.note(rule, "an exclusive rule applied on line {}", item.line.id)
+            evaluation.note(rule, "an exclusive rule applied on line {}: {}", item.line.id,
+                            item.locked.id)
         elif available > 0:
             runs.append((item, available))
     return runs

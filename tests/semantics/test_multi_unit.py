@@ -106,6 +106,16 @@ def test_an_exclusive_line_is_not_counted_in_a_multi_unit_group() -> None:
     assert adjustments(response, "2") == [("socks", "6.00")]
 
 
+def test_a_multi_unit_rule_kept_off_a_line_names_the_exclusive_rule_holding_it() -> None:
+    given = rules(THREE_FOR_TWO + '\nrule wool "Laine" {\n'
+                  ' discount 5% on items where sku = "SOCK-WOOL"\n stacking exclusive\n}')
+
+    response = evaluate(given, basket(line("1", "SOCK-WOOL", "12.00", quantity=3,
+                                           category="socks")), explain=True)
+
+    assert reason(response, "socks") == "an exclusive rule applied on line 1: wool"
+
+
 def test_an_exclusive_multi_unit_rule_of_higher_priority_beats_an_exclusive_percent() -> None:
     # Given an exclusive 3-for-2 (priority 100) and an exclusive 5% (priority 1) on socks
     given = rules('rule socks3 "3 pour 2" {\n buy 3 pay 2 on items where category = "socks"\n'
