@@ -34,8 +34,14 @@ def services(request: Request) -> Services:
     return found
 
 
+# The audit log's address column holds 200 characters (rules/models.py); an IP address
+# needs 45. Behind a proxy the address is what X-Forwarded-For said, any length: cut,
+# or PostgreSQL refuses the whole change it would record.
+MAX_ADDRESS = 200
+
+
 def client_address(request: Request) -> str | None:
-    return request.client.host if request.client else None
+    return request.client.host[:MAX_ADDRESS] if request.client else None
 
 
 def _unauthorized(detail: str) -> Problem:
