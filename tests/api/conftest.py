@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 import rules
 from api.app import create_app
+from tests.store.scenario import BOOTS_10, BOOTS_20, HEADER
 
 ROLE_KEYS = {"marketer": "mia", "finance": "fin", "channel": "till", "device": "tab",
              "admin": "root"}
@@ -46,3 +47,13 @@ def api(store: rules.RuleStore, tmp_path: Path) -> Iterator[Api]:
         for role, name in ROLE_KEYS.items():
             found.keys[role] = keys.create(name, role, created_by="test")
         yield found
+
+
+@pytest.fixture
+def fr_at_version_2(api: Api) -> Api:
+    """Rule set fr at version 2 (boots -20%), version 1 (boots -10%) before it."""
+    for parent, source in enumerate((BOOTS_10, BOOTS_20)):
+        response = api.call("marketer", "POST", "/v1/rulesets/fr/versions", json={
+            "source": HEADER + source, "message": f"v{parent + 1}", "parent": parent})
+        assert response.status_code == 201
+    return api

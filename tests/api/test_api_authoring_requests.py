@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from api.bodies import MAX_SMALL_BODY_BYTES, MAX_SOURCE_BODY_BYTES
-from tests.store.scenario import BOOTS_10, BOOTS_20, HEADER
+from tests.store.scenario import BOOTS_10, HEADER
 
 from .conftest import Api
 
@@ -30,13 +30,8 @@ BODY_IDS = [path.rsplit("/", 1)[-1] for path, _, _ in BODY_ENDPOINTS]
 
 
 @pytest.fixture
-def published(api: Api) -> Api:
-    """fr at version 2 (boots -20%), version 1 (boots -10%) before it."""
-    for parent, source in enumerate((BOOTS_10, BOOTS_20)):
-        response = api.call("marketer", "POST", "/v1/rulesets/fr/versions", json={
-            "source": HEADER + source, "message": f"v{parent + 1}", "parent": parent})
-        assert response.status_code == 201
-    return api
+def published(fr_at_version_2: Api) -> Api:
+    return fr_at_version_2
 
 
 def _versions(api: Api, name: str = "fr") -> list[int]:

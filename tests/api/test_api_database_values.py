@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine
 
-from tests.store.scenario import BOOTS_10, BOOTS_20, HEADER, boots_basket
+from tests.store.scenario import BOOTS_10, HEADER, boots_basket
 
 from .conftest import Api
 
@@ -20,13 +20,8 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 
 
 @pytest.fixture
-def published(api: Api) -> Api:
-    """Rule set fr at version 2."""
-    for parent, rule in enumerate((BOOTS_10, BOOTS_20)):
-        response = api.call("marketer", "POST", "/v1/rulesets/fr/versions", json={
-            "source": HEADER + rule, "message": f"v{parent + 1}", "parent": parent})
-        assert response.status_code == 201
-    return api
+def published(fr_at_version_2: Api) -> Api:
+    return fr_at_version_2
 
 
 def _field(response: Any) -> str:

@@ -12,7 +12,15 @@ import pytest
 from sqlalchemy import event
 
 import engine
-from rules import Announcement, LiveCache, RedisFanout, RuleStore, create_db_engine, upgrade
+from rules import (
+    Announcement,
+    LiveCache,
+    RedisFanout,
+    RuleStore,
+    Version,
+    create_db_engine,
+    upgrade,
+)
 from tests.conftest import require_program
 
 from .processes import Follower, PrivateRedis
@@ -96,13 +104,20 @@ def test_an_announcement_caches_the_ir_by_content_hash(
     assert fanout.cached_ir(version.content_hash) == version.ir_json
 
 
-def test_an_announced_version_loads_from_redis_without_touching_the_database(
-    store: RuleStore, fanout: RedisFanout
-) -> None:
+def _worker_on_v1_then_v2_published(store: RuleStore, fanout: RedisFanout
+                                    ) -> tuple[LiveCache, Version]:
+    """A worker that loaded version 1 of fr, and version 2 published since (not yet
+    announced)."""
     store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
     cache = LiveCache(store, fanout=fanout)
     cache.refresh_all()
-    second = store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+    return cache, store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+
+
+def test_an_announced_version_loads_from_redis_without_touching_the_database(
+    store: RuleStore, fanout: RedisFanout
+) -> None:
+    cache, second = _worker_on_v1_then_v2_published(store, fanout)
     fanout.announce(second)
     statements: list[str] = []
     event.listen(store.db, "before_cursor_execute", lambda *a: statements.append(a[2]))
@@ -170,10 +185,7 @@ def test_an_ir_cached_under_another_hash_is_not_served(
 ) -> None:
     # Given a worker on version 1, and version 2 announced while Redis holds other
     # rules under version 2's hash
-    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
-    cache = LiveCache(store, fanout=fanout)
-    cache.refresh_all()
-    second = store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+    cache, second = _worker_on_v1_then_v2_published(store, fanout)
     fanout.client.set(fanout.ir_key(second.content_hash), store.version("fr", 1).ir_json)
 
     # When the worker applies the announcement
