@@ -19,8 +19,9 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import NoReturn
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -116,18 +117,27 @@ class KeyStore:
 
     def revoke(self, name: str, *, revoked_by: str, address: str | None = None) -> None:
         with Session(self.store.db) as session, session.begin():
-            row = session.scalars(select(ApiKeyRow).where(ApiKeyRow.name == name)).first()
-            if row is None:
-                raise rules.NotFound(f"no key named {name!r}")
-            if row.revoked_at is not None:
-                raise KeyRevoked(f"the key {name!r} is already revoked")
-            row.revoked_at = datetime.now(UTC)
+            # One conditional UPDATE, not read-then-write: of two revocations at once,
+            # the second waits for the first's row lock, then matches nothing.
+            role = session.scalar(
+                update(ApiKeyRow)
+                .where(ApiKeyRow.name == name, ApiKeyRow.revoked_at.is_(None))
+                .values(revoked_at=datetime.now(UTC))
+                .returning(ApiKeyRow.role))
+            if role is None:
+                self._refuse_revocation(session, name)
             # In the revocation's transaction: never a key revoked without a trace.
             self.store.record(actor=revoked_by, action="key_revoke", address=address,
-                              message=f"revoked {row.role} key {name!r}",
-                              details={"name": name, "role": row.role}, session=session)
+                              message=f"revoked {role} key {name!r}",
+                              details={"name": name, "role": role}, session=session)
         with self._lock:
             self._cache.clear()
+
+    @staticmethod
+    def _refuse_revocation(session: Session, name: str) -> NoReturn:
+        if session.scalar(select(ApiKeyRow.name).where(ApiKeyRow.name == name)) is None:
+            raise rules.NotFound(f"no key named {name!r}")
+        raise KeyRevoked(f"the key {name!r} is already revoked")
 
     def list_keys(self) -> list[KeyInfo]:
         with Session(self.store.db) as session:
