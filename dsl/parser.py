@@ -184,7 +184,14 @@ class _BadValue(Exception):
 
 
 def _flatten(kind: type, args: list[Any], meta: Meta) -> Any:
-    return args[0] if len(args) == 1 else kind(tuple(args), _meta_pos(meta))
+    """``a and (b and c)`` is ``a and b and c``: one node, whatever the parentheses,
+    so that the formatter, which prints no needless parentheses, keeps the IR."""
+    if len(args) == 1:
+        return args[0]
+    flat: list[Any] = []
+    for arg in args:
+        flat.extend(arg.args if isinstance(arg, kind) else (arg,))
+    return kind(tuple(flat), _meta_pos(meta))
 
 
 @v_args(meta=True)
