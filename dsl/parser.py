@@ -183,7 +183,7 @@ class _BadValue(Exception):
         self.pos, self.message, self.hint = pos, message, hint
 
 
-def _flatten(kind: type, args: list[Any], meta: Meta) -> Any:
+def _flatten(kind: Any, args: list[Any], meta: Meta) -> Any:
     """``a and (b and c)`` is ``a and b and c``: one node, whatever the parentheses,
     so that the formatter, which prints no needless parentheses, keeps the IR."""
     if len(args) == 1:
