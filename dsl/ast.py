@@ -291,6 +291,10 @@ class Block:
     statements: tuple[Statement, ...]
     pos: Pos
     end_line: int
+    # The first words of the statements that did not parse (a block with a syntax
+    # error, read statement by statement so its other mistakes are reported too).
+    # Such a block is only checked, never compiled or formatted.
+    lost: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -167,7 +167,9 @@ class FileChecker:
                                       f"keep one (the other is on line "
                                       f"{seen[statement.keyword].pos.line})")
                 seen[statement.keyword] = statement
-        if "timezone" in seen:
+        if "timezone" in block.lost:
+            zone = ""  # the rule's zone did not parse: no wall-clock check in another
+        elif "timezone" in seen:
             word = seen["timezone"].value
             assert isinstance(word, ast.Word)
             if self._check_zone(word):
@@ -177,6 +179,8 @@ class FileChecker:
             self._check_statement(statement, zone)
 
     def _check_effects(self, block: ast.Block, effects: list[ast.Statement]) -> None:
+        if not effects and block.lost:
+            return  # its effect may be the statement that did not parse
         if not effects:
             what = ("a price line" if block.kind == "price"
                     else "a discount, buy, bundle or points line")

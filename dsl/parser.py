@@ -111,7 +111,7 @@ def _bad_number(number: Token, written: str) -> _BadValue:
 def _parser() -> Lark:
     grammar = resources.files("dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
     return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
-                maybe_placeholders=False, postlex=_Words())
+                maybe_placeholders=False, postlex=_Words(), start=["start", "resume"])
 
 
 @cache
@@ -438,6 +438,13 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Block(str(kind), ast.Word(str(name), _pos(name)), _text(title),
                          tuple(statements), _meta_pos(meta), meta.end_line)
 
+    def resume(self, meta: Meta, children: list[Any]) -> dict[str, Any]:
+        return {"statements": [c for c in children if isinstance(c, ast.Statement)],
+                "closed": "}" in children}
+
+    def close(self, meta: Meta, children: list[Any]) -> str:
+        return "}"
+
     def start(self, meta: Meta, children: list[Any]) -> dict[str, Any]:
         headers = [c for c in children if isinstance(c, tuple)]
         return {
@@ -617,9 +624,9 @@ def _check_nesting(tree: Tree[Token]) -> None:
         stack.extend((child, depth) for child in node.children if isinstance(child, Tree))
 
 
-def _parse_tree(source: str, reporter: Reporter) -> Any:
+def _parse_tree(source: str, reporter: Reporter, start: str = "start") -> Any:
     try:
-        tree = _parser().parse(source)
+        tree = _parser().parse(source, start=start)
         _check_nesting(tree)
         return _ToAst().transform(tree)
     except UnexpectedInput as error:
@@ -639,7 +646,8 @@ def _recover(source: str, reporter: Reporter) -> dict[str, Any]:
     """Parse each top-level piece alone so that every broken one is reported.
 
     The pieces that do parse are kept (their positions shifted back to the
-    whole file's), so the semantic checks still run on them.
+    whole file's), so the semantic checks still run on them. A broken block is
+    read again statement by statement (``_recover_block``).
     """
     headers: list[Any] = []
     blocks: list[ast.Block] = []
@@ -649,7 +657,85 @@ def _recover(source: str, reporter: Reporter) -> dict[str, Any]:
         if tree is not None:
             headers.extend(tree["headers"])
             blocks.extend(tree["blocks"])
+        else:
+            blocks.extend(_recover_block(first_line, text, reporter))
     return {"headers": headers, "blocks": tuple(blocks)}
+
+
+# A line's first word, as the lexer reads a WORD.
+_FIRST_WORD = re.compile(r"[ \t\f\r]*([A-Za-z_][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*)")
+# A line that starts a block (`rule ...`, `price NAME ...`), not a `price 19.99` effect.
+_BLOCK_LINE = re.compile(r"[ \t\f\r]*(?:rule(?![A-Za-z0-9_+\-/])|price[ \t]+[A-Za-z_])")
+
+
+def _statement_pieces(text: str) -> list[tuple[int, str]]:
+    """Cut a piece at the lines a statement keyword starts, as the parser reads them
+    (a keyword first on its line starts a statement): (line index in text, text).
+    The first piece is the block's header line and what follows it up to the
+    first statement line."""
+    lines = text.split("\n")
+    starts = [0] + [index for index, line in enumerate(lines) if index and (
+        (word := _FIRST_WORD.match(line)) is not None and word.group(1) in STATEMENT_KEYWORDS)]
+    return [(begin, "\n".join(lines[begin:end]) + ("\n" if end < len(lines) else ""))
+            for begin, end in zip(starts, [*starts[1:], len(lines)], strict=True)]
+
+
+def _recover_block(first_line: int, text: str, reporter: Reporter) -> list[ast.Block]:
+    """A piece that does not parse, read again statement by statement.
+
+    Its first error is already reported. The other statements are parsed alone,
+    so a second, independent mistake in the same block is reported too; the
+    statement holding the first error is left out, so that error is never
+    followed by bogus ones. The statements that parse make up the block again
+    (``lost`` names the ones that did not), so the semantic checks run on them.
+    """
+    failed = reporter.diagnostics[-1].line
+    pieces = _statement_pieces(text)
+    blocks: list[ast.Block] = []
+    header: ast.Block | None = None
+    statements: list[ast.Statement] = []
+    lost: list[str] = []
+    for index, (begin, piece) in enumerate(pieces):
+        line = first_line + begin + 1
+        end = first_line + pieces[index + 1][0] if index + 1 < len(pieces) \
+            else line + piece.count("\n")
+        padded = "\n" * (first_line + begin) + piece
+        first_word = _FIRST_WORD.match(piece)
+        word = first_word.group(1) if first_word else ""
+        holds_error = line <= failed <= end
+        quiet = Reporter(reporter.filename, "")
+        if index == 0 or _BLOCK_LINE.match(piece):  # a block's first line, maybe broken
+            if header is not None:
+                blocks.append(_partial(header, statements, lost))
+            header, statements, lost = None, [], []
+            if holds_error:
+                continue
+            tree = _parse_tree(padded + "\n}", quiet)  # the header, closed here
+            if tree is not None and len(tree["blocks"]) == 1:
+                header = tree["blocks"][0]
+            elif index > 0:  # an error of its own, unless at the brace added here
+                reporter.diagnostics.extend(d for d in quiet.diagnostics if d.line <= end)
+            continue
+        tree = _parse_tree(padded, quiet if holds_error else reporter, "resume")
+        if holds_error or tree is None:
+            lost.append(word)
+        elif header is not None:
+            statements.extend(tree["statements"])
+            if tree["closed"]:  # what follows is outside the block
+                blocks.append(_partial(header, statements, lost, closed=True))
+                header = None
+    if header is not None:
+        blocks.append(_partial(header, statements, lost))
+    return blocks
+
+
+def _partial(header: ast.Block, statements: list[ast.Statement], lost: list[str],
+             closed: bool = False) -> ast.Block:
+    """A block put together again from the statements that parsed. ``lost`` names the
+    ones that did not; a block whose end was not read lost something too ("")."""
+    return ast.Block(header.kind, header.id, header.title, header.statements + tuple(statements),
+                     header.pos, header.end_line,
+                     tuple(lost) if closed else tuple(lost) or ("",))
 
 
 def _comments(source: str) -> tuple[ast.Comment, ...]:

@@ -77,3 +77,45 @@ def test_any_nesting_of_conditions_formats_stably_to_the_same_rule(audience: str
 
     assert dsl.format_source(formatted) == formatted
     assert compiled(formatted) == expected
+
+
+# A syntax error inside a block no longer hides the block's other mistakes.
+
+
+def test_a_second_syntax_error_in_the_same_block_is_reported_too() -> None:
+    source = RULE.format("audience cardholders\n    channels pos\n"
+                         "    discount 15% onn items")
+
+    assert diagnostics_of(source) == [(5, 14, 'unknown word "cardholders"'),
+                                      (7, 18, 'unknown word "onn"')]
+
+
+def test_a_mistake_the_checks_find_is_reported_after_a_syntax_error_in_its_block() -> None:
+    source = RULE.format("valid 2026-11-23 14:00 for 30\n    discount 10% on items\n"
+                         "    channels webb\n    limit 0 total")
+
+    assert diagnostics_of(source) == [(5, 34, "a unit (minutes, hours, days) is missing"),
+                                      (7, 14, 'unknown channel "webb"'),
+                                      (8, 11, "a limit must be at least 1")]
+
+
+@pytest.mark.parametrize("statements", [
+    "discount 10% onn items\n    channels web",  # no "has no effect" for the broken effect
+    # no "02:30 does not exist in Europe/Paris": the rule's own zone did not parse
+    "timezone America/New_York x\n    valid from 2026-03-29 02:30 to 2026-03-30\n"
+    "    discount 10% on items",
+    # a stray brace: the statements after it are not one error each
+    "discount 10% on items }\n    channels web\n    audience cardholder\n    priority 5",
+    "discount 10% on items\n    discount 5%% on basket\n    channels web",
+])
+def test_the_statement_holding_a_syntax_error_brings_no_follow_on_error(
+        statements: str) -> None:
+    assert len(diagnostics_of(RULE.format(statements))) == 1
+
+
+def test_a_broken_statement_between_two_effects_leaves_the_second_effect_reported() -> None:
+    source = RULE.format("discount 10% on items\n    channels web pos\n"
+                         "    discount 5% on basket")
+
+    assert [message for _, _, message in diagnostics_of(source)] == [
+        'unknown word "pos"', "a rule has one effect; this is a second one"]
