@@ -38,7 +38,8 @@ def signing_keys(request: Request) -> dict[str, Any]:
     keys = services(request).bundles.keys
     active, _ = keys.active()
     return {"keys": [{"key_id": key_id, "algorithm": "Ed25519", "active": key_id == active,
-                      "public_key": base64.b64encode(raw).decode("ascii")}
+                      "public_key": base64.b64encode(raw).decode("ascii"),
+                      "sha256": hashlib.sha256(raw).hexdigest()}
                      for key_id, raw in keys.public_keys().items()]}
 
 

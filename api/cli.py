@@ -18,6 +18,7 @@ import typer
 import dsl
 import engine
 
+from .cli_bundle_keys import bundle_keys_app
 from .cli_common import (
     EXIT_BAD_INPUT,
     EXIT_REFUSED,
@@ -43,6 +44,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
 app.add_typer(device_app, name="device")
+app.add_typer(bundle_keys_app, name="bundle-keys")
 app.command()(serve)
 
 def _print_diagnostics(diagnostics: list[dsl.Diagnostic]) -> None:

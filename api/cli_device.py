@@ -46,7 +46,8 @@ DOWNLOAD_SECONDS = 300.0
 # Decoded size, checked while decoding (a 1 MB gzip can hold 1 GB of zeros); 100,000
 # rules are ~32 MiB raw.
 MAX_BUNDLE_BYTES = 256 * 1024 * 1024
-_KEY_ID = re.compile(r"[0-9a-f]{16}")  # engine.bundle.key_id_of
+# engine.bundle.key_id_of: 16 digits; or the whole SHA-256 of the key
+_KEY_ID = re.compile(r"[0-9a-f]{16}|[0-9a-f]{64}")
 
 
 def _check_server(server: str, insecure: bool) -> None:
@@ -141,9 +142,9 @@ def _public_keys(body: bytes) -> dict[str, bytes]:
 def trust(
     server: ServerOption, key: KeyOption, folder: DirOption,
     key_ids: Annotated[list[str] | None, typer.Option(
-        "--key-id", help="The id of a signing key to trust, read on the server (its "
-                         "bundle-keys/active file, or GET /v1/bundles/keys from a trusted "
-                         "network); repeat for several.")] = None,
+        "--key-id", help="The id of a signing key to trust, read on the server with "
+                         "`remise bundle-keys list`: its 16-digit id, or better its whole "
+                         "sha256 fingerprint; repeat for several.")] = None,
     insecure: InsecureOption = False,
 ) -> None:
     """Trust the server's bundle signing keys whose ids are given (run once when the
@@ -159,19 +160,20 @@ def trust(
         added = engine.DeviceFolder(folder).trust_listed(_public_keys(answer.body), wanted)
     except engine.DeviceError as error:
         fail(str(error), EXIT_REFUSED)
-    typer.echo(f"trusting {', '.join(wanted)}; new: {', '.join(added) or 'none'}")
+    ids = dict.fromkeys(text[:16] for text in wanted)
+    typer.echo(f"trusting {', '.join(ids)}; new: {', '.join(added) or 'none'}")
 
 
 def _key_ids(given: list[str] | None, none_given: str) -> list[str]:
-    """The ids given, checked before any request: the key list a server answers proves
-    nothing, only an id read on the server itself does."""
+    """The ids (or whole fingerprints) given, checked before any request: the key list a
+    server answers proves nothing, only an id read on the server itself does."""
     if not given:
         fail(none_given, EXIT_BAD_INPUT)
-    ids = [key_id.strip().lower() for key_id in given]
+    ids = [key_id.strip().lower().removeprefix("sha256:") for key_id in given]
     for key_id in ids:
         if not _KEY_ID.fullmatch(key_id):
-            fail(f"--key-id {key_id!r} is not a key id (16 hexadecimal digits, as "
-                 "GET /v1/bundles/keys lists them)", EXIT_BAD_INPUT)
+            fail(f"--key-id {key_id!r} is not a key id (16 hexadecimal digits, or the 64 "
+                 "of its sha256, as `remise bundle-keys list` shows them)", EXIT_BAD_INPUT)
     return ids
 
 
@@ -184,8 +186,9 @@ def untrust(
 ) -> None:
     """Stop trusting signing keys (a key leaked, or retired): the bundles they signed are
     refused, the installed one included, until a sync installs one signed by another."""
-    wanted = _key_ids(key_ids, "give --key-id with the id of the key to stop trusting "
-                               "(`remise device status` lists them)")
+    wanted = [text[:16] for text in _key_ids(
+        key_ids, "give --key-id with the id of the key to stop trusting (`remise device "
+                 "status` lists them)")]
     device = engine.DeviceFolder(folder)
     try:
         device.untrust(wanted)

@@ -24,7 +24,7 @@ DEMO_RULES = Path(__file__).resolve().parents[1] / "examples" / "rules"
 keys_app = typer.Typer(help="API keys of the HTTP API (one role each).", no_args_is_help=True)
 
 
-def _open() -> tuple[rules.Settings, rules.RuleStore]:
+def open_store() -> tuple[rules.Settings, rules.RuleStore]:
     try:
         settings = rules.Settings.from_env()
         return settings, rules.open_store(settings)
@@ -73,7 +73,7 @@ def serve(
     rules published as `default`, and an admin key printed on first start."""
     _check_metrics_folder()
     _check_port(host, port)
-    settings, store = _open()
+    settings, store = open_store()
     if demo:
         _publish_demo(store, DEMO_RULES)
     _first_admin_key(KeyStore(store))
@@ -139,7 +139,7 @@ def keys_create(
     name: Annotated[str, typer.Option("--name", help="Who or what uses it, e.g. till-paris.")],
 ) -> None:
     """Create an API key and print it, once."""
-    _, store = _open()
+    _, store = open_store()
     try:
         key = KeyStore(store).create(name, role, created_by=cli_actor(), address=cli_address())
     except KeyExists as error:  # a conflict, as the API's 409
@@ -152,7 +152,7 @@ def keys_create(
 @keys_app.command("revoke")
 def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) -> None:
     """Revoke an API key (refused everywhere within seconds)."""
-    _, store = _open()
+    _, store = open_store()
     try:
         KeyStore(store).revoke(name, revoked_by=cli_actor(), address=cli_address())
     except (rules.NotFound, KeyRevoked) as error:  # as the API's 404 and 409
@@ -165,10 +165,10 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="The key's name.")]) ->
 @keys_app.command("list")
 def keys_list() -> None:
     """List API keys (names, roles, prefixes; never the keys)."""
-    _, store = _open()
+    _, store = open_store()
     for key in KeyStore(store).list_keys():
         state = f"revoked {key.revoked_at.isoformat()}" if key.revoked_at else "active"
         typer.echo(f"{key.name:<24} {key.role:<9} {key.prefix}…  {state}")
 
 
-__all__ = ["keys_app", "serve"]
+__all__ = ["keys_app", "open_store", "serve"]

@@ -307,6 +307,9 @@ class SigningKeyOut(BaseModel):
     key_id: str
     algorithm: Literal["Ed25519"]
     public_key: str = Field(description="The raw 32-byte public key, base64.")
+    sha256: str = Field(description="The SHA-256 of the raw public key, hex: its first 16 "
+                                    "digits are the key id; `remise device trust --key-id` "
+                                    "takes either")
     active: bool = Field(description="Whether it signs bundles now.")
 
 

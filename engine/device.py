@@ -125,12 +125,14 @@ class DeviceFolder:
 
         The list itself proves nothing: a rogue server or a man in the middle lists its own
         key, and a device trusting it would install its bundles. An id is the SHA-256 of
-        the key, so a key listed under an id that is not its own is refused too. All or
-        nothing: an id the server does not list trusts no key at all."""
-        wanted = list(dict.fromkeys(key_ids))
-        if not wanted:
+        the key, so a key listed under an id that is not its own is refused too. An id
+        may be given as the key's whole SHA-256 (64 hexadecimal digits), which is
+        checked in full: 16 digits are 64 bits, within reach of a determined forger. All
+        or nothing: an id the server does not list trusts no key at all."""
+        given = {text[:16]: text for text in dict.fromkeys(key_ids)}
+        if not given:
             raise DeviceError("no key id given: nothing trusted")
-        missing = [key_id for key_id in wanted if key_id not in listed]
+        missing = [key_id for key_id in given if key_id not in listed]
         if missing:
             # the server's ids are its own text: quoted (a newline stays one line), a few
             shown = ", ".join(repr(key_id[:32]) for key_id in sorted(listed)[:4])
@@ -138,7 +140,13 @@ class DeviceFolder:
             raise DeviceError(f"the server does not list key {', '.join(missing)} (it lists "
                               f"{shown or 'none'}{more}): nothing trusted; check the id, and "
                               "that this is your server")
-        return self.trust({key_id: listed[key_id] for key_id in wanted})
+        for key_id, text in given.items():
+            actual = hashlib.sha256(listed[key_id]).hexdigest()
+            if len(text) > len(key_id) and actual != text:
+                raise DeviceError(f"the key the server lists as {key_id} has the fingerprint "
+                                  f"sha256:{actual}, not sha256:{text}: nothing trusted; "
+                                  "check the fingerprint, and that this is your server")
+        return self.trust({key_id: listed[key_id] for key_id in given})
 
     def untrust(self, key_ids: Iterable[str]) -> None:
         """Stop trusting keys (a key leaked, or retired): a bundle they signed is refused

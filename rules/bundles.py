@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
@@ -33,32 +34,67 @@ from engine.bundle import BundleHeader, assemble, key_id_of
 from engine.device import write_atomically
 from engine.ir import AbsoluteWindow, Rule
 
-from .errors import InvalidRequest
+from .errors import InvalidRequest, NotFound
 
 BUNDLES_KEPT = 64
+KEY_ID = re.compile(r"[0-9a-f]{16}")  # engine.bundle.key_id_of
 
 
 class SigningKeys:
-    """The Ed25519 keys that sign bundles, in a folder of PEM files."""
+    """The Ed25519 keys that sign bundles, in a folder of PEM files.
+
+    A key is *active* (it signs) or *standby* (listed, so devices can trust it before
+    it signs: rotation is add, let devices trust, activate, retire the old one)."""
 
     _creating = threading.Lock()  # one first key per process, even under load
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def generate(self) -> str:
-        """Create a new key and make it the active one; returns its id.
+    def generate(self, *, activate: bool = True) -> str:
+        """Create a new key, the active one unless ``activate`` is false; returns its id."""
+        return self.install(Ed25519PrivateKey.generate(), activate=activate)
+
+    def install(self, key: Ed25519PrivateKey, *, activate: bool) -> str:
+        """Write a key into the folder (and make it the active one); returns its id.
 
         Both files are written atomically, so a server reading them meanwhile sees
         the old active key or the new one, never half a file."""
-        key = Ed25519PrivateKey.generate()
-        key_id = key_id_of(_raw_public(key))
+        key_id = key_id_of(raw_public(key))
         self.folder.mkdir(parents=True, exist_ok=True)
         write_atomically(self.folder / f"{key_id}.pem", key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption()))
-        write_atomically(self.folder / "active", f"{key_id}\n".encode())
+        if activate:
+            self.activate(key_id)
         return key_id
+
+    def activate(self, key_id: str) -> None:
+        """Make a key of the folder the one that signs (servers sign with it from their
+        next bundle)."""
+        self._known(key_id)
+        self._load(key_id)  # a key that cannot sign is refused before it is named
+        write_atomically(self.folder / "active", f"{key_id}\n".encode())
+
+    def retire(self, key_id: str) -> None:
+        """Delete a standby key: it is no longer listed, and nothing can sign with it."""
+        if key_id == self.active_id():
+            raise InvalidRequest(f"bundle key {key_id} is the active one: activate "
+                                 "another before retiring it")
+        self._known(key_id).unlink()
+
+    def active_id(self) -> str | None:
+        """The id of the key that signs, or None before the first key is made."""
+        marker = self.folder / "active"
+        return marker.read_text(encoding="utf-8").strip() if marker.exists() else None
+
+    def _known(self, key_id: str) -> Path:
+        path = self.folder / f"{key_id}.pem"
+        if not KEY_ID.fullmatch(key_id) or not path.exists():
+            known = ", ".join(path.stem for path in sorted(self.folder.glob("*.pem")))
+            raise NotFound(f"no bundle key {key_id!r} in {self.folder} (there are: "
+                           f"{known or 'none'})")
+        return path
 
     def _load(self, key_id: str) -> Ed25519PrivateKey:
         key = serialization.load_pem_private_key((self.folder / f"{key_id}.pem").read_bytes(),
@@ -69,22 +105,22 @@ class SigningKeys:
 
     def active(self) -> tuple[str, Ed25519PrivateKey]:
         """The key that signs (created on first use)."""
-        marker = self.folder / "active"
-        if not marker.exists():
+        if self.active_id() is None:
             with self._creating:
-                if not marker.exists():
+                if self.active_id() is None:
                     self.generate()
-        key_id = marker.read_text(encoding="utf-8").strip()
+        key_id = self.active_id()
+        assert key_id is not None  # made just above
         return key_id, self._load(key_id)
 
     def public_keys(self) -> dict[str, bytes]:
         """Every key's raw public key, by id (the active one included)."""
         self.active()
-        return {path.stem: _raw_public(self._load(path.stem))
+        return {path.stem: raw_public(self._load(path.stem))
                 for path in sorted(self.folder.glob("*.pem"))}
 
 
-def _raw_public(key: Ed25519PrivateKey) -> bytes:
+def raw_public(key: Ed25519PrivateKey) -> bytes:
     return key.public_key().public_bytes(serialization.Encoding.Raw,
                                          serialization.PublicFormat.Raw)
 
@@ -168,4 +204,4 @@ class BundleIssuer:
         return ruleset.version, ruleset.content_hash
 
 
-__all__ = ["BundleIssuer", "SigningKeys", "applies_to", "next_change"]
+__all__ = ["BundleIssuer", "SigningKeys", "applies_to", "next_change", "raw_public"]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import engine
+from rules.bundles import SigningKeys
 from tests.store.scenario import BOOTS_10, BOOTS_20, HEADER
 
 from .conftest import Api
@@ -58,6 +61,23 @@ def _fetched_then_asked_again(api: Api) -> tuple[Any, Any]:
     again = api.call("device", "GET", "/v1/bundles/fr", params=POS_PARIS,
                      headers={"If-None-Match": first.headers["etag"]})
     return first, again
+
+
+def test_the_key_list_gives_each_key_its_fingerprint_and_whether_it_signs(
+        api: Api, tmp_path: Path) -> None:
+    # given the server's signing key and a standby key added beside it
+    keys = SigningKeys(tmp_path / "bundle-keys")
+    active, _ = keys.active()
+    standby = keys.generate(activate=False)
+
+    # when a device lists the keys
+    listed = api.call("device", "GET", "/v1/bundles/keys").json()["keys"]
+
+    # then each has its whole SHA-256, and only the active one signs
+    public = keys.public_keys()
+    assert sorted((k["key_id"], k["active"], k["sha256"]) for k in listed) == sorted([
+        (active, True, hashlib.sha256(public[active]).hexdigest()),
+        (standby, False, hashlib.sha256(public[standby]).hexdigest())])
 
 
 def test_an_unchanged_bundle_costs_a_304_and_a_new_version_a_new_etag(api: Api) -> None:

@@ -3,6 +3,7 @@ server; whatever a server lists (a rogue one, a man in the middle) adds nothing 
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import socket
@@ -95,6 +96,46 @@ def test_an_id_the_server_does_not_list_trusts_no_key_at_all(
 
     # then it says which id is missing, and trusts neither
     assert code == 3 and f"the server does not list key {rogue_id}" in one_line(output)
+    assert engine.DeviceFolder(tmp_path / "till").trusted_keys() == {}
+
+
+@pytest.mark.parametrize("written", ["{}", "sha256:{}", "SHA256:{}"])
+def test_a_key_is_trusted_by_its_whole_fingerprint(
+    server: Server, real: dict[str, bytes], rogue: dict[str, bytes], tmp_path: Path,
+    written: str,
+) -> None:
+    # given a server listing its key and another one
+    url, handler = server
+    handler.keys = key_list({**real, **rogue})
+    (real_id, real_key), = real.items()
+
+    # when the device is given the real key's whole SHA-256, as `bundle-keys list` prints
+    fingerprint = hashlib.sha256(real_key).hexdigest()
+    code, output = _trust(url, tmp_path / "till", written.format(fingerprint))
+
+    # then it trusts that key alone, named by its id
+    assert (code, output) == (0, f"trusting {real_id}; new: {real_id}\n")
+    assert engine.DeviceFolder(tmp_path / "till").trusted_keys() == real
+
+
+def test_a_key_whose_id_matches_but_fingerprint_does_not_is_refused(
+    server: Server, real: dict[str, bytes], tmp_path: Path
+) -> None:
+    # given the fingerprint of a forged key that shares the real key's 64-bit id
+    url, _ = server
+    (real_id, real_key), = real.items()
+    actual = hashlib.sha256(real_key).hexdigest()
+    forged = real_id + ("0" if actual[16] != "0" else "1") + actual[17:]
+
+    # when the device is told to trust the forged fingerprint
+    code, output = _trust(url, tmp_path / "till", forged)
+
+    # then the key the server lists is not the one meant: nothing is trusted
+    assert code == 3
+    assert one_line(output) == (
+        f"error: the key the server lists as {real_id} has the fingerprint sha256:{actual}, "
+        f"not sha256:{forged}: nothing trusted; check the fingerprint, and that this is "
+        "your server")
     assert engine.DeviceFolder(tmp_path / "till").trusted_keys() == {}
 
 
