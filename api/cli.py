@@ -201,15 +201,20 @@ def evaluate(
 
 
 DEMO_PUBLISH_AT = "2026-11-23T13:00:00+00:00"  # the demo's convention, examples/README.md
+# The demo retailer shipped with remise, the one `remise serve` publishes: found from any
+# working directory, as `serve` finds it.
+DEMO_EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 @app.command()
 def demo(
     folder: Annotated[
-        Path, typer.Option("--examples", help="Folder with rules/ and baskets/.")
-    ] = Path("examples"),
+        Path | None, typer.Option("--examples", help="Folder with rules/ and baskets/ "
+                                                     "(default: remise's own demo).")
+    ] = None,
 ) -> None:
     """Price every demo basket with the demo rules and print a summary."""
+    folder = DEMO_EXAMPLES if folder is None else folder
     try:
         ruleset = dsl.compile_paths(
             [folder / "rules"], publish_at=datetime.fromisoformat(DEMO_PUBLISH_AT)

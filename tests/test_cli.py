@@ -6,6 +6,7 @@ import json
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -214,3 +215,16 @@ def test_demo_prices_every_demo_basket() -> None:
     assert f"{len(baskets)} baskets" in result.output
     assert all(Decimal(line.split("total")[1].split()[0]) >= 0
                for line in result.output.splitlines() if " total " in line)
+
+
+def test_demo_finds_its_examples_from_any_working_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a working directory with no examples/ folder (as `remise serve` is run)
+    monkeypatch.chdir(tmp_path)
+    # When the README's `remise demo` runs there
+    result = runner.invoke(app, ["demo"])
+    # Then it prices remise's own demo baskets, as `serve` publishes its demo rules
+    assert result.exit_code == 0, result.output
+    assert "pos-rain-flash-cardholder" in result.output
+    assert "cannot read" not in result.output
+
