@@ -170,6 +170,12 @@ def evaluate(
     now = datetime.now(UTC)
     if (rules is None) == (ruleset is None):
         fail("give either --rules PATH (rule files) or --ruleset NAME (the rule store)")
+    if rules is not None and version is not None:
+        fail("--version names a version of the rule store: use it with --ruleset NAME, not "
+             "--rules (rule files have no versions)")
+    if ruleset is not None and publish_at is not None:
+        fail("--publish-at is for rule files (--rules): a published version's `from "
+             "publish` windows start when it went live")
     data = read_basket(basket)
     if at is not None:
         data["at"] = parse_instant(at, "--at").isoformat()

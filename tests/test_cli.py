@@ -228,3 +228,28 @@ def test_demo_finds_its_examples_from_any_working_directory(
     assert "pos-rain-flash-cardholder" in result.output
     assert "cannot read" not in result.output
 
+
+def test_evaluate_refuses_version_with_rule_files(tmp_path: Path) -> None:
+    # Given rule files, which have no versions
+    rules = write(tmp_path, "rain.rules", RAIN_RULES)
+    basket = write(tmp_path, "basket.json", json.dumps(RAIN_BASKET))
+    # When --version is given with --rules
+    result = runner.invoke(app, ["evaluate", "--rules", str(rules), "--basket", str(basket),
+                                 "--version", "2"])
+    # Then it is refused in one line (not silently ignored), exit 2, saying to use --ruleset
+    assert result.exit_code == 2
+    assert "--ruleset" in result.output
+    assert '"version"' not in result.output
+
+
+def test_evaluate_refuses_publish_at_with_a_published_rule_set(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a basket priced on a rule set of the store (an empty one, in a scratch folder)
+    monkeypatch.chdir(tmp_path)
+    basket = write(tmp_path, "basket.json", json.dumps(RAIN_BASKET))
+    # When --publish-at (a rule-files option) is given with --ruleset
+    result = runner.invoke(app, ["evaluate", "--ruleset", "fr", "--basket", str(basket),
+                                 "--publish-at", "2026-11-23T13:00:00Z"])
+    # Then it is refused before the store is opened, exit 2, naming --rules
+    assert result.exit_code == 2
+    assert "--publish-at" in result.output and "--rules" in result.output
