@@ -585,21 +585,29 @@ def _expected_hint(expected: set[str]) -> str | None:
 
 # Where a broken file is cut for recovery: a block's first line (`rule ID
 # "Title" {`, or a misspelt `rules ID "Title" {`; a `price 19.99 EUR` effect is
-# not one), or a header at the margin (an indented `timezone` is a rule's own).
-_TOP_LEVEL = re.compile(
-    r'^(?:[ \t]*[A-Za-z_]\w*[ \t]+[^\s"{]+[ \t]+"(?:[^"\\\n]|\\.)*"[ \t]*\{'
-    r"|(?:currency|timezone)\b)", re.MULTILINE)
+# not one), or a header at the margin outside any block (an indented
+# `timezone`, or one inside a block's braces, is a rule's own).
+_BLOCK_START = re.compile(r'[ \t]*[A-Za-z_]\w*[ \t]+[^\s"{]+[ \t]+"(?:[^"\\\n]|\\.)*"[ \t]*\{')
+_HEADER_START = re.compile(r"(?:currency|timezone)\b")
+_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"?')
 
 
 def _pieces(source: str) -> list[tuple[int, str]]:
     """Cut a source into top-level pieces: (first line index, text)."""
-    starts = [m.start() for m in _TOP_LEVEL.finditer(source)]
-    if not starts or starts[0] != 0:
-        starts.insert(0, 0)
-    pieces = []
-    for begin, end in zip(starts, [*starts[1:], len(source)], strict=True):
-        pieces.append((source.count("\n", 0, begin), source[begin:end]))
-    return pieces
+    starts: list[tuple[int, int]] = [(0, 0)]  # (line index, offset)
+    depth = offset = 0  # braces open, outside texts and comments
+    for index, line in enumerate(source.split("\n")):
+        if _BLOCK_START.match(line):
+            depth = 0
+            starts.append((index, offset))
+        elif depth == 0 and _HEADER_START.match(line):
+            starts.append((index, offset))
+        code = _STRING.sub("", line[:_comment_start(line)])
+        depth = max(0, depth + code.count("{") - code.count("}"))
+        offset += len(line) + 1
+    starts = sorted(set(starts))
+    ends = [begin for _, begin in starts[1:]] + [len(source)]
+    return [(line, source[begin:end]) for (line, begin), end in zip(starts, ends, strict=True)]
 
 
 _NESTING = frozenset({"aud_or", "aud_negate", "item_or", "item_negate"})
@@ -655,7 +663,14 @@ def _recover(source: str, reporter: Reporter) -> dict[str, Any]:
         padded = "\n" * first_line + text  # keeps line numbers exact
         tree = _parse_tree(padded, reporter)
         if tree is not None:
-            headers.extend(tree["headers"])
+            for kind, word, line in tree["headers"]:
+                if blocks:  # a header read alone parses: say where it belongs
+                    column = reporter.lines[line - 1].find(kind) + 1
+                    reporter.error(ast.Pos(line, column, column + len(kind)),
+                                   f"the {kind} line comes after a rule",
+                                   "move it to the top of the file, before the first rule")
+                else:
+                    headers.append((kind, word, line))
             blocks.extend(tree["blocks"])
         else:
             blocks.extend(_recover_block(first_line, text, reporter))
@@ -771,8 +786,11 @@ def parse_file(source: str, filename: str = "<string>") -> tuple[ast.File, Repor
     reporter = Reporter(filename, source)
     tree = _parse_tree(source, reporter)
     if tree is None:
+        whole = list(reporter.diagnostics)
         reporter.diagnostics.clear()
         tree = _recover(source, reporter)
+        if not reporter.diagnostics:  # the pieces parse alone, the whole does not
+            reporter.diagnostics.extend(whole)
     headers = tree["headers"]
     currency = next((word for kind, word, _ in headers if kind == "currency"), None)
     zone = next((word for kind, word, _ in headers if kind == "timezone"), None)

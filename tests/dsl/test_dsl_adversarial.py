@@ -119,3 +119,23 @@ def test_a_broken_statement_between_two_effects_leaves_the_second_effect_reporte
 
     assert [message for _, _, message in diagnostics_of(source)] == [
         'unknown word "pos"', "a rule has one effect; this is a second one"]
+
+
+# The file's defaults come first; recovery cuts a broken file where the parser would.
+
+
+@pytest.mark.parametrize("header", ["timezone America/New_York", "currency EUR"])
+def test_a_header_line_after_a_rule_is_refused_not_applied_to_the_rules_above(
+        header: str) -> None:
+    source = ('currency EUR\n\nrule a "A" {\n    valid every sat 09:00-20:00\n'
+              f'    discount 10% on items\n}}\n{header}\n')
+
+    assert diagnostics_of(source) == [
+        (7, 1, f"the {header.split()[0]} line comes after a rule")]
+
+
+def test_a_rule_timezone_at_the_margin_is_no_file_header_when_another_rule_is_broken() -> None:
+    source = ('currency EUR\n\nrule a "A" {\ntimezone America/New_York\n'
+              '    discount 10% on items\n}\n\nrule b "B" {\n    discount 10% on itemz\n}\n')
+
+    assert diagnostics_of(source) == [(9, 21, 'unknown word "itemz"')]
