@@ -290,6 +290,17 @@ def evaluate(
     data = read_basket(basket)
     if at is not None:
         data["at"] = parse_instant(at, "--at").isoformat()
+    # `replay` is the evaluation contract's, read by the server and `remise evaluate`
+    # before the engine sees the basket: false prices as usual; true asks for the
+    # version live at the basket's `at`, which only the rule store knows.
+    replay = data.pop("replay", False)
+    if not isinstance(replay, bool):
+        fail(f"basket {basket}: replay: expected true or false", EXIT_BAD_INPUT)
+    if replay:
+        fail(f"basket {basket}: a replay prices on the version that was live at the "
+             "basket's `at`, which only the server knows: replay it there (POST "
+             "/v1/evaluate with a finance key, or `remise evaluate --ruleset NAME`)",
+             EXIT_REFUSED)
     try:
         response = engine.DeviceFolder(folder).evaluate(data, now=datetime.now(UTC),
                                                         when_expired=when_expired)
