@@ -143,7 +143,15 @@ def _meta_pos(meta: Meta) -> ast.Pos:
 
 
 def _text(token: Token) -> ast.Text:
+    """A quoted text, unquoted: \\" is a quote and \\\\ a backslash; any other
+    backslash is refused, never dropped (\\n in a title printed "n")."""
     raw = str(token)[1:-1]
+    for escape in re.finditer(r"\\(.)", raw):
+        if escape.group(1) not in '"\\':
+            column = (token.column or 1) + 1 + escape.start()
+            raise _BadValue(ast.Pos(token.line or 1, column, column + 2),
+                            f'"{escape.group()}" is not allowed in a text',
+                            'inside quotes, write \\" for a quote and \\\\ for a backslash')
     return ast.Text(re.sub(r"\\(.)", r"\1", raw), _pos(token))
 
 
@@ -719,6 +727,7 @@ def _recover_block(first_line: int, text: str, reporter: Reporter) -> list[ast.B
         word = first_word.group(1) if first_word else ""
         holds_error = line <= failed <= end
         quiet = Reporter(reporter.filename, "")
+        quiet.lines = reporter.lines  # its diagnostics may be kept
         if index == 0 or _BLOCK_LINE.match(piece):  # a block's first line, maybe broken
             if header is not None:
                 blocks.append(_partial(header, statements, lost))
@@ -728,7 +737,7 @@ def _recover_block(first_line: int, text: str, reporter: Reporter) -> list[ast.B
             tree = _parse_tree(padded + "\n}", quiet)  # the header, closed here
             if tree is not None and len(tree["blocks"]) == 1:
                 header = tree["blocks"][0]
-            elif index > 0:  # an error of its own, unless at the brace added here
+            else:  # an error of its own, unless at the brace added here
                 reporter.diagnostics.extend(d for d in quiet.diagnostics if d.line <= end)
             continue
         tree = _parse_tree(padded, quiet if holds_error else reporter, "resume")

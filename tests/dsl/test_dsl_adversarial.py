@@ -139,3 +139,22 @@ def test_a_rule_timezone_at_the_margin_is_no_file_header_when_another_rule_is_br
               '    discount 10% on items\n}\n\nrule b "B" {\n    discount 10% on itemz\n}\n')
 
     assert diagnostics_of(source) == [(9, 21, 'unknown word "itemz"')]
+
+
+# Backslashes in texts.
+
+
+def test_a_quote_and_a_backslash_escaped_in_a_title_survive_formatting() -> None:
+    source = RULE.replace('"T"', r'"Say \"hi\" \\ back"').format("discount 1% on items")
+
+    [rule] = compiled(source)
+
+    assert rule.title == 'Say "hi" \\ back'
+    assert compiled(dsl.format_source(source)) == [rule]
+
+
+@pytest.mark.parametrize("escape", [r"\n", r"\t", r"\%", r"\u00e9"])
+def test_a_backslash_before_another_character_is_refused_not_dropped(escape: str) -> None:
+    source = RULE.replace('"T"', f'"50{escape} off"').format("discount 1% on items")
+
+    assert diagnostics_of(source) == [(4, 11, f'"{escape[:2]}" is not allowed in a text')]
