@@ -167,6 +167,10 @@ class FileChecker:
                                       f"keep one (the other is on line "
                                       f"{seen[statement.keyword].pos.line})")
                 seen[statement.keyword] = statement
+        if block.kind == "price" and "stacking" in seen:
+            self.report.error(seen["stacking"].pos, "a price has no stacking",
+                              "the price rule with the highest priority sets the price; "
+                              "remove this line, or use priority")
         if "timezone" in block.lost:
             zone = ""  # the rule's zone did not parse: no wall-clock check in another
         elif "timezone" in seen:
