@@ -331,12 +331,17 @@ class LiveCache:
     def _follow_redis(self) -> None:
         assert self.fanout is not None
         backoff = 0.1
+        reached = False  # a Redis never reached since the start is said once, as a lost one
         while not self._stop.is_set():
             try:
                 self._listen(self.fanout)
             except (redis.RedisError, OSError) as error:
                 if self.redis_connected:
                     log.warning("lost Redis (%s); polling the database until it is back", error)
+                elif not reached:
+                    log.warning("cannot reach Redis (%s): check REMISE_REDIS_URL; polling the "
+                                "database until it answers", error)
+                reached = True
                 self.redis_connected = False
                 self._safely(self.refresh_all)
                 self._stop.wait(backoff)

@@ -325,3 +325,25 @@ def test_a_new_version_published_in_the_last_minute_takes_the_prepared_next_hour
 
     assert second.cached_slices() == [
         ("web", BASKET_HOUR), ("web", BASKET_HOUR + timedelta(hours=1))]
+
+
+def test_a_redis_that_cannot_be_reached_from_the_start_is_logged_once(
+    store: RuleStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    # given a process whose REMISE_REDIS_URL names a port where no Redis listens
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    fanout = RedisFanout("redis://127.0.0.1:1/0", prefix="remise-unreachable")
+    cache = LiveCache(store, fanout=fanout, poll_seconds=3600)
+    # when it starts following live versions, and retries for a while
+    with caplog.at_level("WARNING", logger="remise.live"):
+        cache.start()
+        try:
+            _wait_until(lambda: "cannot reach Redis" in caplog.text)
+            time.sleep(0.5)  # a few retries (backoff from 0.1 s)
+        finally:
+            cache.stop()
+            fanout.close()
+    # then the operator is told once, naming the setting, and it still serves from the database
+    warnings = [r.getMessage() for r in caplog.records if "Redis" in r.getMessage()]
+    assert len(warnings) == 1 and "REMISE_REDIS_URL" in warnings[0]
+    assert cache.get("fr") is not None
