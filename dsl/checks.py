@@ -318,10 +318,12 @@ class FileChecker:
     def _check_recurring(self, window: ast.RecurringWindow) -> None:
         in_range = [self._check_day(window.from_date, window.pos),
                     self._check_day(window.until_date, window.pos)]
-        if all(in_range) and window.from_date and window.until_date \
-                and window.until_date < window.from_date:
+        dated = all(in_range) and window.from_date is not None \
+            and window.until_date is not None
+        if dated and window.until_date < window.from_date:  # type: ignore[operator]
             self.report.error(window.pos, "the dates end before they start",
                               f"it starts {window.from_date}")
+            dated = False
         if [day.text for day in window.days] == ["day"]:
             return
         for day in window.days:
@@ -329,6 +331,19 @@ class FileChecker:
                 self.report.error(day.pos, f'unknown day "{day.text}"',
                                   did_you_mean(day.text.lower()[:3], DAYS)
                                   or "use mon, tue, wed, thu, fri, sat, sun or `every day`")
+                dated = False
+        if dated:
+            assert window.from_date is not None and window.until_date is not None
+            self._check_days_between(window, window.from_date, window.until_date)
+
+    def _check_days_between(self, window: ast.RecurringWindow, first: date, last: date) -> None:
+        """`every sat ... from <a tuesday> to <the thursday>` is never live: refused."""
+        span = min((last - first).days + 1, 7)
+        weekdays = {DAYS[(first + timedelta(days=n)).weekday()] for n in range(span)}
+        if not weekdays & {day.text for day in window.days}:
+            names = " or ".join(day.text for day in window.days)
+            self.report.error(window.pos, f"there is no {names} from {first} to {last}",
+                              "the rule would never be live; check the days and the dates")
 
     # --- conditions and effects ----------------------------------------------------------
 

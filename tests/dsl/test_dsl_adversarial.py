@@ -158,3 +158,19 @@ def test_a_backslash_before_another_character_is_refused_not_dropped(escape: str
     source = RULE.replace('"T"', f'"50{escape} off"').format("discount 1% on items")
 
     assert diagnostics_of(source) == [(4, 11, f'"{escape[:2]}" is not allowed in a text')]
+
+
+# A weekly window bounded by dates.
+
+
+@pytest.mark.parametrize(("days", "first", "last"), [
+    ("sat", "2026-12-05", "2026-12-05"), ("mon", "2026-12-01", "2026-12-07"),
+    ("day", "2026-12-01", "2026-12-01"), ("fri", "2026-12-04", "2027-01-01")])
+def test_a_weekly_window_with_one_of_its_days_between_its_dates_compiles(
+        days: str, first: str, last: str) -> None:
+    source = RULE.format(f"valid every {days} 09:00-10:00 from {first} to {last}\n"
+                         "    discount 1% on items")
+
+    [rule] = compiled(source)
+
+    assert len(rule.windows) == 1
