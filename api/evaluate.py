@@ -18,7 +18,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 import engine
-from engine.basket import check_limits
 from engine.money import minor_formatter
 
 from .auth import PERMISSIONS, Principal
@@ -47,8 +46,7 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def _limits(data: dict[str, Any]) -> tuple[str, bool]:
-    """Checks the engine does not make (sizes, HTTP-only fields); returns (ruleset, replay)."""
-    check_limits(data)  # the engine's, as a device applies them offline
+    """Checks the engine does not make (HTTP-only fields); returns (ruleset, replay)."""
     replay = data.pop("replay", False)
     if not isinstance(replay, bool):
         raise invalid("replay", "expected true or false")

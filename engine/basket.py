@@ -23,7 +23,7 @@ from .money import MINOR_UNITS
 
 MAX_QUANTITY = 10_000  # a line beyond this is wholesale, not retail
 MAX_VERSION = 2_147_483_647  # version numbers are 32-bit in the rule store
-# A basket's size limits, the server's and the device's alike (api/ uses these).
+# A basket's size limits, checked by parse_request: every door refuses alike.
 MAX_LINES = 500
 MAX_COUPONS = 20
 
@@ -336,6 +336,8 @@ def _line(value: Any, currency: str) -> Line:
 def _lines(value: Any, currency: str) -> tuple[Line, ...]:
     if not isinstance(value, list) or not value:
         raise BasketError("lines", "expected a non-empty list of lines")
+    if len(value) > MAX_LINES:
+        raise BasketError("lines", f"at most {MAX_LINES} lines per basket, got {len(value)}")
     lines: list[Line] = []
     seen: set[str] = set()
     for index, item in enumerate(value):
@@ -355,6 +357,9 @@ def _coupons(value: Any) -> tuple[str, ...]:
         return ()
     if not isinstance(value, list):
         raise BasketError("coupons", 'expected a list of codes, e.g. ["WELCOME10"]')
+    if len(value) > MAX_COUPONS:
+        raise BasketError("coupons", f"at most {MAX_COUPONS} coupons per basket, "
+                                     f"got {len(value)}")
     return tuple(_required_text(code, f"coupons[{i}]").upper() for i, code in enumerate(value))
 
 
@@ -375,22 +380,12 @@ def _currency(value: Any) -> str:
     return currency
 
 
-def check_limits(data: Mapping[str, Any]) -> None:
-    """Refuse a basket past MAX_LINES or MAX_COUPONS, as the server does before parsing
-    (so that an offline till answers what the server would)."""
-    lines, coupons = data.get("lines"), data.get("coupons")
-    if isinstance(lines, list) and len(lines) > MAX_LINES:
-        raise BasketError("lines", f"at most {MAX_LINES} lines per basket, got {len(lines)}")
-    if isinstance(coupons, list) and len(coupons) > MAX_COUPONS:
-        raise BasketError("coupons", f"at most {MAX_COUPONS} coupons per basket, "
-                                     f"got {len(coupons)}")
-
-
 def parse_request(data: Mapping[str, Any], *, now: datetime | None = None) -> BasketRequest:
     """Check a request dict (JSON already decoded) and return the basket to price.
 
     ``now`` is the caller's clock, used when the request has no ``at``: the
-    evaluator itself never reads the clock.
+    evaluator itself never reads the clock. The size limits (MAX_LINES, MAX_COUPONS)
+    are checked here, so the server, the command line and a device refuse alike.
     """
     data = _object(data, "")
     _refuse_unknown_fields(data, REQUEST_FIELDS, "")
@@ -416,5 +411,4 @@ def parse_request(data: Mapping[str, Any], *, now: datetime | None = None) -> Ba
     )
 
 
-__all__ = ["MAX_COUPONS", "MAX_LINES", "BasketRequest", "Customer", "Line", "check_limits",
-           "parse_request"]
+__all__ = ["MAX_COUPONS", "MAX_LINES", "BasketRequest", "Customer", "Line", "parse_request"]

@@ -28,7 +28,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from .basket import BasketRequest, check_limits, parse_request
+from .basket import BasketRequest, parse_request
 from .bundle import Bundle, BundleHeader, BundleRefused, canonical_json, key_id_of, read_bundle
 from .errors import RemiseError
 from .evaluator import Evaluator
@@ -296,7 +296,6 @@ class DeviceFolder:
         bundle, evaluator = self._current(now)
         if bundle is None or evaluator is None:
             raise DeviceError(f"no bundle in {self.folder}: run `remise device sync` first")
-        check_limits(request)
         basket = parse_request(request, now=now)
         header = bundle.header
         _check_rules_asked(basket, header)
