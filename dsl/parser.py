@@ -691,6 +691,10 @@ _FIRST_WORD = re.compile(r"[ \t\f\r]*([A-Za-z_][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\
 _BLOCK_LINE = re.compile(r"[ \t\f\r]*(?:rule(?![A-Za-z0-9_+\-/])|price[ \t]+[A-Za-z_])")
 
 
+# `price >= 40.00 EUR` wrapped onto its own line: an item condition, not a statement.
+_PRICE_CONDITION = re.compile(r"[ \t\f\r]*price[ \t\f\r]*[<>=!]")
+
+
 def _statement_pieces(text: str) -> list[tuple[int, str]]:
     """Cut a piece at the lines a statement keyword starts, as the parser reads them
     (a keyword first on its line starts a statement): (line index in text, text).
@@ -698,7 +702,8 @@ def _statement_pieces(text: str) -> list[tuple[int, str]]:
     first statement line."""
     lines = text.split("\n")
     starts = [0] + [index for index, line in enumerate(lines) if index and (
-        (word := _FIRST_WORD.match(line)) is not None and word.group(1) in STATEMENT_KEYWORDS)]
+        (word := _FIRST_WORD.match(line)) is not None and word.group(1) in STATEMENT_KEYWORDS
+        and not _PRICE_CONDITION.match(line))]
     return [(begin, "\n".join(lines[begin:end]) + ("\n" if end < len(lines) else ""))
             for begin, end in zip(starts, [*starts[1:], len(lines)], strict=True)]
 

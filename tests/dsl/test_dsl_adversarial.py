@@ -174,3 +174,11 @@ def test_a_weekly_window_with_one_of_its_days_between_its_dates_compiles(
     [rule] = compiled(source)
 
     assert len(rule.windows) == 1
+
+
+def test_an_item_price_condition_wrapped_onto_its_own_line_is_no_new_statement() -> None:
+    source = RULE.format("audience cardholders\n"
+                         '    discount 10% on items where category = "a" and\n'
+                         "        price >= 5.00 EUR")
+
+    assert diagnostics_of(source) == [(5, 14, 'unknown word "cardholders"')]
