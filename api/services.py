@@ -50,6 +50,11 @@ class Metrics:
             "Index slices (a channel's rules for one hour) built by the live evaluators: "
             "ahead of the hour, or on demand by its first basket.", ["ruleset", "when"],
             registry=self.registry)
+        self.bundles_built = Counter(
+            "remise_bundles_built_total",
+            "Device bundles built and signed (the others were answered from memory: the "
+            "same bundle's bytes, or a 304 for its ETag).", ["ruleset"],
+            registry=self.registry)
 
     def exposition(self) -> bytes:
         """The text format; with several workers (``PROMETHEUS_MULTIPROC_DIR``, set by
@@ -66,6 +71,9 @@ class Metrics:
 
     def slice_built(self, ruleset: str, ahead: bool) -> None:
         self.slices_built.labels(ruleset, "ahead" if ahead else "on_demand").inc()
+
+    def bundle_built(self, ruleset: str) -> None:
+        self.bundles_built.labels(ruleset).inc()
 
 
 @dataclass
@@ -122,7 +130,8 @@ def build_services(settings: rules.Settings, store: rules.RuleStore | None = Non
     live = rules.follow_live(settings, store)
     live.on_reload.append(metrics.reloaded)
     live.on_slice_built.append(metrics.slice_built)
-    bundles = BundleIssuer(SigningKeys(settings.signing_keys_dir), settings.bundle_valid_hours)
+    bundles = BundleIssuer(SigningKeys(settings.signing_keys_dir), settings.bundle_valid_hours,
+                           on_built=metrics.bundle_built)
     lead = settings.prepare_ahead_seconds
     preparer = HourPreparer(live, lead) if lead > 0 else None
     return Services(settings, store, KeyStore(store), live, metrics, bundles, preparer)

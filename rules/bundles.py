@@ -23,8 +23,10 @@ import hashlib
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -37,6 +39,9 @@ from engine.ir import AbsoluteWindow, Rule
 from .errors import InvalidRequest, NotFound
 
 BUNDLES_KEPT = 64
+DIGESTS_KEPT = 16_384  # ~200 bytes each
+K = TypeVar("K")
+V = TypeVar("V")
 KEY_ID = re.compile(r"[0-9a-f]{16}")  # engine.bundle.key_id_of
 
 
@@ -145,30 +150,58 @@ def next_change(rules: tuple[Rule, ...], after: datetime) -> datetime | None:
 
 
 class BundleIssuer:
-    """Builds and signs bundles, keeping recent ones (same hour, same bytes)."""
+    """Builds and signs bundles, keeping recent ones (same hour, same bytes).
 
-    def __init__(self, keys: SigningKeys, valid_hours: float = 72.0) -> None:
+    The bytes of the last ``BUNDLES_KEPT`` bundles are kept (3 MiB each at 10,000
+    rules), and the SHA-256 (the ETag) of many more (``DIGESTS_KEPT``): a chain of
+    hundreds of stores syncing every few minutes gets its 304s without a bundle
+    being built again for each, once each store's bundle of the hour was issued."""
+
+    def __init__(self, keys: SigningKeys, valid_hours: float = 72.0,
+                 on_built: Callable[[str], None] = lambda ruleset: None) -> None:
         self.keys = keys
         self.valid_for = timedelta(hours=valid_hours)
+        self.on_built = on_built  # told the rule set of each bundle built (not kept)
         self._issued: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._digests: OrderedDict[tuple[object, ...], str] = OrderedDict()
         self._gzipped: OrderedDict[bytes, bytes] = OrderedDict()
         self._lock = threading.Lock()
+
+    def known_digest(self, name: str, ruleset: engine.RuleSet, channel: str,
+                     store: str | None, now: datetime) -> str | None:
+        """The SHA-256 of the bundle ``issue`` would give now, if this process issued
+        that very bundle (same version, channel, store, hour and signing key) before."""
+        key_id = self.keys.active_id()
+        if key_id is None:
+            return None
+        cache_key = self._bundle_key(name, ruleset, channel, store, now, key_id)
+        with self._lock:
+            return self._digests.get(cache_key)
+
+    def _bundle_key(self, name: str, ruleset: engine.RuleSet, channel: str,
+                    store: str | None, now: datetime, key_id: str) -> tuple[object, ...]:
+        return (name, *self._identity(ruleset), channel, store, _hour_of(now), key_id)
 
     def issue(self, name: str, ruleset: engine.RuleSet, channel: str, store: str | None,
               now: datetime) -> bytes:
         """The signed bundle of a published version (``ruleset.version`` and
         ``content_hash`` set, as the store and live cache give it)."""
+        return self.issue_tagged(name, ruleset, channel, store, now)[0]
+
+    def issue_tagged(self, name: str, ruleset: engine.RuleSet, channel: str,
+                     store: str | None, now: datetime) -> tuple[bytes, str]:
+        """``issue``'s bundle and its SHA-256 (hex), the ETag it is served with."""
         if channel not in engine.ir.CHANNELS:
             raise InvalidRequest(f"unknown channel {channel!r}: one of "
                                  f"{', '.join(engine.ir.CHANNELS)}")
-        issued_at = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        issued_at = _hour_of(now)
         key_id, key = self.keys.active()
         number, content = self._identity(ruleset)
-        cache_key = (name, number, content, channel, store, issued_at, key_id)
+        cache_key = self._bundle_key(name, ruleset, channel, store, now, key_id)
         with self._lock:
             if cache_key in self._issued:
                 self._issued.move_to_end(cache_key)
-                return self._issued[cache_key]
+                return self._issued[cache_key], self._digests[cache_key]
         kept = tuple(rule for rule in ruleset.rules if applies_to(rule, channel, store))
         ir_json = ruleset.model_copy(update={"rules": kept}).to_json()
         header = BundleHeader(
@@ -177,11 +210,12 @@ class BundleIssuer:
             next_change=next_change(kept, issued_at), rules=len(kept),
             ir_sha256=hashlib.sha256(ir_json.encode("utf-8")).hexdigest())
         data = assemble(header, ir_json, key_id, key.sign)
+        digest = hashlib.sha256(data).hexdigest()
+        self.on_built(name)
         with self._lock:
-            self._issued[cache_key] = data
-            while len(self._issued) > BUNDLES_KEPT:
-                self._issued.popitem(last=False)
-        return data
+            _keep(self._issued, cache_key, data, BUNDLES_KEPT)
+            _keep(self._digests, cache_key, digest, DIGESTS_KEPT)
+        return data, digest
 
     def compressed(self, data: bytes) -> bytes:
         """The gzip form of an issued bundle (kept beside it: compressing costs more
@@ -192,9 +226,7 @@ class BundleIssuer:
         if found is None:
             found = gzip.compress(data, compresslevel=6, mtime=0)
             with self._lock:
-                self._gzipped[digest] = found
-                while len(self._gzipped) > BUNDLES_KEPT:
-                    self._gzipped.popitem(last=False)
+                _keep(self._gzipped, digest, found, BUNDLES_KEPT)
         return found
 
     @staticmethod
@@ -202,6 +234,19 @@ class BundleIssuer:
         if ruleset.version is None or ruleset.content_hash is None:
             raise InvalidRequest("only a published version can be bundled")
         return ruleset.version, ruleset.content_hash
+
+
+def _hour_of(now: datetime) -> datetime:
+    """A bundle's ``issued_at``: the start of the UTC hour of ``now``."""
+    return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _keep(kept: OrderedDict[K, V], key: K, value: V, most: int) -> None:
+    """Keep ``value`` as the most recent of at most ``most`` (the caller holds the lock)."""
+    kept[key] = value
+    kept.move_to_end(key)
+    while len(kept) > most:
+        kept.popitem(last=False)
 
 
 __all__ = ["BundleIssuer", "SigningKeys", "applies_to", "next_change", "raw_public"]

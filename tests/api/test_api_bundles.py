@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 import engine
-from rules.bundles import SigningKeys
+from rules.bundles import BUNDLES_KEPT, SigningKeys
 from tests.store.scenario import BOOTS_10, BOOTS_20, HEADER
 
 from .conftest import Api
@@ -90,6 +90,43 @@ def test_an_unchanged_bundle_costs_a_304_and_a_new_version_a_new_etag(api: Api) 
     assert after_publish.status_code == 200
     assert after_publish.headers["x-remise-version"] == "2"
     assert after_publish.headers["etag"] != first.headers["etag"]
+
+
+def test_a_chain_of_stores_syncing_again_gets_304s_without_new_bundles_built(
+        api: Api) -> None:
+    # given more stores than bundles are kept in memory, each with its bundle
+    _publish(api, BOOTS_10, 0)
+    stores = [f"store-{number:03d}" for number in range(BUNDLES_KEPT + 6)]
+    etags = {store: api.call("device", "GET", "/v1/bundles/fr",
+                             params={"channel": "pos", "store": store}).headers["etag"]
+             for store in stores}
+
+    # when every store syncs again with the ETag it holds
+    again = [api.call("device", "GET", "/v1/bundles/fr",
+                      params={"channel": "pos", "store": store},
+                      headers={"If-None-Match": etags[store]}) for store in stores]
+
+    # then each gets a 304 with its ETag, and no bundle was built a second time
+    assert {(r.status_code, r.headers["etag"]) for r in again} == {
+        (304, etag) for etag in etags.values()}
+    metrics = api.client.get("/metrics").text
+    assert f'remise_bundles_built_total{{ruleset="fr"}} {len(stores)}.0' in metrics
+
+
+def test_once_another_key_signs_a_device_gets_the_bundle_it_signs(
+        api: Api, tmp_path: Path) -> None:
+    # given a device holding the bundle of the hour, then a new key activated
+    first = _fetched_then_asked_again(api)[0]
+    new_key = SigningKeys(tmp_path / "bundle-keys").generate()
+
+    # when the device syncs with the ETag it holds
+    response = api.call("device", "GET", "/v1/bundles/fr", params=POS_PARIS,
+                        headers={"If-None-Match": first.headers["etag"]})
+
+    # then it gets the same version, signed by the new key
+    assert response.status_code == 200
+    bundle = engine.read_bundle(response.content, _trusted(api), now=NOW)
+    assert (bundle.key_id, bundle.header.version) == (new_key, 1)
 
 
 def test_a_weak_etag_in_if_none_match_still_costs_a_304(api: Api) -> None:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import engine
-from rules.bundles import SigningKeys
+from rules.bundles import BUNDLES_KEPT, SigningKeys
 
 from .helpers import ISSUED, bundle_bytes, issuer, published
 
@@ -60,6 +62,58 @@ def test_the_same_hour_gives_the_same_bytes_and_the_next_hour_new_ones(keys: Pat
 
     assert bundle_bytes(keys, now=ISSUED + timedelta(minutes=30)) == first
     assert bundle_bytes(keys, now=ISSUED + timedelta(minutes=45)) != first
+
+
+def test_the_digest_of_a_bundle_is_known_long_after_its_bytes_are_dropped(
+        keys: Path) -> None:
+    # given one store's bundle, then those of more stores than bundles are kept
+    issuing = issuer(keys)
+    first = issuing.issue("fr", published(), "pos", "paris-01", ISSUED)
+    for number in range(BUNDLES_KEPT + 1):
+        issuing.issue("fr", published(), "pos", f"store-{number}", ISSUED)
+
+    # when the first store's bundle is asked for again, within the hour
+    known = issuing.known_digest("fr", published(), "pos", "paris-01",
+                                 ISSUED + timedelta(minutes=30))
+
+    # then its ETag is known without building it
+    assert known == hashlib.sha256(first).hexdigest()
+
+
+@pytest.mark.parametrize(("change", "value"), [
+    ("now", ISSUED + timedelta(minutes=45)),  # 10:05: the next hour's bundle
+    ("store", "lyon-01"), ("channel", "web"), ("name", "be")])
+def test_no_digest_is_known_for_a_bundle_not_issued(
+        keys: Path, change: str, value: object) -> None:
+    # given the bundle for the till of paris-01 at 09:20
+    issuing = issuer(keys)
+    issuing.issue("fr", published(), "pos", "paris-01", ISSUED)
+    asked: dict[str, Any] = {"name": "fr", "channel": "pos", "store": "paris-01",
+                             "now": ISSUED}
+
+    # when another hour's, store's, channel's or rule set's is asked for
+    asked[change] = value
+    known = issuing.known_digest(ruleset=published(), **asked)
+
+    # then it must be built: nothing is known of it
+    assert known is None
+
+
+def test_no_digest_is_known_once_another_key_signs(keys: Path) -> None:
+    # given a bundle, then another signing key made active
+    issuing = issuer(keys)
+    issuing.issue("fr", published(), "pos", "paris-01", ISSUED)
+    SigningKeys(keys).generate()
+
+    # then the bundle is built again, to be signed by the new key
+    assert issuing.known_digest("fr", published(), "pos", "paris-01", ISSUED) is None
+
+
+def test_no_digest_is_known_for_another_version(keys: Path) -> None:
+    issuing = issuer(keys)
+    issuing.issue("fr", published(3), "pos", "paris-01", ISSUED)
+
+    assert issuing.known_digest("fr", published(4), "pos", "paris-01", ISSUED) is None
 
 
 def _envelope(data: bytes) -> tuple[dict[str, str], bytes]:
