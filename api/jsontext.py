@@ -44,6 +44,7 @@ from typing import Any, NoReturn
 import orjson
 
 import engine
+from engine.errors import printable, shortened
 
 # A \uD800-\uDFFF escape: only then can the decoded data hold a lone surrogate.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -56,7 +57,11 @@ class JsonRefused(Exception):
     ``body`` for the text as a whole) and ``message`` why, as a sentence."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message if field == "body" else f"{field}: {message}")
+        # A name given twice is quoted as the field: any text, of any length (what the
+        # engine's BasketError does with what it quotes, for the same reason).
+        field, message = printable(field), printable(message)
+        super().__init__(shortened(message) if field == "body"
+                         else f"{shortened(field)}: {shortened(message)}")
         self.field = field
         self.message = message
 

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import engine
 import rules
+from engine.errors import shortened as _shortened
 
 from .schemas import DiagnosticOut
 
@@ -59,23 +60,11 @@ class Problem(Exception):
 
 
 def invalid(field: str, message: str, status: int = 422) -> Problem:
+    # Messages quote the value they refuse, which can be as long as the body allows
+    # (2 MiB): cut as the engine cuts what the command line and devices print.
     field, message = _shortened(field), _shortened(message)
     return Problem(status, "invalid-request", "The request is not valid",
                    f"{field}: {message}", errors=[{"field": field, "message": message}])
-
-
-# Messages quote the value they refuse; a value can be as long as the body allows
-# (2 MiB), and a problem, its log line and the client's error display need not be.
-MAX_MESSAGE = 400
-
-
-def _shortened(text: str) -> str:
-    """``text`` with its middle cut when it is long: the start shows the value, the end
-    the explanation ("... is not an amount, e.g. \"89.90\"")."""
-    if len(text) <= MAX_MESSAGE:
-        return text
-    return f"{text[:MAX_MESSAGE // 2]} [... {len(text) - MAX_MESSAGE:,} characters ...] " \
-           f"{text[-MAX_MESSAGE // 2:]}"
 
 
 def not_found(detail: str) -> Problem:

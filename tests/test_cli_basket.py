@@ -28,12 +28,15 @@ def basket(**fields: Any) -> dict[str, Any]:
                        "category": "boots"}], **fields}
 
 
-def evaluate(tmp_path: Path, body: dict[str, Any]) -> tuple[int, str, str]:
+def evaluate(tmp_path: Path, body: dict[str, Any] | bytes) -> tuple[int, str, str]:
     rules = tmp_path / "boots.rules"
     rules.write_text(RULES, encoding="utf-8")
     file = tmp_path / "basket.json"
-    file.write_text(json.dumps(body), encoding="utf-8")
-    result = CliRunner().invoke(app, ["evaluate", "--rules", str(rules), "--basket", str(file)])
+    file.write_bytes(body if isinstance(body, bytes) else json.dumps(body).encode())
+    # color=True: what a terminal gets, escape sequences included (click strips them
+    # from output that is not a terminal)
+    result = CliRunner().invoke(app, ["evaluate", "--rules", str(rules), "--basket", str(file)],
+                                color=True)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -56,3 +59,46 @@ def test_a_basket_past_the_server_s_limits_is_refused_by_the_command_line(
     assert (code, printed) == (2, "")
     assert error.strip().endswith(said)
     assert len(error.strip().splitlines()) == 1
+
+
+def test_a_refusal_quoting_control_characters_prints_them_escaped_on_one_line(
+    tmp_path: Path
+) -> None:
+    # Given two lines whose id holds a line break and a terminal escape sequence
+    twice = basket(lines=[{**LINE, "id": "a\nb\x1b[2J"}, {**LINE, "id": "a\nb\x1b[2J"}])
+
+    # When the command line refuses it
+    code, _, error = evaluate(tmp_path, twice)
+
+    # Then the error is one line, the id written with its escapes, nothing for the
+    # terminal to run
+    assert code == 2
+    assert error.endswith('lines[1].id: line id "a\\nb\\x1b[2J" is used twice\n')
+    assert len(error.splitlines()) == 1 and "\x1b" not in error
+
+
+def test_a_name_given_twice_with_a_line_break_is_named_on_one_line(tmp_path: Path) -> None:
+    # Given a basket whose JSON gives a name holding a line break twice
+    raw = b'{"channel": "pos", "a\\nb": 1, "a\\nb": 2}'
+
+    # When the command line reads it
+    code, _, error = evaluate(tmp_path, raw)
+
+    # Then the name is written escaped, in the one line of the error
+    assert code == 2
+    assert "a\\nb: given twice in one object" in error
+    assert len(error.splitlines()) == 1
+
+
+def test_a_refusal_quoting_a_long_value_has_its_middle_cut(tmp_path: Path) -> None:
+    # Given two lines sharing an id of 100,000 characters
+    long_id = "x" * 100_000
+    twice = basket(lines=[{**LINE, "id": long_id}, {**LINE, "id": long_id}])
+
+    # When the command line refuses it
+    code, _, error = evaluate(tmp_path, twice)
+
+    # Then it says so in a line of a few hundred characters, as the server would
+    assert code == 2
+    assert "[... 99,624 characters ...]" in error and error.endswith("is used twice\n")
+    assert len(error) < 600
