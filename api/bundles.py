@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import re
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 import engine
-from engine.bundle import MEDIA_TYPE
+from engine.bundle import MEDIA_TYPE, fingerprint_of
 
 from .deps import require, services
 from .negotiation import coding_quality
@@ -46,7 +45,7 @@ def signing_keys(request: Request) -> dict[str, Any]:
     active, _ = keys.active()
     return {"keys": [{"key_id": key_id, "algorithm": "Ed25519", "active": key_id == active,
                       "public_key": base64.b64encode(raw).decode("ascii"),
-                      "sha256": hashlib.sha256(raw).hexdigest()}
+                      "sha256": fingerprint_of(raw)}
                      for key_id, raw in keys.public_keys().items()]}
 
 

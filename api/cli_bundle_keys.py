@@ -8,7 +8,6 @@ audit log, which is why these commands open the rule store.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -17,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import Session
 
 import rules
-from engine.bundle import key_id_of
+from engine.bundle import fingerprint_of, key_id_of
 from rules.bundles import SigningKeys, raw_public
 
 from .cli_common import EXIT_REFUSED, cli_actor, cli_address, fail
@@ -28,13 +27,8 @@ bundle_keys_app = typer.Typer(
     no_args_is_help=True)
 
 KeyIdArgument = Annotated[str, typer.Argument(
-    help="The key's id (16 hexadecimal digits, as `remise bundle-keys list` shows).")]
-
-
-def fingerprint(public_key: bytes) -> str:
-    """The full SHA-256 of a raw public key: its first 16 digits are the key id, and
-    ``remise device trust --key-id`` takes either."""
-    return hashlib.sha256(public_key).hexdigest()
+    help="The key's id (16 hexadecimal digits, as `remise bundle-keys list` shows).",
+    parser=lambda text: text.strip().lower())]
 
 
 def _keys() -> tuple[rules.RuleStore, SigningKeys]:
@@ -67,7 +61,7 @@ def list_keys() -> None:
     active = keys.active_id()
     for key_id, public_key in listed.items():
         state = "active" if key_id == active else "standby"
-        typer.echo(f"{key_id}  {state:<7}  sha256:{fingerprint(public_key)}")
+        typer.echo(f"{key_id}  {state:<7}  sha256:{fingerprint_of(public_key)}")
 
 
 @bundle_keys_app.command("add")
@@ -76,7 +70,7 @@ def add() -> None:
     fingerprint, to give to `remise device trust --key-id` on every device."""
     store, keys = _keys()
     key = Ed25519PrivateKey.generate()
-    key_id, sha256 = key_id_of(raw_public(key)), fingerprint(raw_public(key))
+    key_id, sha256 = key_id_of(raw_public(key)), fingerprint_of(raw_public(key))
     _audited(store, "bundle_key_add", f"standby bundle signing key {key_id} added",
              {"key_id": key_id, "sha256": sha256},
              lambda: keys.install(key, activate=False))
@@ -104,4 +98,4 @@ def retire(key_id: KeyIdArgument) -> None:
     typer.echo(f"retired key {key_id}")
 
 
-__all__ = ["bundle_keys_app", "fingerprint"]
+__all__ = ["bundle_keys_app"]

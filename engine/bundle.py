@@ -82,9 +82,15 @@ class Bundle:
         return now >= self.header.offline_valid_until
 
 
+def fingerprint_of(public_key: bytes) -> str:
+    """The SHA-256 of a raw 32-byte Ed25519 public key, in hex: what an operator compares
+    in full when a device is told to trust the key."""
+    return hashlib.sha256(public_key).hexdigest()
+
+
 def key_id_of(public_key: bytes) -> str:
     """The id of a raw 32-byte Ed25519 public key: the first 16 hex digits of its SHA-256."""
-    return hashlib.sha256(public_key).hexdigest()[:16]
+    return fingerprint_of(public_key)[:16]
 
 
 def canonical_json(data: Any) -> str:
@@ -204,6 +210,7 @@ __all__ = [
     "BundleRefused",
     "assemble",
     "canonical_json",
+    "fingerprint_of",
     "key_id_of",
     "read_bundle",
 ]

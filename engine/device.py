@@ -29,8 +29,16 @@ from pathlib import Path
 from typing import Any
 
 from .basket import BasketRequest, parse_request
-from .bundle import Bundle, BundleHeader, BundleRefused, canonical_json, key_id_of, read_bundle
-from .errors import RemiseError
+from .bundle import (
+    Bundle,
+    BundleHeader,
+    BundleRefused,
+    canonical_json,
+    fingerprint_of,
+    key_id_of,
+    read_bundle,
+)
+from .errors import BasketError, RemiseError
 from .evaluator import Evaluator
 
 BUNDLE_FILE = "bundle.rbundle"
@@ -141,7 +149,7 @@ class DeviceFolder:
                               f"{shown or 'none'}{more}): nothing trusted; check the id, and "
                               "that this is your server")
         for key_id, text in given.items():
-            actual = hashlib.sha256(listed[key_id]).hexdigest()
+            actual = fingerprint_of(listed[key_id])
             if len(text) > len(key_id) and actual != text:
                 raise DeviceError(f"the key the server lists as {key_id} has the fingerprint "
                                   f"sha256:{actual}, not sha256:{text}: nothing trusted; "
@@ -303,9 +311,9 @@ class DeviceFolder:
             raise DeviceError(f"this device's bundle prices channel {header.channel!r} in "
                               f"store {header.store!r}; the basket is for {basket.channel!r} "
                               f"in {basket.store!r}")
-        if basket.currency != evaluator.currency:
-            raise DeviceError(f"the rules price in {evaluator.currency}, the basket is in "
-                              f"{basket.currency}")
+        if basket.currency != evaluator.currency:  # the basket's fault, as on the server
+            raise BasketError("currency", f"the rules price in {evaluator.currency}, the "
+                                          f"basket is in {basket.currency}")
         # A clock reading before the bundle's issue was set back since the install (which
         # refuses such a bundle): the bundle's age is unknown, so it may have expired.
         # Only a clock set back that far is seen: telling one set back by less would

@@ -96,7 +96,7 @@ class SigningKeys:
     def _known(self, key_id: str) -> Path:
         path = self.folder / f"{key_id}.pem"
         if not KEY_ID.fullmatch(key_id) or not path.exists():
-            known = ", ".join(path.stem for path in sorted(self.folder.glob("*.pem")))
+            known = ", ".join(pem.stem for pem in sorted(self.folder.glob("*.pem")))
             raise NotFound(f"no bundle key {key_id!r} in {self.folder} (there are: "
                            f"{known or 'none'})")
         return path
@@ -110,12 +110,10 @@ class SigningKeys:
 
     def active(self) -> tuple[str, Ed25519PrivateKey]:
         """The key that signs (created on first use)."""
-        if self.active_id() is None:
-            with self._creating:
-                if self.active_id() is None:
-                    self.generate()
         key_id = self.active_id()
-        assert key_id is not None  # made just above
+        if key_id is None:
+            with self._creating:
+                key_id = self.active_id() or self.generate()
         return key_id, self._load(key_id)
 
     def public_keys(self) -> dict[str, bytes]:
