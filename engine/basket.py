@@ -360,7 +360,10 @@ def _coupons(value: Any) -> tuple[str, ...]:
     if len(value) > MAX_COUPONS:
         raise BasketError("coupons", f"at most {MAX_COUPONS} coupons per basket, "
                                      f"got {len(value)}")
-    return tuple(_required_text(code, f"coupons[{i}]").upper() for i, code in enumerate(value))
+    # As a till's scanner or a customer's paste sends them: case and surrounding spaces
+    # are not part of a code (compiled.compile_rule reads a rule's codes the same way).
+    return tuple(_required_text(code, f"coupons[{i}]").strip().upper()
+                 for i, code in enumerate(value))
 
 
 def _channel(value: Any) -> str:

@@ -207,7 +207,7 @@ def compile_rule(rule: Rule, currency: str) -> CompiledRule:
         live=live_check(rule.windows),
         stores=frozenset(rule.stores) if rule.stores is not None else None,
         channels=frozenset(rule.channels) if rule.channels is not None else None,
-        coupons=frozenset(code.upper() for code in rule.coupons),
+        coupons=frozenset(code.strip().upper() for code in rule.coupons),
         conditions=tuple(_condition(c, currency) for c in rule.conditions),
         envelope=envelope(rule.windows),
         keys=keys,

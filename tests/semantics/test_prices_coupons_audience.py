@@ -59,6 +59,25 @@ def test_coupon_codes_are_case_insensitive_and_reported_once() -> None:
     assert response["coupons"] == [{"code": "WELCOME10", "status": "applied"}]
 
 
+def test_spaces_around_a_coupon_code_are_not_part_of_it() -> None:
+    # Given the WELCOME10 rule; when a scanner sends the code with a space after it,
+    # and a customer pastes it with one before
+    response = evaluate(rules(WELCOME), basket(line("1", "A", "60.00"),
+                                               coupons=["WELCOME10 ", " welcome10"]))
+    # Then it is the code: applied, and reported once
+    assert response["discount"] == "10.00"
+    assert response["coupons"] == [{"code": "WELCOME10", "status": "applied"}]
+
+
+def test_spaces_around_a_rule_s_coupon_code_are_not_part_of_it() -> None:
+    # Given a rule whose code was written with spaces around it
+    given = rules(WELCOME.replace('"WELCOME10"', '" WELCOME10 "'))
+    # When a basket presents the code
+    response = evaluate(given, basket(line("1", "A", "60.00"), coupons=["WELCOME10"]))
+    # Then the rule applies
+    assert response["coupons"] == [{"code": "WELCOME10", "status": "applied"}]
+
+
 def test_a_coupon_under_its_threshold_is_rejected_with_the_amounts() -> None:
     response = evaluate(rules(WELCOME), basket(line("1", "A", "42.10"), coupons=["WELCOME10"]))
     assert response["coupons"] == [{"code": "WELCOME10", "status": "rejected",
