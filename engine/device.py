@@ -110,7 +110,9 @@ class DeviceFolder:
             raw = json.loads(_read(path))
             return {key_id: base64.b64decode(value) for key_id, value in raw.items()}
         except (ValueError, AttributeError, TypeError, RecursionError) as error:
-            raise DeviceError(f"{path} is not a valid trusted-keys file: {error}") from None
+            raise DeviceError(f"{path} is not a valid trusted-keys file ({error}): restore "
+                              "it, or delete it and run `remise device trust --key-id ID` "
+                              "again") from None
 
     def trust(self, public_keys: Mapping[str, bytes]) -> list[str]:
         """Add public keys the caller holds from a source it trusts (not a server's list:

@@ -182,6 +182,20 @@ def test_a_tampered_state_file_fails_closed(device: engine.DeviceFolder, keys: P
         _install(device, bundle_bytes(keys, version=4))
 
 
+def test_a_damaged_trusted_keys_file_is_refused_saying_how_to_mend_it(
+        device: engine.DeviceFolder) -> None:
+    # given a trusted-keys file cut short (a disk full, a bad copy)
+    path = device.folder / "trusted-keys.json"
+    path.write_text('{"4753a33674d7764e": "AAAA')
+
+    # when the device reads it, it trusts nothing and says what to do
+    with pytest.raises(engine.DeviceError) as refused:
+        device.trusted_keys()
+    assert str(refused.value).endswith(
+        ": restore it, or delete it and run `remise device trust --key-id ID` again")
+    assert str(refused.value).startswith(f"{path} is not a valid trusted-keys file (")
+
+
 def test_a_crash_while_writing_keeps_the_last_good_bundle(
     device: engine.DeviceFolder, keys: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
