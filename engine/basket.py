@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -163,14 +164,47 @@ def _required_text(value: Any, path: str) -> str:
     return text
 
 
+# Text that rules match (SKUs, categories, brands, stores, tiers, segments, attributes,
+# coupon codes) is read in Unicode NFC, as the rules' is (predicates.nfc): "é" sent as
+# "e" then a combining accent (what some systems write) is the "é" a rule wrote. Most
+# text is ASCII, which every normal form leaves as it is: one isascii() each. Ids (a
+# line's, the customer's) are the client's names, sent back as they came.
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _matched_text(value: Any, path: str) -> str | None:
+    """An optional string a rule matches, in NFC."""
+    text = _text(value, path, required=False)
+    if text is None or text.isascii():
+        return text
+    return _nfc(text)
+
+
 def _text_map(value: Any, path: str) -> Mapping[str, str]:
     if value is None:
         return NO_ATTRIBUTES
     mapping = _object(value, path)
+    ascii_only = True
     for key, item in mapping.items():
         if not isinstance(item, str):
             raise BasketError(f"{path}.{key}", 'expected a string value, e.g. "yes"')
-    return dict(mapping)
+        if ascii_only and not (key.isascii() and item.isascii()):
+            ascii_only = False
+    return dict(mapping) if ascii_only else _nfc_map(mapping, path)
+
+
+def _nfc_map(mapping: Mapping[str, str], path: str) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for key, item in mapping.items():
+        name = _nfc(key)
+        if name in found:  # two spellings of one name: which one counts is anyone's guess
+            raise BasketError(f"{path}.{name}", "given twice in one object (once in another "
+                                                "Unicode form); each name may appear once")
+        found[name] = _nfc(item)
+    return found
 
 
 MAX_AMOUNT_DIGITS = 12  # whole units: an amount of 1e12 or more is refused
@@ -299,10 +333,10 @@ def _customer(value: Any) -> Customer | None:
     if not isinstance(segments, list) or not all(isinstance(s, str) for s in segments):
         raise BasketError("customer.segments", 'expected a list of strings, e.g. ["students"]')
     return Customer(
-        id=_text(data.get("id"), "customer.id", required=False),
+        id=_text(data.get("id"), "customer.id", required=False),  # an id, not matched
         cardholder=cardholder,
-        tier=_text(data.get("tier"), "customer.tier", required=False),
-        segments=frozenset(segments),
+        tier=_matched_text(data.get("tier"), "customer.tier"),
+        segments=frozenset(s if s.isascii() else _nfc(s) for s in segments),
         attributes=_text_map(data.get("attributes"), "customer.attributes"),
     )
 
@@ -317,18 +351,27 @@ def _line(value: Any, currency: str) -> Line:
     for name in REQUIRED_LINE_FIELDS:
         if name not in data:
             raise BasketError(name, "required")
-    line_id = _required_text(data["id"], "id")
+    line_id = _required_text(data["id"], "id")  # the client's own name for the line: as sent
     sku = _required_text(data["sku"], "sku")
     quantity = _quantity(data["quantity"], "quantity")
     unit_price, unit_minor = _money(data["unit_price"], "unit_price", currency)
+    category = _text(data.get("category"), "category", required=False)
+    brand = _text(data.get("brand"), "brand", required=False)
+    # In NFC (_matched_text), inline: three a line, on every line.
+    if not sku.isascii():
+        sku = _nfc(sku)
+    if category is not None and not category.isascii():
+        category = _nfc(category)
+    if brand is not None and not brand.isascii():
+        brand = _nfc(brand)
     return Line(
         id=line_id,
         sku=sku,
         quantity=quantity,
         unit_price=unit_price,
         unit_minor=unit_minor,
-        category=_text(data.get("category"), "category", required=False),
-        brand=_text(data.get("brand"), "brand", required=False),
+        category=category,
+        brand=brand,
         attributes=_text_map(data.get("attributes"), "attributes"),
     )
 
@@ -362,8 +405,9 @@ def _coupons(value: Any) -> tuple[str, ...]:
                                      f"got {len(value)}")
     # As a till's scanner or a customer's paste sends them: case and surrounding spaces
     # are not part of a code (compiled.compile_rule reads a rule's codes the same way).
-    return tuple(_required_text(code, f"coupons[{i}]").strip().upper()
-                 for i, code in enumerate(value))
+    codes = tuple(_required_text(code, f"coupons[{i}]").strip().upper()
+                  for i, code in enumerate(value))
+    return codes if all(code.isascii() for code in codes) else tuple(map(_nfc, codes))
 
 
 def _channel(value: Any) -> str:
@@ -405,7 +449,7 @@ def parse_request(data: Mapping[str, Any], *, now: datetime | None = None) -> Ba
         currency=currency,
         at=_instant(data.get("at"), now),
         lines=_lines(data.get("lines"), currency),
-        store=_text(data.get("store"), "store", required=False),
+        store=_matched_text(data.get("store"), "store"),
         customer=_customer(data.get("customer")),
         coupons=_coupons(data.get("coupons")),
         explain=explain,

@@ -34,6 +34,7 @@ from .predicates import (
     compile_items,
     index_keys,
     keys_decide,
+    nfc,
 )
 from .response import dumps
 from .windows import LiveCheck, envelope, live_check
@@ -205,9 +206,11 @@ def compile_rule(rule: Rule, currency: str) -> CompiledRule:
         items=compile_items(items_predicate, currency),
         audience=compile_audience(rule.audience),
         live=live_check(rule.windows),
-        stores=frozenset(rule.stores) if rule.stores is not None else None,
+        # Text a basket's is matched against, read as a basket's is (basket.py): in NFC,
+        # a coupon code without its surrounding spaces and in upper case.
+        stores=frozenset(map(nfc, rule.stores)) if rule.stores is not None else None,
         channels=frozenset(rule.channels) if rule.channels is not None else None,
-        coupons=frozenset(code.strip().upper() for code in rule.coupons),
+        coupons=frozenset(nfc(code.strip().upper()) for code in rule.coupons),
         conditions=tuple(_condition(c, currency) for c in rule.conditions),
         envelope=envelope(rule.windows),
         keys=keys,

@@ -8,6 +8,7 @@ work at evaluation time (prices are compared in whole minor units).
 from __future__ import annotations
 
 import operator
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
@@ -52,14 +53,21 @@ ItemMatch = Callable[[ItemView], bool]
 AudienceMatch = Callable[[Customer | None], bool]
 
 
+def nfc(text: str) -> str:
+    """``text`` in Unicode NFC, the form a basket's text is read in (basket.py): a rule
+    written with a decomposed "é" (some editors save one) matches the precomposed one a
+    till sends, and the other way round. Once per rule set, never per basket."""
+    return text if text.isascii() else unicodedata.normalize("NFC", text)
+
+
 def compile_items(predicate: ItemPredicate | None, currency: str) -> ItemMatch:
     if predicate is None:
         return lambda item: True
     if isinstance(predicate, ItemFieldIn):
-        values, name = frozenset(predicate.values), predicate.field
+        values, name = frozenset(map(nfc, predicate.values)), predicate.field
         return lambda item: getattr(item, name) in values
     if isinstance(predicate, ItemAttributeIn):
-        values, key = frozenset(predicate.values), predicate.name
+        values, key = frozenset(map(nfc, predicate.values)), nfc(predicate.name)
         return lambda item: item.attributes.get(key) in values
     if isinstance(predicate, ItemPriceCompare):
         compare, bound = COMPARE[predicate.op], to_minor(predicate.amount, currency)
@@ -79,7 +87,7 @@ def index_keys(predicate: ItemPredicate | None) -> frozenset[tuple[str, str]] | 
     None when no such set exists (the rule must be checked on every basket).
     """
     if isinstance(predicate, ItemFieldIn):
-        return frozenset((predicate.field, value) for value in predicate.values)
+        return frozenset((predicate.field, nfc(value)) for value in predicate.values)
     if isinstance(predicate, ItemAnd):
         keyed = [keys for keys in map(index_keys, predicate.args) if keys is not None]
         return min(keyed, key=len) if keyed else None
@@ -110,13 +118,13 @@ def compile_audience(audience: Audience | None) -> AudienceMatch:
     if isinstance(audience, AudienceFlag):
         return _flag(audience.flag)
     if isinstance(audience, AudienceTierIn):
-        tiers = frozenset(audience.values)
+        tiers = frozenset(map(nfc, audience.values))
         return lambda customer: customer is not None and customer.tier in tiers
     if isinstance(audience, AudienceSegment):
-        segment = audience.value
+        segment = nfc(audience.value)
         return lambda customer: customer is not None and segment in customer.segments
     if isinstance(audience, AudienceAttributeIn):
-        values, key = frozenset(audience.values), audience.name
+        values, key = frozenset(map(nfc, audience.values)), nfc(audience.name)
         return lambda customer: customer is not None and customer.attributes.get(key) in values
     if isinstance(audience, AudienceNot):
         inner = compile_audience(audience.arg)
@@ -185,4 +193,5 @@ __all__ = [
     "describe_audience_miss",
     "index_keys",
     "keys_decide",
+    "nfc",
 ]
