@@ -124,6 +124,9 @@ def _refusal(answer: _Answer) -> str:
     except (ValueError, RecursionError):
         data = None
     detail = data.get("detail") if isinstance(data, dict) else None
+    if answer.status == 404 and detail in (None, "Not Found"):  # no remise problem: a path
+        return ("the server has no such address (404): give --server as the server's root "
+                "(e.g. https://remise.example), without /v1")
     text = str(detail) if detail else answer.body.decode("utf-8", "replace")
     text = " ".join(text.split())[:200]  # an HTML page on one line
     return f"the server refused ({answer.status}): {text or 'no explanation given'}"

@@ -64,6 +64,8 @@ def _hostile_signature(data: bytes) -> bytes:
     ((200, {}, b'{"keys": {"a": 5}}'), "not a list of signing keys"),
     ((302, {"Location": "https://portal.example/login"}, b""),
      "redirected (302) to https://portal.example/login"),
+    ((404, {}, b'{"detail":"Not Found"}'),  # --server https://remise.example/v1
+     "no such address (404): give --server as the server's root"),
 ])
 def test_a_bad_answer_to_trust_is_one_line_exit_2(
     server: tuple[str, type[FakeServer]], tmp_path: Path,
@@ -83,6 +85,9 @@ def test_a_bad_answer_to_trust_is_one_line_exit_2(
     ((503, {}, b""), "the server refused (503): no explanation given"),
     ((302, {"Location": "https://other.example/v1/bundles/fr"}, b""),
      "redirected (302) to https://other.example/v1/bundles/fr"),
+    ((404, {}, b"<html>Not Found</html>"), "no such address (404)"),
+    ((404, {}, b'{"detail":"no rule set named \'fr\' is published"}'),
+     "the server refused (404): no rule set named 'fr' is published"),
 ])
 def test_a_bad_answer_to_sync_is_one_line_exit_2(
     server: tuple[str, type[FakeServer]], till: Path,
