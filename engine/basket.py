@@ -248,7 +248,13 @@ def _not_an_amount(text: str, currency: str) -> str:
         return f'{text!r} is not an amount, e.g. "89.90"'
     if len(form["whole"]) > MAX_AMOUNT_DIGITS:
         return TOO_LARGE
-    return f"{text} has more than {MINOR_UNITS[currency]} decimals, the minor unit of {currency}"
+    digits = MINOR_UNITS[currency]
+    fraction = text.partition(".")[2]
+    if len(fraction) > MAX_AMOUNT_DECIMALS and not fraction[digits:].strip("0"):
+        # only zeros past the minor unit ("1.2500" EUR): the form is what is wrong
+        return (f"{text} is written with {len(fraction)} decimals; an amount has at most "
+                f"{MAX_AMOUNT_DECIMALS} (e.g. \"89.90\")")
+    return f"{text} has more than {digits} decimals, the minor unit of {currency}"
 
 
 def _money(value: Any, path: str, currency: str) -> tuple[Decimal, int]:

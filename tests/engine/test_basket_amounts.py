@@ -55,7 +55,9 @@ def test_a_price_is_read_into_minor_units(unit_price: Any, currency: str, minor:
 
 @pytest.mark.parametrize(("unit_price", "message"), [
     ("89.901", "89.901 has more than 2 decimals, the minor unit of EUR"),
-    ("89.9000", "89.9000 has more than 2 decimals, the minor unit of EUR"),  # > 3 decimals
+    # zeros past the minor unit, but more than 3 decimals ("89.900" is taken): the form
+    ("89.9000", '89.9000 is written with 4 decimals; an amount has at most 3 (e.g. "89.90")'),
+    ("89.9001", "89.9001 has more than 2 decimals, the minor unit of EUR"),
     ("1000000000000", "amount is too large: at most 12 digits before the point"),
     ("0001000000000000", "amount is too large: at most 12 digits before the point"),
     ("-0.01", "expected an amount of zero or more"),
