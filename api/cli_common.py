@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 import typer
 
 import engine
+import rules
 
 from .jsontext import JsonRefused, read_object
 
@@ -28,6 +29,17 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
     """Say what went wrong in one sentence on stderr, and exit: never a traceback."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def announcing(settings: rules.Settings, store: rules.RuleStore) -> rules.RedisFanout | None:
+    """With Redis configured, announce every publish and rollback ``store`` makes to the
+    running servers at once (they would otherwise find it at their next poll); the
+    caller closes what is returned."""
+    if not settings.redis_url:
+        return None
+    fanout = rules.RedisFanout(settings.redis_url, prefix=settings.redis_prefix)
+    store.listeners.append(fanout.announce)
+    return fanout
 
 
 def cli_actor(given: str | None = None) -> str:

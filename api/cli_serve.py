@@ -17,7 +17,14 @@ import rules
 from rules.bundles import SigningKeys
 
 from .auth import ROLES, KeyExists, KeyRevoked, KeyStore
-from .cli_common import EXIT_BAD_INPUT, EXIT_REFUSED, cli_actor, cli_address, fail
+from .cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_REFUSED,
+    announcing,
+    cli_actor,
+    cli_address,
+    fail,
+)
 
 DEMO_RULES = Path(__file__).resolve().parents[1] / "examples" / "rules"
 
@@ -75,7 +82,12 @@ def serve(
     _check_port(host, port)
     settings, store = open_store()
     if demo:
+        # announced: servers already running on this database (another host's first
+        # start, say) serve the demo at once, not at their next poll
+        fanout = announcing(settings, store)
         _publish_demo(store, DEMO_RULES)
+        if fanout is not None:
+            fanout.close()
     _first_admin_key(KeyStore(store))
     SigningKeys(settings.signing_keys_dir).active()  # before the workers start: one key
     store.db.dispose()

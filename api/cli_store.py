@@ -28,6 +28,7 @@ from .cli_common import (
     EXIT_BAD_INPUT,
     EXIT_REFUSED,
     EXIT_RULE_ERRORS,
+    announcing,
     cli_actor,
     cli_address,
     fail,
@@ -51,10 +52,7 @@ def _store() -> Iterator[rules.RuleStore]:
         store = rules.open_store(settings)
     except rules.StoreError as error:
         fail(str(error), EXIT_REFUSED)
-    fanout = (rules.RedisFanout(settings.redis_url, prefix=settings.redis_prefix)
-              if settings.redis_url else None)
-    if fanout is not None:
-        store.listeners.append(fanout.announce)
+    fanout = announcing(settings, store)
     try:
         yield store
     except rules.SourceRejected as error:

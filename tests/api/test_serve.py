@@ -12,15 +12,17 @@ import time
 from pathlib import Path
 
 import httpx
+import redis
 
 from tests.store.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _serve(data: Path, port: int) -> subprocess.Popen[str]:
+def _serve(data: Path, port: int, **settings: str) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REMISE_")}
     env["REMISE_DATA_DIR"] = str(data)
+    env.update(settings)
     return subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
@@ -68,6 +70,30 @@ def test_first_start_publishes_the_demo_and_prints_an_admin_key(tmp_path: Path) 
         1, "RAIN-JKT-01", [{"rule": "rain_flash", "amount": "13.49",
                             "title": "Averse : -15% sur les vêtements de pluie"}])
     assert (tmp_path / "data" / "remise.db").is_file()
+
+
+def test_the_demo_published_on_first_start_is_announced_on_redis(
+        tmp_path: Path, redis_url: str, redis_prefix: str) -> None:
+    # given servers listening on Redis for new live versions
+    listener = redis.Redis.from_url(redis_url).pubsub()
+    listener.subscribe(f"{redis_prefix}:live")
+    listener.get_message(timeout=5)  # the subscription's confirmation
+
+    # when a first server starts on an empty store with Redis configured
+    port = free_port()
+    server = _serve(tmp_path / "data", port, REMISE_REDIS_URL=redis_url,
+                    REMISE_REDIS_PREFIX=redis_prefix)
+    try:
+        _wait_ready(port)
+        message = listener.get_message(timeout=10)
+    finally:
+        _stop(server)
+        listener.close()
+
+    # then the demo's publish was announced to them, as any publish is
+    assert message is not None and message["type"] == "message"
+    announced = json.loads(message["data"])
+    assert (announced["ruleset"], announced["version"]) == ("default", 1)
 
 
 def test_a_second_start_keeps_the_store_as_it_is(tmp_path: Path) -> None:
