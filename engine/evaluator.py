@@ -544,8 +544,13 @@ class Evaluator:
         return _why_not(rule, evaluation, _stopped_at(rule, evaluation))
 
     def _explain(self, evaluation: Evaluation) -> list[dict[str, str]]:
+        """Why each rule that can matter to the basket's channel and store applied or
+        not, plus the rules behind the codes it presents (_explained)."""
         explained = []
+        request = evaluation.request
         for rule in sorted(self.rules, key=lambda r: r.id):
+            if not _explained(rule, request):
+                continue
             applied = _applied_reason(rule, evaluation, self.currency)
             explained.append({
                 "rule": rule.id, "title": rule.title,
@@ -596,6 +601,22 @@ def _stopped_at(rule: CompiledRule, evaluation: Evaluation) -> int:
     if not any(_items_match(rule, item) for item in evaluation.items):
         return ITEMS
     return STAGES
+
+
+def _explained(rule: CompiledRule, request: BasketRequest) -> bool:
+    """Whether ``explain`` speaks of ``rule``: a rule of the basket's channel and store,
+    or one behind a code the basket presents (its channel or store is then the reason).
+
+    A store device's bundle holds the rules of its channel and store and every coupon
+    rule (rules/bundles.py, ``applies_to``): listing another channel's or store's
+    offers here would make the server's answer differ from the device's (DESIGN §7),
+    and would tell a till about the web's promotions.
+    """
+    if rule.coupons and not rule.coupons.isdisjoint(request.coupons):
+        return True
+    if rule.channels is not None and request.channel not in rule.channels:
+        return False
+    return rule.stores is None or request.store in rule.stores
 
 
 def _why_not(rule: CompiledRule, evaluation: Evaluation, stopped: int) -> str:

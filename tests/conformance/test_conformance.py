@@ -125,3 +125,23 @@ def test_the_manifest_lists_every_case() -> None:
     if REGENERATE:
         path.write_text(text, encoding="utf-8")
     assert path.read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize("case", _cases(), ids=lambda case: case["case"])
+def test_server_and_device_explain_in_the_same_bytes(
+    case: dict[str, Any], server: tuple[TestClient, str], bundles: dict[str, bytes],
+    tmp_path: Path,
+) -> None:
+    # Given a demo basket asking why each rule applied or not
+    client, key = server
+    basket = {**case["basket"], "explain": True}
+
+    # When the server and a device holding its channel's and store's bundle price it
+    http = client.post("/v1/evaluate", json=basket, headers={"Authorization": f"Bearer {key}"})
+    assert http.status_code == 200, http.text
+    offline = _device_answer({**case, "basket": basket}, bundles[case["bundle"]],
+                             tmp_path / "device")
+
+    # Then both say the same, rule for rule: the device's bundle leaves out the rules of
+    # other channels and stores, so the server's explain does not list them either
+    assert offline == http.text

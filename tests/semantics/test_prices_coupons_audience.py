@@ -21,7 +21,14 @@ def test_a_price_rule_for_other_channels_leaves_the_price() -> None:
     given = rules('price web "Prix web" {\n channels web\n price 19.99 EUR on items\n}')
     response = evaluate(given, basket(TSHIRT), explain=True)
     assert by_id(response)["1"]["unit_price"] == "24.99"
-    assert reason(response, "web") == "channel: only web"
+    # a till's explain does not list the web's offers (a device's bundle has none of them)
+    assert response["explain"] == []
+
+
+def test_a_presented_code_of_another_channel_s_rule_is_explained_by_its_channel() -> None:
+    given = rules('rule web5 "Web" {\n coupon "WEB5"\n channels web\n discount 5% on items\n}')
+    response = evaluate(given, basket(TSHIRT, coupons=["WEB5"]), explain=True)
+    assert reason(response, "web5") == "channel: only web"
 
 
 def test_the_highest_priority_price_wins_then_the_smallest_id() -> None:
@@ -133,7 +140,14 @@ def test_anonymous_audience() -> None:
 def test_stores_restrict_a_rule() -> None:
     given = rules('rule lyon "Lyon" {\n stores "lyon-01", "lyon-02"\n discount 10% on items\n}')
     assert evaluate(given, basket(TSHIRT, store="lyon-02"))["discount"] == "2.50"
-    response = evaluate(given, basket(TSHIRT), explain=True)
+    # a Paris till's explain does not list Lyon's offers (nor does its device's bundle)
+    assert evaluate(given, basket(TSHIRT), explain=True)["explain"] == []
+
+
+def test_a_presented_code_of_another_store_s_rule_is_explained_by_its_store() -> None:
+    given = rules('rule lyon "Lyon" {\n coupon "LYON"\n stores "lyon-01", "lyon-02"\n'
+                  ' discount 10% on items\n}')
+    response = evaluate(given, basket(TSHIRT, coupons=["LYON"]), explain=True)
     assert reason(response, "lyon") == "store: only lyon-01, lyon-02"
 
 
