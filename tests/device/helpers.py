@@ -69,6 +69,17 @@ def bundle_bytes(folder: Path, *, version: int = 3, channel: str = "pos",
     return issuer(folder).issue(ruleset, published(version), channel, store, now)
 
 
+def till_holding_a_bundle(folder: Path, keys: Path) -> Path:
+    """A till's folder holding fr version 3 for pos in paris-01, issued now and signed by
+    the key in ``keys``, which it trusts."""
+    device = engine.DeviceFolder(folder)
+    device.trust(SigningKeys(keys).public_keys())
+    now = datetime.now(UTC)
+    device.install(bundle_bytes(keys, now=now), now=now, ruleset="fr", channel="pos",
+                   store="paris-01")
+    return device.folder
+
+
 def basket(at: str = "2026-11-27T11:00:00+01:00", **fields: object) -> dict[str, object]:
     """Boots 100.00, socks 10.00, a hat 30.00, at the till in Paris."""
     return {"channel": "pos", "store": "paris-01", "currency": "EUR", "at": at,

@@ -4,27 +4,19 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
-import engine
-from rules.bundles import SigningKeys
-
-from .helpers import basket, bundle_bytes, one_line, remise
+from .helpers import basket, one_line, remise, till_holding_a_bundle
 
 
 def test_a_basket_in_another_currency_is_refused_naming_the_field(tmp_path: Path) -> None:
     # Given a till holding rules in EUR
-    device = engine.DeviceFolder(tmp_path / "till")
-    device.trust(SigningKeys(tmp_path / "keys").public_keys())
-    now = datetime.now(UTC)
-    device.install(bundle_bytes(tmp_path / "keys", now=now), now=now, ruleset="fr",
-                   channel="pos", store="paris-01")
+    till = till_holding_a_bundle(tmp_path / "till", tmp_path / "keys")
     path = tmp_path / "basket.json"
     path.write_text(json.dumps(basket(currency="USD")), encoding="utf-8")
 
     # When it is asked to price a basket in USD
-    code, output = remise("device", "evaluate", "--dir", str(device.folder), "--basket",
+    code, output = remise("device", "evaluate", "--dir", str(till), "--basket",
                           str(path))
 
     # Then it refuses it as a bad basket (exit 2), naming the field, in the command

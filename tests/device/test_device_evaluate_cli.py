@@ -4,26 +4,17 @@ its `replay` field included."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-import engine
-from rules.bundles import SigningKeys
-
-from .helpers import basket, bundle_bytes, one_line, remise
+from .helpers import basket, one_line, remise, till_holding_a_bundle
 
 
 @pytest.fixture
 def till(tmp_path: Path) -> Path:
     """A till holding fr version 3 for pos in paris-01, signed by a key it trusts."""
-    device = engine.DeviceFolder(tmp_path / "till")
-    device.trust(SigningKeys(tmp_path / "keys").public_keys())
-    now = datetime.now(UTC)
-    device.install(bundle_bytes(tmp_path / "keys", now=now), now=now, ruleset="fr",
-                   channel="pos", store="paris-01")
-    return device.folder
+    return till_holding_a_bundle(tmp_path / "till", tmp_path / "keys")
 
 
 def _evaluate(till: Path, tmp_path: Path, **fields: object) -> tuple[int, str]:

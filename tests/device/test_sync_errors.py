@@ -18,7 +18,15 @@ import engine.device
 from api import cli_device
 from rules.bundles import SigningKeys
 
-from .helpers import FakeServer, basket, bundle_bytes, fake_server, one_line, remise
+from .helpers import (
+    FakeServer,
+    basket,
+    bundle_bytes,
+    fake_server,
+    one_line,
+    remise,
+    till_holding_a_bundle,
+)
 
 
 @pytest.fixture
@@ -30,12 +38,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, type[FakeServer]]]:
 @pytest.fixture
 def till(tmp_path: Path) -> Path:
     """A device folder holding a good bundle, issued now."""
-    device = engine.DeviceFolder(tmp_path / "till")
-    device.trust(SigningKeys(tmp_path / "keys").public_keys())
-    now = datetime.now(UTC)
-    device.install(bundle_bytes(tmp_path / "keys", now=now), now=now, ruleset="fr",
-                   channel="pos", store="paris-01")
-    return device.folder
+    return till_holding_a_bundle(tmp_path / "till", tmp_path / "keys")
 
 
 def _sync(url: str, folder: Path, *more: str) -> tuple[int, str]:
