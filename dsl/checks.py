@@ -94,6 +94,31 @@ def local_to_utc(day: date, clock: time, zone: str) -> datetime | None:
     return instant if back == local.replace(tzinfo=None) else None
 
 
+def first_instant_at(day: date, clock: time, zone: str) -> datetime:
+    """The first instant the wall clock of ``zone`` reads ``day clock`` or later (UTC).
+
+    The time itself, its first occurrence when it happens twice, or, when daylight
+    saving skips it, the instant the clocks jump past it: in Santiago, whose clocks
+    go from 23:59:59 to 01:00 on 2026-09-06, that day starts at 01:00 (04:00 UTC).
+    """
+    instant = local_to_utc(day, clock, zone)
+    if instant is not None:
+        return instant
+    tz = ZoneInfo(zone)
+    wall = datetime.combine(day, clock)
+    # In a gap, read with the offset after the change the time falls before the jump,
+    # with the offset before it after the jump; the jump is between, on a whole second.
+    before = int(wall.replace(tzinfo=tz, fold=1).timestamp())
+    after = int(wall.replace(tzinfo=tz, fold=0).timestamp())
+    while after - before > 1:
+        middle = (before + after) // 2
+        if datetime.fromtimestamp(middle, tz).replace(tzinfo=None) >= wall:
+            after = middle
+        else:
+            before = middle
+    return datetime.fromtimestamp(after, UTC)
+
+
 class FileChecker:
     """Checks one parsed file; ``currency`` and ``zone`` are the file's defaults.
 
@@ -469,5 +494,5 @@ def check_file(file: ast.File, reporter: Reporter, ruleset_currency: str | None 
     FileChecker(file, reporter, ruleset_currency).run()
 
 
-__all__ = ["DEFAULT_TIMEZONE", "UNITS", "absolute_bounds", "check_file", "known_zone",
-           "local_to_utc"]
+__all__ = ["DEFAULT_TIMEZONE", "UNITS", "absolute_bounds", "check_file", "first_instant_at",
+           "known_zone", "local_to_utc"]

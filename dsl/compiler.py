@@ -16,7 +16,14 @@ from typing import cast
 from engine import ir
 
 from . import ast
-from .checks import DEFAULT_TIMEZONE, UNITS, absolute_bounds, check_file, local_to_utc
+from .checks import (
+    DEFAULT_TIMEZONE,
+    UNITS,
+    absolute_bounds,
+    check_file,
+    first_instant_at,
+    local_to_utc,
+)
 from .errors import Diagnostic, DslError, Reporter, source_lines
 from .parser import parse_file
 
@@ -48,8 +55,13 @@ def _window(window: ast.Window, zone: str, publish_at: datetime) -> ir.Window:
         return ir.AbsoluteWindow(start=start, end=start + _duration(window.duration),
                                  timezone=zone)
     local_start, local_end = absolute_bounds(window)
-    return ir.AbsoluteWindow(start=_utc(local_start, zone), end=_utc(local_end, zone),
-                             timezone=zone)
+    # A bound written as a date alone is the start of a day, which exists even where
+    # daylight saving skips midnight (the day then starts when its clock does).
+    start = (_utc(local_start, zone) if window.start_time is not None
+             else first_instant_at(local_start.date(), local_start.time(), zone))
+    end = (_utc(local_end, zone) if window.end_time is not None
+           else first_instant_at(local_end.date(), local_end.time(), zone))
+    return ir.AbsoluteWindow(start=start, end=end, timezone=zone)
 
 
 def _audience(expr: ast.AudienceExpr) -> ir.Audience:

@@ -161,3 +161,33 @@ def test_a_basket_without_at_is_priced_at_the_callers_now() -> None:
     response = engine.Evaluator(rules(FLASH)).evaluate(parsed)
     assert response["at"] == "2026-11-23T13:10:00+00:00"
     assert response["discount"] == "15.00"
+
+
+# America/Santiago on 2026-09-06: the clocks go from 23:59:59 on Saturday (UTC-4)
+# straight to 01:00 on Sunday (UTC-3), at 04:00 UTC; Sunday has no midnight.
+WHOLE_SUNDAY_IN_SANTIAGO = ('rule dia "Domingo" {\n timezone America/Santiago\n'
+                            ' valid from 2026-09-06 to 2026-09-06\n discount 10% on items\n}')
+WHOLE_SATURDAY_IN_SANTIAGO = ('rule sabado "Sabado" {\n timezone America/Santiago\n'
+                              ' valid from 2026-09-05 to 2026-09-05\n discount 10% on items\n}')
+
+
+@pytest.mark.parametrize(("at", "expected"), [
+    ("2026-09-06T03:59:59Z", "0.00"),  # 23:59:59 on Saturday (UTC-4)
+    ("2026-09-06T04:00:00Z", "10.00"),  # 01:00 on Sunday (UTC-3): Sunday's first instant
+])
+def test_a_day_whose_midnight_is_skipped_starts_when_its_clock_does(at: str,
+                                                                     expected: str) -> None:
+    # Given a rule for the whole of Sunday in Santiago, when a basket comes just before
+    # and at the jump, then it is live from the jump (it failed to compile: no 00:00)
+    assert discount_at(WHOLE_SUNDAY_IN_SANTIAGO, at) == expected
+
+
+@pytest.mark.parametrize(("at", "expected"), [
+    ("2026-09-06T03:59:59Z", "10.00"),  # 23:59:59 on Saturday (UTC-4)
+    ("2026-09-06T04:00:00Z", "0.00"),  # 01:00 on Sunday: Saturday is over
+])
+def test_a_whole_day_before_a_skipped_midnight_ends_when_the_next_day_starts(
+        at: str, expected: str) -> None:
+    # Given a rule for the whole of the Saturday before, when a basket comes at its last
+    # second and at the jump, then Saturday ends when Sunday starts
+    assert discount_at(WHOLE_SATURDAY_IN_SANTIAGO, at) == expected
