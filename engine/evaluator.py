@@ -28,7 +28,7 @@ from .compiled import CompiledRule, compile_rule, percent_of
 from .errors import BasketError
 from .ir import RuleSet
 from .money import allocate_units, from_minor
-from .predicates import describe_audience_miss
+from .predicates import ItemView, describe_audience_miss
 from .response import build_response, dumps, response_opening, write_response
 from .windows import coverage, not_live_reason
 
@@ -596,7 +596,7 @@ def _stopped_at(rule: CompiledRule, evaluation: Evaluation) -> int:
         return AUDIENCE
     if rule.coupons and rule.coupons.isdisjoint(request.coupons):
         return COUPON
-    if not _conditions_hold(rule, _stage_subtotal(rule, evaluation), evaluation.items):
+    if rule.conditions and _failed_condition(rule, evaluation):
         return CONDITION
     if not any(_items_match(rule, item) for item in evaluation.items):
         return ITEMS
@@ -775,12 +775,22 @@ def _stage_subtotal(rule: CompiledRule, evaluation: Evaluation) -> int:
     return evaluation.item_subtotal
 
 
+def _stage_items(rule: CompiledRule, evaluation: Evaluation) -> Sequence[ItemView]:
+    """The lines as a rule's conditions read them: a price rule's at the prices sent (its
+    conditions are weighed before any price is set, _apply_prices), the others' at the
+    prices set."""
+    if rule.level == "price":
+        return [_AsSent(item) for item in evaluation.items]
+    return evaluation.items
+
+
 def _failed_condition(rule: CompiledRule, evaluation: Evaluation) -> str:
     """The first basket condition that does not hold, said as the cashier reads it."""
     subtotal = _stage_subtotal(rule, evaluation)
     currency = evaluation.request.currency
+    items = _stage_items(rule, evaluation)
     for condition in rule.conditions:
-        value = condition.value(subtotal, evaluation.items)
+        value = condition.value(subtotal, items)
         if not condition.holds(value):
             if condition.kind == "subtotal":
                 return f"needs {condition.text}, basket is {from_minor(value, currency)} {currency}"

@@ -87,3 +87,21 @@ def test_a_code_shared_by_rules_is_rejected_with_the_reason_of_the_one_that_got_
     # Then the till reads what the store rule needs, not that the web rule is for the web
     assert response["coupons"] == [{"code": "SPRING", "status": "rejected", "reason":
                                     "needs subtotal >= 50.00 EUR, basket is 42.10 EUR"}]
+
+
+def test_a_price_rule_s_quantity_condition_is_explained_at_the_prices_sent() -> None:
+    # Given a price rule raising A to 25.00, and one setting B to 18.00 when 2 units
+    # are at 20.00 or more (a price rule reads the basket at the prices sent, §4)
+    given = rules(
+        'price up "A at 25" { price 25.00 EUR on items where sku = "A" }\n'
+        'price b18 "B at 18" {\n when quantity of items where price >= 20.00 EUR >= 2\n'
+        ' price 18.00 EUR on items where sku = "B"\n}')
+
+    # When A is sent at 15.00 and B at 25.00
+    response = evaluate(given, basket(line("1", "A", "15.00"), line("2", "B", "25.00")),
+                        explain=True)
+
+    # Then only B was at 20.00 or more as sent: b18 sets nothing (25.00 + 25.00 = 50.00),
+    # and says so, not "nothing left to discount" (A is 25.00 only after its price rule)
+    assert response["total"] == "50.00"
+    assert reason(response, "b18") == "needs quantity of matching items >= 2, basket has 1"
