@@ -42,11 +42,22 @@ def _in_bounds(window: RecurringWindow, day: date) -> bool:
 
 @lru_cache(maxsize=1024)
 def _local_time(at: datetime, tz: str) -> datetime:
-    """``at`` on the wall clock of ``tz``; cached since a basket asks many rules."""
+    """``at`` on the wall clock of ``tz``; cached since a basket asks many rules.
+
+    ``at`` must not be on the wall clock of a zone with daylight saving: two such
+    instants in the hour that the autumn change repeats compare (and hash) equal, so
+    the cache would answer the first pass for the second. A basket's ``at`` carries a
+    fixed offset (engine/instants.py); ``recurring_live`` reads any other in UTC."""
     return at.astimezone(zone(tz))
 
 
 def recurring_live(window: RecurringWindow, at: datetime) -> bool:
+    """Whether the weekly window is live at ``at``, an aware instant in any zone."""
+    return _recurring_live(window, at.astimezone(UTC))
+
+
+def _recurring_live(window: RecurringWindow, at: datetime) -> bool:
+    """``recurring_live`` for an ``at`` with a fixed offset (a basket's), read as is."""
     local = _local_time(at, window.timezone)
     if local.fold:
         return _live_in_repeated_hour(window, local)
@@ -87,7 +98,7 @@ def live_check(windows: tuple[Window, ...]) -> LiveCheck | None:
         return None
     checks = [
         _absolute_check(w) if isinstance(w, AbsoluteWindow)
-        else (lambda at, epoch, w=w: recurring_live(w, at))
+        else (lambda at, epoch, w=w: _recurring_live(w, at))
         for w in windows
     ]
     if len(checks) == 1:
@@ -158,7 +169,7 @@ def _recurring_coverage(window: RecurringWindow, start: float, end: float) -> st
                 boundary = datetime.combine(day, clock, tz).replace(fold=fold).timestamp()
                 if start < boundary < end:
                     return "partial"
-    return "full" if recurring_live(window, first) else "none"
+    return "full" if _recurring_live(window, datetime.fromtimestamp(start, UTC)) else "none"
 
 
 def _date_epoch(day: date, margin_days: int) -> float:

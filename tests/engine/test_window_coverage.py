@@ -4,12 +4,13 @@ must agree with the exact check at every minute of that hour (DST days included)
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.ir import AbsoluteWindow, RecurringWindow
-from engine.windows import coverage, envelope, live_check
+from engine.windows import coverage, envelope, live_check, recurring_live
 
 ZONES = ("Europe/Paris", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")
 clock = st.builds(time, st.integers(0, 23), st.sampled_from([0, 15, 30, 45]))
@@ -65,3 +66,20 @@ def test_dates_at_the_ends_of_the_calendar_leave_the_envelope_unbounded() -> Non
 
     # Then the margins that fall off the calendar read as unbounded, not as an error
     assert (low, high) == (float("-inf"), float("inf"))
+
+
+def test_the_second_pass_of_a_repeated_hour_is_not_taken_for_the_first() -> None:
+    # Given a slot sun 02:00-02:30 in Paris; on 2026-10-25 02:00 comes twice: at 00:00 UTC
+    # (UTC+2, the slot's start) and at 01:00 UTC (UTC+1, after the slot ended at 00:30)
+    window = RecurringWindow(days=(7,), start=time(2), end=time(2, 30), timezone="Europe/Paris")
+    paris = ZoneInfo("Europe/Paris")
+    first = datetime(2026, 10, 25, 0, tzinfo=UTC).astimezone(paris)
+    second = datetime(2026, 10, 25, 1, tzinfo=UTC).astimezone(paris)
+    assert (first.fold, second.fold) == (0, 1)  # Paris-zoned, equal as wall-clock times
+
+    # When both are asked, the first pass first
+    answers = recurring_live(window, first), recurring_live(window, second)
+
+    # Then the second pass is read as itself (a cache keyed by the instant took it for
+    # the first, which compares equal to it in the same zone): live, then not
+    assert answers == (True, False)
