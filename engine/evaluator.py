@@ -638,7 +638,15 @@ def _why_not(rule: CompiledRule, evaluation: Evaluation, stopped: int) -> str:
         return _failed_condition(rule, evaluation)
     if stopped == ITEMS:
         return "no item in the basket matches"
-    return evaluation.notes.get(rule.id, "nothing left to discount on the lines it matches")
+    noted = evaluation.notes.get(rule.id)
+    if noted is not None:
+        return noted
+    if rule.level == "multi" and rule.rule.effect.kind == "bundle":
+        # Its groups were counted (too few units, or lines held, are noted) and not one
+        # saved anything: each costs no more than the bundle price already.
+        return (f"a group of {rule.group} matching units costs no more than the bundle "
+                f"price, {from_minor(rule.amount, request.currency)} {request.currency}")
+    return "nothing left to discount on the lines it matches"
 
 
 def _items_match(rule: CompiledRule, item: Item) -> bool:

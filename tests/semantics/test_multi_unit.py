@@ -191,3 +191,17 @@ def test_with_an_exclusive_multi_unit_rule_present_a_line_held_by_a_zero_discoun
     # Then the 1% holds the pin's line (0.00, rounded) and the 10% is told which rule does
     assert adjustments(response, "1") == []
     assert reason(response, "ten") == "an exclusive rule applied on line 1: one"
+
+
+def test_a_bundle_price_no_lower_than_the_units_is_explained_by_its_price() -> None:
+    # Given 2 candles for 25.00
+    given = rules('rule gift "2 for 25" { bundle 2 for 25.00 EUR on items }')
+
+    # When 2 candles at 10.00 come (20.00 the pair)
+    response = evaluate(given, basket(line("1", "CANDLE", "10.00", quantity=2)), explain=True)
+
+    # Then the bundle saves nothing, and says why: not "nothing left to discount" on a
+    # line with 20.00 left
+    assert response["total"] == "20.00"
+    assert reason(response, "gift") == (
+        "a group of 2 matching units costs no more than the bundle price, 25.00 EUR")
