@@ -182,7 +182,15 @@ def _date_epoch(day: date, margin_days: int) -> float:
 
 
 def _local(instant: datetime, tz: str) -> str:
-    return instant.astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M")
+    """``instant`` on the wall clock of ``tz``, then the zone; a time that the autumn
+    change repeats says which of its two passes it is, with its offset from UTC."""
+    local = instant.astimezone(zone(tz))
+    text = f"{local:%Y-%m-%d %H:%M} {tz}"
+    if local.replace(fold=1 - local.fold).utcoffset() == local.utcoffset():
+        return text
+    offset = local.strftime("%z")
+    which = "second" if local.fold else "first"
+    return f"{text} (the {which} {local:%H:%M}, UTC{offset[:3]}:{offset[3:5]})"
 
 
 def _describe_recurring(window: RecurringWindow) -> str:
@@ -201,9 +209,9 @@ def not_live_reason(windows: tuple[Window, ...], at: datetime) -> str:
     for window in windows:
         if isinstance(window, AbsoluteWindow):
             if at < window.start:
-                parts.append(f"starts {_local(window.start, window.timezone)} {window.timezone}")
+                parts.append(f"starts {_local(window.start, window.timezone)}")
             else:
-                parts.append(f"ended {_local(window.end, window.timezone)} {window.timezone}")
+                parts.append(f"ended {_local(window.end, window.timezone)}")
         else:
             parts.append(f"only {_describe_recurring(window)}")
     return "outside its time window: " + "; ".join(parts)

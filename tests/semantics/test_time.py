@@ -191,3 +191,28 @@ def test_a_whole_day_before_a_skipped_midnight_ends_when_the_next_day_starts(
     # Given a rule for the whole of the Saturday before, when a basket comes at its last
     # second and at the jump, then Saturday ends when Sunday starts
     assert discount_at(WHOLE_SATURDAY_IN_SANTIAGO, at) == expected
+
+
+def test_an_end_in_the_repeated_hour_is_told_as_its_first_pass() -> None:
+    # Given a New York window 01:30-01:45 on 2026-11-01, when 01:00-02:00 comes twice
+    # (EDT, then EST): it means the first, 05:30-05:45 UTC
+    source = ('rule nuit "Nuit" {\n timezone America/New_York\n'
+              ' valid from 2026-11-01 01:30 to 2026-11-01 01:45\n discount 10% on items\n}')
+    # When a basket comes at 01:40 the second time (06:40 UTC)
+    response = evaluate(rules(source), basket(ITEM, at="2026-11-01T01:40:00-05:00"),
+                        explain=True)
+    # Then the reason says which 01:45 it ended at: "ended 01:45" alone reads as later
+    assert reason(response, "nuit") == ("outside its time window: ended 2026-11-01 01:45 "
+                                        "America/New_York (the first 01:45, UTC-04:00)")
+
+
+def test_an_end_at_the_second_pass_of_the_repeated_hour_is_told_as_such() -> None:
+    # Given a Paris window from 02:00 for 90 minutes on 2026-10-25: 00:00 to 01:30 UTC,
+    # so it ends at 02:30 the second time (UTC+1)
+    source = ('rule nuit "Nuit" {\n valid 2026-10-25 02:00 for 90 minutes\n'
+              ' discount 10% on items\n}')
+    # When a basket comes at 02:45, the second time (01:45 UTC)
+    response = evaluate(rules(source), basket(ITEM, at="2026-10-25T01:45:00Z"), explain=True)
+    # Then the reason names the second 02:30
+    assert reason(response, "nuit") == ("outside its time window: ended 2026-10-25 02:30 "
+                                        "Europe/Paris (the second 02:30, UTC+01:00)")
