@@ -216,3 +216,55 @@ def test_an_end_at_the_second_pass_of_the_repeated_hour_is_told_as_such() -> Non
     # Then the reason names the second 02:30
     assert reason(response, "nuit") == ("outside its time window: ended 2026-10-25 02:30 "
                                         "Europe/Paris (the second 02:30, UTC+01:00)")
+
+
+# Paris on 2026-03-29: 02:00 (UTC+1) jumps to 03:00 (UTC+2) at 01:00 UTC.
+@pytest.mark.parametrize(("duration", "at", "expected"), [
+    ("1 day", "2026-03-29T10:59:00+02:00", "10.00"),
+    ("1 day", "2026-03-29T11:00:00+02:00", "0.00"),  # 24 hours after 10:00 UTC+1
+    ("24 hours", "2026-03-29T11:00:00+02:00", "0.00"),
+])
+def test_a_day_is_24_hours_even_across_the_march_change(duration: str, at: str,
+                                                        expected: str) -> None:
+    # Given a window from Saturday 10:00 for a day, when the clocks go forward that night,
+    # then it lasts 24 hours of elapsed time and ends at 11:00 on Sunday's clock
+    source = f'rule d "D" {{\n valid 2026-03-28 10:00 for {duration}\n discount 10% on items\n}}'
+    assert discount_at(source, at) == expected
+
+
+@pytest.mark.parametrize(("at", "expected"), [
+    ("2026-03-29T00:29:00Z", "0.00"),  # 01:29 (UTC+1)
+    ("2026-03-29T00:30:00Z", "10.00"),  # 01:30 (UTC+1): the start
+    ("2026-03-29T00:59:59Z", "10.00"),  # 01:59:59, then the clock reads 03:00
+    ("2026-03-29T01:29:59Z", "10.00"),  # 03:29:59 (UTC+2)
+    ("2026-03-29T01:30:00Z", "0.00"),  # 03:30: the end, an hour after the start
+])
+def test_a_slot_across_the_skipped_hour_follows_the_wall_clock(at: str, expected: str) -> None:
+    # Given a Sunday slot 01:30-03:30 in Paris, when 02:00-03:00 does not exist that
+    # Sunday, then the slot runs from 01:30 to 03:30 on the clock: one hour, not two
+    source = 'rule s "S" {\n valid every sun 01:30-03:30\n discount 10% on items\n}'
+    assert discount_at(source, at) == expected
+
+
+@pytest.mark.parametrize(("at", "expected"), [
+    ("2026-03-08T06:59:59Z", "0.00"),  # 01:59:59 (UTC-5), then the clock reads 03:00
+    ("2026-03-08T07:00:00Z", "10.00"),  # 03:00 (UTC-4): the clock is past 02:30
+    ("2026-03-08T07:59:59Z", "10.00"),
+    ("2026-03-08T08:00:00Z", "0.00"),  # 04:00
+])
+def test_a_slot_starting_in_the_skipped_hour_starts_when_the_clock_jumps(
+        at: str, expected: str) -> None:
+    # Given a Sunday slot 02:30-04:00 in New York, when 2026-03-08 02:30 does not exist,
+    # then the slot starts at the jump, when the clock first reads after 02:30
+    source = ('rule s "S" {\n timezone America/New_York\n valid every sun 02:30-04:00\n'
+              ' discount 10% on items\n}')
+    assert discount_at(source, at) == expected
+
+
+def test_a_slot_inside_the_skipped_hour_is_not_live_that_day() -> None:
+    # Given a Sunday slot 02:00-02:45 in Paris, when that hour is skipped (2026-03-29),
+    # then the slot has no instant that day, and is live a week later as usual
+    source = 'rule s "S" {\n valid every sun 02:00-02:45\n discount 10% on items\n}'
+    assert discount_at(source, "2026-03-29T00:59:59Z") == "0.00"  # 01:59:59 (UTC+1)
+    assert discount_at(source, "2026-03-29T01:00:00Z") == "0.00"  # 03:00 (UTC+2)
+    assert discount_at(source, "2026-04-05T02:15:00+02:00") == "10.00"
