@@ -1088,9 +1088,9 @@ def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
         units = item.quantity - item.multi_discounted
         matching = item.matching(rules) if rules else []
         if item.locked is not None or units <= 0:
-            for rule in matching:
-                evaluation.note(rule, "line {} already has a discount that takes no other",
-                                item.line.id)
+            if evaluation.track:
+                for rule in matching:
+                    _note_held(evaluation, rule, item)
             continue
         offers = [(rule, min(rule.item_discount(item, units), item.total)) for rule in matching]
         walked = _walk_ranked(evaluation, item, units) if ranked else None
@@ -1176,7 +1176,33 @@ def _apply_stackable(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
                 amount = percent_of(item.total, rule.percent)
             else:  # per unit, on the units no multi-unit rule made cheaper
                 amount = rule.item_discount(item, item.quantity - item.multi_discounted)
-            evaluation.add(rule, item.give(rule, amount))
+            given = item.give(rule, amount)
+            if given:
+                evaluation.add(rule, given)
+            elif evaluation.track:
+                _note_nothing(evaluation, rule, item)
+
+
+def _note_held(evaluation: Evaluation, rule: CompiledRule, item: Item) -> None:
+    """Why a `best` rule takes nothing on a line: an exclusive rule holds it, or
+    multi-unit rules discounted every unit (DESIGN §2)."""
+    if item.locked is not None:
+        evaluation.note(rule, "line {} already has a discount that takes no other",
+                        item.line.id)
+    else:
+        _note_all_units_taken(evaluation, rule, item)
+
+
+def _note_all_units_taken(evaluation: Evaluation, rule: CompiledRule, item: Item) -> None:
+    multi = dict.fromkeys(held.id for held, _ in item.adjustments if held.level == "multi")
+    evaluation.note(rule, "the units of line {} are all discounted by a multi-unit rule: {}",
+                    item.line.id, ", ".join(sorted(multi)))
+
+
+def _note_nothing(evaluation: Evaluation, rule: CompiledRule, item: Item) -> None:
+    """Why an item rule that reached a line took nothing off it (explain, coupons)."""
+    if rule.percent is None and item.multi_discounted >= item.quantity:
+        _note_all_units_taken(evaluation, rule, item)
 
 
 # --- 3. basket discounts ---------------------------------------------------------------

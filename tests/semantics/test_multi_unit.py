@@ -205,3 +205,35 @@ def test_a_bundle_price_no_lower_than_the_units_is_explained_by_its_price() -> N
     assert response["total"] == "20.00"
     assert reason(response, "gift") == (
         "a group of 2 matching units costs no more than the bundle price, 25.00 EUR")
+
+
+BUNDLED = 'rule gift "2 for 15" { bundle 2 for 15.00 EUR on items }\n'
+
+
+def test_a_best_rule_on_units_a_bundle_discounted_names_the_bundle() -> None:
+    # Given 2 candles for 15.00 and a best 10%
+    given = rules(BUNDLED + 'rule ten "10%" { discount 10% on items }')
+
+    # When 2 candles at 10.00 come
+    response = evaluate(given, basket(line("1", "CANDLE", "10.00", quantity=2)), explain=True)
+
+    # Then the bundle takes 5.00 off both units, which take no best discount (DESIGN §2);
+    # the 10% is told so, not that the line "takes no other" (a stackable one still would)
+    assert response["total"] == "15.00"
+    assert reason(response, "ten") == (
+        "the units of line 1 are all discounted by a multi-unit rule: gift")
+
+
+def test_a_stackable_amount_each_on_units_a_bundle_discounted_names_the_bundle() -> None:
+    # Given 2 candles for 15.00 and a stackable 1.00 off each unit
+    given = rules(BUNDLED + 'rule each "1 each" {\n discount 1.00 EUR each on items\n'
+                            ' stacking stackable\n}')
+
+    # When 2 candles at 10.00 come
+    response = evaluate(given, basket(line("1", "CANDLE", "10.00", quantity=2)), explain=True)
+
+    # Then both units were discounted by the bundle (5.00), so 1.00 each applies to none,
+    # and the reason says so: not "nothing left to discount" on a line with 15.00 left
+    assert response["total"] == "15.00"
+    assert reason(response, "each") == (
+        "the units of line 1 are all discounted by a multi-unit rule: gift")
