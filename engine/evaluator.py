@@ -934,7 +934,11 @@ def _apply_exclusive(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
         # Highest priority; ties: the larger discount, then the smaller id.
         winner, amount = min(offers, key=lambda o: (-o[0].priority, -o[1], o[0].id))
         item.locked = winner
-        evaluation.add(winner, item.give(winner, amount))
+        given = item.give(winner, amount)
+        if given:
+            evaluation.add(winner, given)
+        elif evaluation.track:
+            _note_nothing(evaluation, winner, item)
         for rule, _ in offers:
             if rule is not winner:
                 evaluation.note(rule, "an exclusive rule applied on line {}: {}",
@@ -1101,11 +1105,16 @@ def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
         # The most for the customer; ties: higher priority, then smaller id.
         winner, amount = (offers[0] if len(offers) == 1 else
                           min(offers, key=lambda o: (-o[1], -o[0].priority, o[0].id)))
-        evaluation.add(winner, item.give(winner, amount))
-        for rule, _ in offers:
-            if rule is not winner and (walked is None or rule is not walked[0]):
-                evaluation.note(rule, "a better discount applied on line {}: {}",
-                                item.line.id, winner.id)
+        given = item.give(winner, amount)
+        if given:
+            evaluation.add(winner, given)
+        if evaluation.track:
+            for rule, _ in offers:
+                if not given:  # the most any of them gives: nothing beat the others
+                    _note_nothing(evaluation, rule, item)
+                elif rule is not winner and (walked is None or rule is not walked[0]):
+                    evaluation.note(rule, "a better discount applied on line {}: {}",
+                                    item.line.id, winner.id)
 
 
 def _walk_ranked(evaluation: Evaluation, item: Item, units: int
@@ -1200,9 +1209,16 @@ def _note_all_units_taken(evaluation: Evaluation, rule: CompiledRule, item: Item
 
 
 def _note_nothing(evaluation: Evaluation, rule: CompiledRule, item: Item) -> None:
-    """Why an item rule that reached a line took nothing off it (explain, coupons)."""
-    if rule.percent is None and item.multi_discounted >= item.quantity:
-        _note_all_units_taken(evaluation, rule, item)
+    """Why an item rule that reached a line took nothing off it (explain, coupons): a
+    per-unit amount with every unit discounted by multi-unit rules, or a percentage
+    that rounds to nothing; a line with nothing left is the reason's default."""
+    if rule.percent is None:
+        if item.multi_discounted >= item.quantity:
+            _note_all_units_taken(evaluation, rule, item)
+    elif item.total > 0:
+        currency = evaluation.request.currency
+        evaluation.note(rule, "its discount on line {} rounds to {} {}", item.line.id,
+                        from_minor(0, currency), currency)
 
 
 # --- 3. basket discounts ---------------------------------------------------------------
@@ -1269,7 +1285,10 @@ def _best_basket_offer(evaluation: Evaluation, rules: list[CompiledRule], subtot
     if evaluation.track:
         for rule in rules:
             if rule.stacking == "best" and rule is not winner:
-                evaluation.note(rule, "a better basket discount applied: {}", winner.id)
+                if most:
+                    evaluation.note(rule, "a better basket discount applied: {}", winner.id)
+                else:  # the most any of them gives: nothing beat the others
+                    evaluation.note(rule, _basket_nothing(evaluation, rule))
     return winner, most
 
 
@@ -1277,7 +1296,8 @@ def _allocate_basket(evaluation: Evaluation, rule: CompiledRule, amount: int) ->
     """Share a basket discount over the lines in proportion to their totals, exactly;
     returns the amount given."""
     if amount <= 0:
-        evaluation.note(rule, "no tier reached" if rule.tiers else "nothing left to discount")
+        if evaluation.track:
+            evaluation.note(rule, _basket_nothing(evaluation, rule))
         return 0
     lines = evaluation.canonical_items()
     shares = allocate_units(amount, [item.total for item in lines])
@@ -1290,6 +1310,17 @@ def _allocate_basket(evaluation: Evaluation, rule: CompiledRule, amount: int) ->
             item.adjustments.append((rule, share))
     evaluation.add(rule, amount)
     return amount
+
+
+def _basket_nothing(evaluation: Evaluation, rule: CompiledRule) -> str:
+    """Why a basket rule gives nothing: no tier reached, nothing left on the basket, or a
+    percentage that rounds to nothing."""
+    if rule.tiers and evaluation.basket_subtotal < rule.tiers[0].threshold:
+        return "no tier reached"
+    if not any(item.total for item in evaluation.items):
+        return "nothing left to discount"
+    currency = evaluation.request.currency
+    return f"its discount on the basket rounds to {from_minor(0, currency)} {currency}"
 
 
 # --- 4. points -----------------------------------------------------------------------------

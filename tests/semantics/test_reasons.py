@@ -105,3 +105,54 @@ def test_a_price_rule_s_quantity_condition_is_explained_at_the_prices_sent() -> 
     # and says so, not "nothing left to discount" (A is 25.00 only after its price rule)
     assert response["total"] == "50.00"
     assert reason(response, "b18") == "needs quantity of matching items >= 2, basket has 1"
+
+
+def test_a_percentage_that_rounds_to_nothing_on_a_line_says_so() -> None:
+    # Given 5% off items
+    given = rules('rule five "5%" { discount 5% on items }')
+
+    # When a bag at 0.09 comes: 0.09 x 5% = 0.0045 -> 0.00 (half-up)
+    response = evaluate(given, basket(line("1", "BAG", "0.09")), explain=True)
+
+    # Then nothing is taken off, and the reason is the rounding, not "nothing left"
+    assert response["total"] == "0.09"
+    assert reason(response, "five") == "its discount on line 1 rounds to 0.00 EUR"
+
+
+def test_a_best_rule_is_not_told_a_rule_that_gave_nothing_beat_it() -> None:
+    # Given 5% and 4% off items (both best)
+    given = rules('rule five "5%" { discount 5% on items }\n'
+                  'rule four "4%" { discount 4% on items }')
+
+    # When a bag at 0.09 comes: 0.0045 and 0.0036 both round to 0.00
+    response = evaluate(given, basket(line("1", "BAG", "0.09")), explain=True)
+
+    # Then neither applied, and the 4% is not told the 5% (which gave nothing) beat it
+    assert response["applied"] == []
+    assert reason(response, "four") == "its discount on line 1 rounds to 0.00 EUR"
+
+
+def test_a_basket_percentage_that_rounds_to_nothing_says_so() -> None:
+    # Given 1% off the basket
+    given = rules('rule one "1%" { discount 1% on basket }')
+
+    # When the basket is 0.40: 0.40 x 1% = 0.004 -> 0.00
+    response = evaluate(given, basket(line("1", "PIN", "0.40")), explain=True)
+
+    # Then the reason is the rounding: 0.40 was left to discount
+    assert response["total"] == "0.40"
+    assert reason(response, "one") == "its discount on the basket rounds to 0.00 EUR"
+
+
+def test_a_basket_rule_is_not_told_a_rule_that_gave_nothing_beat_it() -> None:
+    # Given 100% off items, then 5.00 and 3.00 off the basket (both best)
+    given = rules('rule all "100%" { discount 100% on items }\n'
+                  'rule five "5 off" { discount 5.00 EUR on basket }\n'
+                  'rule three "3 off" { discount 3.00 EUR on basket }')
+
+    # When a 25.00 item comes: 25.00 off it, nothing left for the basket rules
+    response = evaluate(given, basket(line("1", "A", "25.00")), explain=True)
+
+    # Then the 3.00 is told there is nothing left, not that the 5.00 (0.00) beat it
+    assert response["total"] == "0.00"
+    assert reason(response, "three") == "nothing left to discount"
