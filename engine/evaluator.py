@@ -1250,10 +1250,12 @@ def _apply_basket_discounts(evaluation: Evaluation, rules: list[CompiledRule]) -
         if giving:
             winner, amount = min(giving, key=lambda o: (-o[0].priority, -o[1], o[0].id))
             _allocate_basket(evaluation, winner, amount)
-            for rule in rules:
-                if rule is not winner:
-                    evaluation.note(rule, "an exclusive basket discount applied: {}",
-                                    winner.id)
+            if evaluation.track:
+                for rule in rules:
+                    if rule is not winner:
+                        evaluation.note(rule, _tier_missed(evaluation, rule)
+                                        or "an exclusive basket discount applied: {}",
+                                        winner.id)
             return
         for rule in exclusive:
             _allocate_basket(evaluation, rule, 0)  # noted: no tier reached
@@ -1286,7 +1288,8 @@ def _best_basket_offer(evaluation: Evaluation, rules: list[CompiledRule], subtot
         for rule in rules:
             if rule.stacking == "best" and rule is not winner:
                 if most:
-                    evaluation.note(rule, "a better basket discount applied: {}", winner.id)
+                    evaluation.note(rule, _tier_missed(evaluation, rule)
+                                    or "a better basket discount applied: {}", winner.id)
                 else:  # the most any of them gives: nothing beat the others
                     evaluation.note(rule, _basket_nothing(evaluation, rule))
     return winner, most
@@ -1312,11 +1315,22 @@ def _allocate_basket(evaluation: Evaluation, rule: CompiledRule, amount: int) ->
     return amount
 
 
+def _tier_missed(evaluation: Evaluation, rule: CompiledRule) -> str:
+    """A tiered rule reaching no tier: what its first tier needs, as a condition says
+    it (it applies to nothing, §5, whatever else applied); otherwise ""."""
+    if not rule.tiers or evaluation.basket_subtotal >= rule.tiers[0].threshold:
+        return ""
+    currency = evaluation.request.currency
+    return (f"needs subtotal >= {from_minor(rule.tiers[0].threshold, currency)} {currency}, "
+            f"basket is {from_minor(evaluation.basket_subtotal, currency)} {currency}")
+
+
 def _basket_nothing(evaluation: Evaluation, rule: CompiledRule) -> str:
     """Why a basket rule gives nothing: no tier reached, nothing left on the basket, or a
     percentage that rounds to nothing."""
-    if rule.tiers and evaluation.basket_subtotal < rule.tiers[0].threshold:
-        return "no tier reached"
+    missed = _tier_missed(evaluation, rule)
+    if missed:
+        return missed
     if not any(item.total for item in evaluation.items):
         return "nothing left to discount"
     currency = evaluation.request.currency

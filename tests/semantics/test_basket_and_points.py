@@ -89,7 +89,23 @@ def test_an_exclusive_tiered_rule_reaching_no_tier_leaves_the_coupon_to_apply() 
     # Then the tiers give nothing and take nothing: 10.00 off, the coupon applied
     assert (response["discount"], response["total"]) == ("10.00", "50.00")
     assert response["coupons"] == [{"code": "WELCOME10", "status": "applied"}]
-    assert reason(response, "spend_more") == "no tier reached"
+    assert reason(response, "spend_more") == "needs subtotal >= 100.00 EUR, basket is 60.00 EUR"
+
+
+def test_a_tiered_rule_reaching_no_tier_says_how_much_its_first_tier_needs() -> None:
+    # Given the kiosk's welcome tiers (5.00 from 40.00, 12.00 from 80.00) and 2.00 off
+    given = rules(
+        'rule kiosk "Tiers" {\n discount on basket\n  5.00 EUR when subtotal >= 40.00 EUR\n'
+        '  12.00 EUR when subtotal >= 80.00 EUR\n priority 5\n}\n'
+        'rule two "2 off" { discount 2.00 EUR on basket }')
+
+    # When a 30.00 basket comes
+    response = evaluate(given, basket(line("1", "A", "30.00")), explain=True)
+
+    # Then 2.00 off applies; the tiers reach nothing, which is why they gave nothing
+    # (they would not have applied alone): not "a better basket discount applied: two"
+    assert response["total"] == "28.00"
+    assert reason(response, "kiosk") == "needs subtotal >= 40.00 EUR, basket is 30.00 EUR"
 
 
 def test_basket_amount_never_exceeds_the_basket() -> None:
