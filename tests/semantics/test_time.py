@@ -268,3 +268,16 @@ def test_a_slot_inside_the_skipped_hour_is_not_live_that_day() -> None:
     assert discount_at(source, "2026-03-29T00:59:59Z") == "0.00"  # 01:59:59 (UTC+1)
     assert discount_at(source, "2026-03-29T01:00:00Z") == "0.00"  # 03:00 (UTC+2)
     assert discount_at(source, "2026-04-05T02:15:00+02:00") == "10.00"
+
+
+@pytest.mark.parametrize(("at", "expected"), [
+    ("2026-11-01T01:45:00-04:00", "10.00"),  # 01:45 the first time (EDT, 05:45 UTC)
+    ("2026-11-01T01:45:00-05:00", "0.00"),  # 01:45 again (EST, 06:45 UTC): over
+])
+def test_an_absolute_start_in_the_repeated_hour_means_its_first_pass(at: str,
+                                                                     expected: str) -> None:
+    # Given a New York window from 01:30 for 30 minutes on 2026-11-01, when 01:00-02:00
+    # happens twice that night, then it runs once, from the first 01:30 (05:30-06:00 UTC)
+    source = ('rule nuit "Nuit" {\n timezone America/New_York\n'
+              ' valid 2026-11-01 01:30 for 30 minutes\n discount 10% on items\n}')
+    assert discount_at(source, at) == expected
