@@ -923,9 +923,9 @@ def _apply_exclusive(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
         if not item.matched:
             continue
         if item.locked is not None:  # by a rule of higher priority (_apply_exclusive_levels)
-            for rule in item.matching(rules):
-                evaluation.note(rule, "an exclusive rule applied on line {}: {}",
-                                item.line.id, item.locked.id)
+            if evaluation.track:
+                for rule in item.matching(rules):
+                    _note_locked(evaluation, rule, item, "an exclusive rule applied on line {}: {}")
             continue
         offers = [(rule, rule.item_discount(item, item.quantity))
                   for rule in item.matching(rules)]
@@ -939,10 +939,10 @@ def _apply_exclusive(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
             evaluation.add(winner, given)
         elif evaluation.track:
             _note_nothing(evaluation, winner, item)
-        for rule, _ in offers:
-            if rule is not winner:
-                evaluation.note(rule, "an exclusive rule applied on line {}: {}",
-                                item.line.id, winner.id)
+        if evaluation.track:
+            for rule, _ in offers:
+                if rule is not winner:
+                    _note_locked(evaluation, rule, item, "an exclusive rule applied on line {}: {}")
 
 
 def _unit_runs(evaluation: Evaluation, rule: CompiledRule) -> list[tuple[Item, int]]:
@@ -952,8 +952,8 @@ def _unit_runs(evaluation: Evaluation, rule: CompiledRule) -> list[tuple[Item, i
     for item in sorted(lines, key=lambda i: (-i.unit, i.sku, i.line.id)):
         available = item.quantity - item.multi_counted
         if item.locked is not None:
-            evaluation.note(rule, "an exclusive rule applied on line {}: {}", item.line.id,
-                            item.locked.id)
+            if evaluation.track:
+                _note_locked(evaluation, rule, item, "an exclusive rule applied on line {}: {}")
         elif available > 0:
             runs.append((item, available))
     return runs
@@ -1177,8 +1177,7 @@ def _apply_stackable(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
         if item.locked is not None:
             if evaluation.track:
                 for rule in item.matching(rules):
-                    evaluation.note(rule, "line {} already has a discount that takes no other",
-                                    item.line.id)
+                    _note_locked(evaluation, rule, item, TAKES_NO_OTHER)
             continue
         for rule in item.matching(rules):  # highest priority first
             if rule.percent is not None:
@@ -1196,10 +1195,25 @@ def _note_held(evaluation: Evaluation, rule: CompiledRule, item: Item) -> None:
     """Why a `best` rule takes nothing on a line: an exclusive rule holds it, or
     multi-unit rules discounted every unit (DESIGN §2)."""
     if item.locked is not None:
-        evaluation.note(rule, "line {} already has a discount that takes no other",
-                        item.line.id)
+        _note_locked(evaluation, rule, item, TAKES_NO_OTHER)
     else:
         _note_all_units_taken(evaluation, rule, item)
+
+
+TAKES_NO_OTHER = "line {} already has a discount that takes no other"
+
+
+def _note_locked(evaluation: Evaluation, rule: CompiledRule, item: Item, reason: str) -> None:
+    """Why ``rule`` takes nothing on a line an exclusive rule holds: ``reason`` (formatted
+    with the line's id and the holder's), unless the holder took nothing off the line (a
+    percentage that rounds to nothing): the line has no discount to speak of then."""
+    holder = item.locked
+    assert holder is not None
+    if any(held is holder for held, _ in item.adjustments):
+        evaluation.note(rule, reason, item.line.id, holder.id)
+    else:
+        evaluation.note(rule, "an exclusive rule holds line {}, though it takes nothing off "
+                              "it: {}", item.line.id, holder.id)
 
 
 def _note_all_units_taken(evaluation: Evaluation, rule: CompiledRule, item: Item) -> None:

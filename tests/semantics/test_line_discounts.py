@@ -117,3 +117,19 @@ def test_items_predicates_combine_and_or_not_and_price() -> None:
     ))
     discounts = {k: v["discount"] for k, v in by_id(response).items()}
     assert discounts == {"1": "5.00", "2": "0.00", "3": "0.00", "4": "8.00"}
+
+
+def test_an_exclusive_rule_that_takes_nothing_off_a_line_is_not_said_to_have_applied() -> None:
+    # Given an exclusive 5% and a best 50%
+    given = rules('rule five "5%" {\n discount 5% on items\n stacking exclusive\n}\n'
+                  'rule half "50%" { discount 50% on items }')
+
+    # When a bag at 0.09 comes: 5% is 0.0045 -> 0.00
+    response = evaluate(given, basket(line("1", "BAG", "0.09")), explain=True)
+
+    # Then the exclusive rule holds the line and takes nothing off it; the 50% is told
+    # so, not that a discount "applied" which the answer does not show
+    assert (response["total"], response["applied"]) == ("0.09", [])
+    assert reason(response, "five") == "its discount on line 1 rounds to 0.00 EUR"
+    assert reason(response, "half") == (
+        "an exclusive rule holds line 1, though it takes nothing off it: five")

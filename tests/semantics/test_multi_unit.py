@@ -188,9 +188,11 @@ def test_with_an_exclusive_multi_unit_rule_present_a_line_held_by_a_zero_discoun
     response = evaluate(given, basket(line("1", "PIN", "0.40"), line("2", "MUG", "5.00")),
                         explain=True)
 
-    # Then the 1% holds the pin's line (0.00, rounded) and the 10% is told which rule does
+    # Then the 1% holds the pin's line (0.00, rounded) and the 10% is told which rule does,
+    # and that it took nothing off (the 1% did not "apply": it is in no adjustment)
     assert adjustments(response, "1") == []
-    assert reason(response, "ten") == "an exclusive rule applied on line 1: one"
+    assert reason(response, "ten") == (
+        "an exclusive rule holds line 1, though it takes nothing off it: one")
 
 
 def test_a_bundle_price_no_lower_than_the_units_is_explained_by_its_price() -> None:
