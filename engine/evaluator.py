@@ -1359,24 +1359,52 @@ def _apply_points(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
     if not live:
         return
     earned_on: dict[CompiledRule, int] = {}
+    # (loser, winner, line) of each line, when reasons are kept: told once the winners'
+    # points are known, as a winner may earn nothing once its lines are summed
+    beaten: list[tuple[CompiledRule, CompiledRule, Item]] | None = (
+        [] if evaluation.track else None)
     for item in evaluation.canonical_items():
         matching = item.matching(live) if item.matched else None
         if not matching:
             continue
-        for rule in _points_winners(evaluation, item, matching):
+        for rule in _points_winners(item, matching, beaten):
             earned_on[rule] = earned_on.get(rule, 0) + item.total
+    nothing = []
     for rule, net in sorted(earned_on.items(), key=lambda pair: pair[0].id):
         points = (net // rule.per) * rule.points
         if points:
             evaluation.points[rule.id] = points
         else:
+            nothing.append(rule)
+    if beaten:
+        _note_points_beaten(evaluation, beaten)
+    for rule in nothing:
+        evaluation.note(rule, "the amount it earns on is below one step")
+
+
+def _note_points_beaten(evaluation: Evaluation,
+                        beaten: list[tuple[CompiledRule, CompiledRule, Item]]) -> None:
+    """Why each points rule that lost a line earned nothing: the rule that won it, unless
+    that one earned nothing either (then a `best` loser earned no more on the line, and
+    an exclusive winner held the line all the same)."""
+    for rule, winner, item in beaten:
+        exclusive = winner.stacking == "exclusive"
+        if winner.id in evaluation.points:
+            evaluation.note(rule, "an exclusive points rule applied: {}" if exclusive
+                            else "a better points rule applied: {}", winner.id)
+        elif exclusive:
+            evaluation.note(rule, "an exclusive points rule holds line {}, though it earns "
+                                  "nothing: {}", item.line.id, winner.id)
+        else:
             evaluation.note(rule, "the amount it earns on is below one step")
 
 
 def _points_winners(
-    evaluation: Evaluation, item: Item, rules: list[CompiledRule]
+    item: Item, rules: list[CompiledRule],
+    beaten: list[tuple[CompiledRule, CompiledRule, Item]] | None,
 ) -> list[CompiledRule]:
-    """Which points rules earn on this line: exclusive alone, else the best plus stackables."""
+    """Which points rules earn on this line: exclusive alone, else the best plus stackables.
+    The losers go to ``beaten`` (when reasons are kept) with the rule that beat them."""
     exclusive = [r for r in rules if r.stacking == "exclusive"]
     if exclusive:
         winner = exclusive[0]
@@ -1386,9 +1414,8 @@ def _points_winners(
                     winner = rule
             elif _earns_more(rule, winner, item.total, by_priority=False):
                 winner = rule
-        for rule in rules:
-            if rule is not winner:
-                evaluation.note(rule, "an exclusive points rule applied: {}", winner.id)
+        if beaten is not None:
+            beaten.extend((rule, winner, item) for rule in rules if rule is not winner)
         return [winner]
     best = [r for r in rules if r.stacking == "best"]
     winners = [r for r in rules if r.stacking == "stackable"]
@@ -1398,9 +1425,8 @@ def _points_winners(
             if _earns_more(rule, top, item.total, by_priority=True):
                 top = rule
         winners.append(top)
-        for rule in best:
-            if rule is not top:
-                evaluation.note(rule, "a better points rule applied: {}", top.id)
+        if beaten is not None:
+            beaten.extend((rule, top, item) for rule in best if rule is not top)
     return winners
 
 

@@ -213,3 +213,33 @@ def test_best_basket_rules_giving_as_much_at_one_priority_go_to_the_smaller_id()
     response = evaluate(given, three_lines_of_ten())
     # then the rule whose id sorts first wins
     assert [item["rule"] for item in response["applied"]] == ["a_ten"]
+
+
+def test_a_points_rule_is_not_told_a_rule_that_earned_nothing_beat_it() -> None:
+    # Given 1 point per 1.00 and 15 points per 10.00 (both best)
+    given = rules('rule per_euro "1/1.00" { points 1 per 1.00 EUR on items }\n'
+                  'rule per_ten "15/10.00" { points 15 per 10.00 EUR on items }')
+
+    # When a pin at 0.50 comes: both earn 0 on it; 15 per 10.00 (the higher rate) wins it
+    response = evaluate(given, basket(line("1", "PIN", "0.50")), explain=True)
+
+    # Then no points, and 1 per 1.00 is told what holds for both, not "a better points
+    # rule applied: per_ten", which the answer does not show
+    assert response["points"] == {"total": 0, "by_rule": []}
+    assert reason(response, "per_euro") == "the amount it earns on is below one step"
+
+
+def test_an_exclusive_points_rule_that_earns_nothing_is_not_said_to_have_applied() -> None:
+    # Given 1 point per 100.00 (exclusive, priority 5) and 1 point per 1.00 (exclusive)
+    given = rules('rule slow "1/100.00" {\n points 1 per 100.00 EUR on items\n'
+                  ' stacking exclusive\n priority 5\n}\n'
+                  'rule fast "1/1.00" {\n points 1 per 1.00 EUR on items\n'
+                  ' stacking exclusive\n}')
+
+    # When a mug at 9.00 comes: the higher priority holds the line and earns 0 on 9.00
+    response = evaluate(given, basket(line("1", "MUG", "9.00")), explain=True)
+
+    # Then no points (the 9 the other would earn are not given), and it says why
+    assert response["points"] == {"total": 0, "by_rule": []}
+    assert reason(response, "fast") == (
+        "an exclusive points rule holds line 1, though it earns nothing: slow")
