@@ -30,11 +30,13 @@ RETRY_SECONDS = 5.0
 
 def next_hour_to_prepare(now: datetime, prepared: datetime | None = None) -> datetime:
     """The start (UTC) of the hour to prepare next: the first hour that starts after
-    ``now`` (an aware instant), or if later the hour after ``prepared``, the last one
-    prepared, so that no hour is prepared twice."""
+    ``now`` (an aware instant), or the hour after it when that one is ``prepared``, the
+    last one prepared, so that no hour is prepared twice. A ``prepared`` hour later than
+    that (a clock that ran ahead, then was set back) is forgotten: the hours coming
+    first are prepared (``Evaluator.prepare`` skips the slices already built)."""
     upcoming = datetime.fromtimestamp((int(now.timestamp()) // HOUR_SECONDS + 1) * HOUR_SECONDS,
                                       UTC)
-    if prepared is not None and prepared + timedelta(hours=1) > upcoming:
+    if prepared is not None and prepared == upcoming:
         return prepared + timedelta(hours=1)
     return upcoming
 

@@ -38,12 +38,15 @@ def instant(text: str) -> datetime:
     ("2026-11-24T10:59:00+00:00", "2026-11-24T11:00:00+00:00", "2026-11-24T12:00:00+00:00"),
     # the clock set back a minute after preparing: 11:00 is not prepared twice
     ("2026-11-24T10:58:00+00:00", "2026-11-24T11:00:00+00:00", "2026-11-24T12:00:00+00:00"),
+    # the clock set back hours after preparing 11:00 (it ran ahead and was corrected):
+    # 09:00 comes first and is prepared, not left cold while waiting for 12:00
+    ("2026-11-24T08:30:00+00:00", "2026-11-24T11:00:00+00:00", "2026-11-24T09:00:00+00:00"),
     # woken after the host slept through two hours: the next one, none of those missed
     ("2026-11-24T13:20:00+00:00", "2026-11-24T11:00:00+00:00", "2026-11-24T14:00:00+00:00"),
     # 10:20 in India (+05:30) is 04:50 UTC: slices are UTC hours, so 05:00 UTC (10:30 there)
     ("2026-11-24T10:20:00+05:30", None, "2026-11-24T05:00:00+00:00"),
 ], ids=["on the hour", "a minute before", "half a minute before", "just prepared",
-        "clock set back", "host slept", "half-hour offset"])
+        "clock set back", "clock set back hours", "host slept", "half-hour offset"])
 def test_the_hour_to_prepare_next(now: str, prepared: str | None, hour: str) -> None:
     found = next_hour_to_prepare(instant(now), instant(prepared) if prepared else None)
     assert found == instant(hour)
