@@ -300,8 +300,15 @@ class FileChecker:
 
     def _check_wall_time(self, day: date, clock: time, zone: str, pos: ast.Pos) -> None:
         if known_zone(zone) and local_to_utc(day, clock, zone) is None:
+            # The jump: the wall clock just before it, and just after (Lord Howe moves
+            # by half an hour, Santiago skips midnight).
+            jump = first_instant_at(day, clock, zone)
+            before = (jump - timedelta(seconds=1)).astimezone(ZoneInfo(zone)) \
+                + timedelta(seconds=1)
+            after = jump.astimezone(ZoneInfo(zone))
             self.report.error(pos, f"{day} {clock:%H:%M} does not exist in {zone}",
-                              "the clocks skip that hour for daylight saving; pick another time")
+                              f"the clocks go from {before:%H:%M} straight to {after:%H:%M} "
+                              "that night for daylight saving; pick another time")
 
     def _check_window(self, window: ast.Window, zone: str) -> None:
         if isinstance(window, ast.PublishWindow):
