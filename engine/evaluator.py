@@ -26,6 +26,7 @@ from typing import Any
 from .basket import BasketRequest, Customer, Line
 from .compiled import CompiledRule, compile_rule, percent_of
 from .errors import BasketError
+from .instants import epoch_of
 from .ir import RuleSet
 from .money import allocate_units, from_minor
 from .predicates import ItemView, describe_audience_miss
@@ -323,7 +324,7 @@ class Evaluator:
         """
         if at.tzinfo is None:
             raise ValueError("prepare needs an instant with a time zone")
-        hour = int(at.timestamp() // HOUR)
+        hour = int(epoch_of(at) // HOUR)
         with self._lock:
             cached = {channel for channel, _ in self._slices}
         wanted = sorted(cached) if channels is None else list(dict.fromkeys(channels))
@@ -447,7 +448,7 @@ class Evaluator:
         rules stay out of the candidates: their stages walk them in order and
         stop early (none of them needs a coupon, so the coupon report is whole).
         """
-        epoch = request.at.timestamp()
+        epoch = epoch_of(request.at)
         index = self._slice(request.channel, epoch)
         partly_live = index.partly_live
         evaluation = Evaluation(request, epoch, items, explain or bool(request.coupons),
@@ -590,7 +591,7 @@ def _stopped_at(rule: CompiledRule, evaluation: Evaluation) -> int:
         return CHANNEL
     if rule.stores is not None and request.store not in rule.stores:
         return STORE
-    if rule.live is not None and not rule.live(request.at, request.at.timestamp()):
+    if rule.live is not None and not rule.live(request.at, evaluation.epoch):
         return TIME
     if rule.rule.audience is not None and not rule.audience(request.customer):
         return AUDIENCE

@@ -15,8 +15,10 @@ representable (an instant in year 9999 or year 1 overflowed them).
 
 from __future__ import annotations
 
+import math
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)  # excluded
@@ -45,6 +47,27 @@ def parse_instant(text: str) -> datetime:
     return instant
 
 
+# Up to here a float holds POSIX seconds to within half a microsecond (2**32 s: the
+# year 2106), so the nearest float is on the instant's side of every window edge; past
+# it, the nearest float can round an instant up onto an edge.
+_NEAREST_IS_EXACT_ENOUGH = 2.0**32
+
+
+def epoch_of(instant: datetime) -> float:
+    """``instant`` (with a zone) as POSIX seconds, never above it: windows compare
+    ``start <= epoch < end`` and slices take ``epoch // 3600``, so an instant a
+    microsecond before an edge must not read as the edge (from 2106 on, the nearest
+    float can be a microsecond or more above the instant). Edges are whole minutes,
+    which floats hold exactly."""
+    epoch = instant.timestamp()
+    if epoch < _NEAREST_IS_EXACT_ENOUGH:
+        return epoch
+    exact = Fraction((instant - EARLIEST) // timedelta(microseconds=1), 1_000_000)
+    while Fraction(epoch) > exact:
+        epoch = math.nextafter(epoch, -math.inf)
+    return epoch
+
+
 def _in_range(instant: datetime) -> bool:
     # The year first: comparing an instant of year 1 or 9999 with another zone's
     # converts it to UTC, which can fall off the calendar.
@@ -53,4 +76,4 @@ def _in_range(instant: datetime) -> bool:
     return EARLIEST <= instant < LATEST
 
 
-__all__ = ["EARLIEST", "LATEST", "parse_instant"]
+__all__ = ["EARLIEST", "LATEST", "epoch_of", "parse_instant"]

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from .instants import epoch_of
 from .ir import AbsoluteWindow, RecurringWindow, Window
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -79,7 +80,7 @@ def _live_in_repeated_hour(window: RecurringWindow, local: datetime) -> bool:
     the wall clock has gone back, so compare instants. A slot's start and end mean
     their first occurrence (docs/language.md), which this pass is already after."""
     tz = zone(window.timezone)
-    epoch = local.timestamp()
+    epoch = epoch_of(local)
     today = local.date()
     for day in (today - timedelta(days=1), today):
         if day.isoweekday() not in window.days or not _in_bounds(window, day):

@@ -281,3 +281,24 @@ def test_an_absolute_start_in_the_repeated_hour_means_its_first_pass(at: str,
     source = ('rule nuit "Nuit" {\n timezone America/New_York\n'
               ' valid 2026-11-01 01:30 for 30 minutes\n discount 10% on items\n}')
     assert discount_at(source, at) == expected
+
+
+FAR_WINDOWS = {
+    "absolute": "valid from 2999-06-01 10:00 to 2999-06-01 12:00",
+    "weekly": "valid every sat 10:00-12:00",  # 2999-06-01 is a Saturday
+}
+
+
+@pytest.mark.parametrize("window", sorted(FAR_WINDOWS))
+@pytest.mark.parametrize(("at", "expected"), [
+    ("2999-06-01T10:00:00+02:00", "15.00"),
+    ("2999-06-01T11:59:59.999999+02:00", "15.00"),  # the nearest float is 12:00:00
+    ("2999-06-01T12:00:00+02:00", "0.00"),
+])
+def test_a_window_ends_to_the_microsecond_even_in_2999(window: str, at: str,
+                                                       expected: str) -> None:
+    # given a rule live 10:00-12:00 (Paris) on the first of June 2999
+    source = f'rule far "Far" {{\n {FAR_WINDOWS[window]}\n discount 15% on items\n}}'
+
+    # then a basket a microsecond before 12:00 is in it, one at 12:00 is not
+    assert discount_at(source, at) == expected
