@@ -160,7 +160,7 @@ class BundleIssuer:
         self.keys = keys
         self.valid_for = timedelta(hours=valid_hours)
         self.on_built = on_built  # told the rule set of each bundle built (not kept)
-        self._issued: OrderedDict[tuple[object, ...], bytes] = OrderedDict()
+        self._issued: OrderedDict[tuple[object, ...], tuple[bytes, str]] = OrderedDict()
         self._digests: OrderedDict[tuple[object, ...], str] = OrderedDict()
         self._gzipped: OrderedDict[bytes, bytes] = OrderedDict()
         self._lock = threading.Lock()
@@ -199,7 +199,7 @@ class BundleIssuer:
         with self._lock:
             if cache_key in self._issued:
                 self._issued.move_to_end(cache_key)
-                return self._issued[cache_key], self._digests[cache_key]
+                return self._issued[cache_key]
         kept = tuple(rule for rule in ruleset.rules if applies_to(rule, channel, store))
         ir_json = ruleset.model_copy(update={"rules": kept}).to_json()
         header = BundleHeader(
@@ -211,7 +211,7 @@ class BundleIssuer:
         digest = hashlib.sha256(data).hexdigest()
         self.on_built(name)
         with self._lock:
-            _keep(self._issued, cache_key, data, BUNDLES_KEPT)
+            _keep(self._issued, cache_key, (data, digest), BUNDLES_KEPT)
             _keep(self._digests, cache_key, digest, DIGESTS_KEPT)
         return data, digest
 

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 import engine
+import rules.bundles
 from rules.bundles import BUNDLES_KEPT, SigningKeys
 
 from .helpers import ISSUED, bundle_bytes, issuer, published
@@ -78,6 +79,22 @@ def test_the_digest_of_a_bundle_is_known_long_after_its_bytes_are_dropped(
 
     # then its ETag is known without building it
     assert known == hashlib.sha256(first).hexdigest()
+
+
+def test_a_bundle_kept_in_memory_is_served_after_its_digest_is_forgotten(
+        keys: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a server that remembers the ETags of fewer bundles than it keeps the bytes of
+    monkeypatch.setattr(rules.bundles, "DIGESTS_KEPT", 2)
+    issuing = issuer(keys)
+    first = issuing.issue("fr", published(), "pos", "paris-01", ISSUED)
+    for store in ("lyon-01", "lyon-02", "bordeaux-01"):
+        issuing.issue("fr", published(), "pos", store, ISSUED)
+
+    # when the first bundle is asked for again, its bytes still kept
+    again = issuing.issue_tagged("fr", published(), "pos", "paris-01", ISSUED)
+
+    # then it is served, with its ETag
+    assert again == (first, hashlib.sha256(first).hexdigest())
 
 
 @pytest.mark.parametrize(("change", "value"), [
