@@ -1,0 +1,87 @@
+"""The channel baskets of the demo (examples/README.md), amounts worked out by hand.
+
+Each test: given one demo basket (examples/baskets/NAME.json, its channel and
+instant), when it is priced on the demo rules as published at 13:00 UTC, then
+one behaviour, with the amounts computed by hand (the arithmetic in a comment).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from test_demo_examples import EXAMPLES, demo_response
+
+
+def demo(name: str) -> dict[str, Any]:
+    return demo_response(EXAMPLES / "baskets" / f"{name}.json")
+
+
+def discounts(response: dict[str, Any]) -> list[str]:
+    return [line["discount"] for line in response["lines"]]
+
+
+def applied(response: dict[str, Any]) -> dict[str, str]:
+    return {item["rule"]: item["amount"] for item in response["applied"]}
+
+
+def points(response: dict[str, Any]) -> dict[str, int]:
+    return {item["rule"]: item["points"] for item in response["points"]["by_rule"]
+            if item["points"]}
+
+
+# --- pos -------------------------------------------------------------------------
+
+
+def test_pos_rain_flash_is_over_at_1430_and_the_parisian_amount_takes_the_umbrella() -> None:
+    # given a Parisian cardholder at the till at 14:30, when both 30-minute flashes end
+    response = demo("pos-rain-flash-over-at-1430")
+    # then the jacket pays 89.90; the umbrella takes 3.00 each: 114.90 - 3.00 = 111.90
+    assert discounts(response) == ["0.00", "3.00"]
+    assert applied(response) == {"parisian_umbrellas": "3.00"}
+    assert (response["total"], response["points"]["total"]) == ("111.90", 111)  # floor(111.90)
+
+
+def test_pos_advent_candles_when_the_gift_set_group_is_incomplete() -> None:
+    # given one set candle and two fig candles (not in the set) at the till on 8 December
+    response = demo("pos-advent-candles-incomplete-set")
+    # then the lone CANDLE-01 makes no group of 2, so advent -10% applies to both lines:
+    # 18.00 x 10% = 1.80; 2 x 22.00 x 10% = 4.40; 62.00 - 6.20 = 55.80
+    assert discounts(response) == ["1.80", "4.40"]
+    assert applied(response) == {"advent_candles": "6.20"}
+    assert response["total"] == "55.80"
+
+
+def test_pos_lyon_boots_refused_to_an_employee_who_gets_staff_instead() -> None:
+    # given an employee buying 129.00 boots at the Lyon till
+    response = demo("pos-lyon-boots-employee")
+    # then lyon_boots (not employees) gives nothing; staff 20% of 129.00 = 25.80
+    assert applied(response) == {"staff": "25.80"}
+    assert (response["total"], response["points"]["total"]) == ("103.20", 103)
+
+
+def test_pos_xmas15_allocation_gives_the_remainder_cent_to_the_largest_remainder() -> None:
+    # given XMAS15 on 29.00 + 35.00 + 19.90 = 83.90 (>= 80.00, under spend_more's 100.00)
+    response = demo("pos-xmas15-remainder-cent")
+    # then 15% of 83.90 = 12.585 -> 12.59; shares 4.3517 / 5.2521 / 2.9862: floors
+    # 4.35 + 5.25 + 2.98 = 12.58, the cent to line 3 (.62 the largest remainder)
+    assert discounts(response) == ["4.35", "5.25", "2.99"]
+    assert response["coupons"] == [{"code": "XMAS15", "status": "applied"}]
+    assert (response["total"], response["points"]["total"]) == ("71.31", 71)  # 83.90 - 12.59
+
+
+def test_pos_seven_pairs_make_two_groups_and_the_kiosk_sunday_bonus_is_not_at_the_till() -> None:
+    # given 3 wool pairs at 12.00 and 4 basic at 4.00 at a till on a Sunday
+    response = demo("pos-socks-seven-pairs-sunday")
+    # then units 12,12,12 | 4,4,4 | 4: one 12.00 and one 4.00 free, the seventh pays;
+    # 52.00 - 16.00 = 36.00 and no sunday_kiosk_socks (kiosk only)
+    assert discounts(response) == ["12.00", "4.00"]
+    assert applied(response) == {"socks_3for2": "16.00"}
+    assert response["total"] == "36.00"
+
+
+def test_pos_first_snow_is_not_in_lyon_02_but_lyon_boots_is() -> None:
+    # given gloves at 29.00 and boots at exactly 40.00 at the lyon-02 till on 26 November
+    response = demo("pos-lyon-02-no-first-snow")
+    # then no first_snow (paris-01, paris-02, lyon-01 only); boots 40.00 >= 40.00: 5.00
+    assert discounts(response) == ["0.00", "5.00"]
+    assert (response["total"], response["points"]["total"]) == ("64.00", 64)  # 69.00 - 5.00
