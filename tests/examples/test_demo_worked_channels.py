@@ -85,3 +85,62 @@ def test_pos_first_snow_is_not_in_lyon_02_but_lyon_boots_is() -> None:
     # then no first_snow (paris-01, paris-02, lyon-01 only); boots 40.00 >= 40.00: 5.00
     assert discounts(response) == ["0.00", "5.00"]
     assert (response["total"], response["points"]["total"]) == ("64.00", 64)  # 69.00 - 5.00
+
+
+# --- web -------------------------------------------------------------------------
+
+
+def test_web_black_friday_leaves_clearance_to_the_clearance_extra() -> None:
+    # given a Patagonia jacket and a clearance Aigle jacket on Black Friday
+    response = demo("web-black-friday-clearance-excluded")
+    # then 220.00 x 20% = 44.00; the clearance 89.90 takes only 10%: 8.99
+    assert applied(response) == {"black_friday": "44.00", "clearance_extra": "8.99"}
+    assert response["total"] == "256.91"  # 309.90 - 52.99
+
+
+def test_web_black_friday_is_over_at_2359() -> None:
+    # given a Patagonia fleece at 120.00 on 30 November at 23:59 (the window's end)
+    response = demo("web-black-friday-over-at-2359")
+    # then no discount (the end is exclusive); 120 points
+    assert (response["discount"], response["points"]["total"]) == ("0.00", 120)
+
+
+def test_web_night_owl_saturday_slot_is_over_at_two_on_sunday() -> None:
+    # given 2 sweaters at 39.00 = 78.00 (>= 60.00) on Sunday at 02:00
+    response = demo("web-night-owl-over-at-two")
+    # then the Saturday 22:00-02:00 slot has ended: nothing off
+    assert (response["applied"], response["total"]) == ([], "78.00")
+
+
+def test_web_welcome10_beats_night_owl_and_its_cent_goes_to_the_t_shirt() -> None:
+    # given WELCOME10 on a Saturday night: 45.00 + T-100 at its web price 19.99 = 64.99
+    response = demo("web-welcome10-beats-night-owl")
+    # then both best basket rules qualify; 10.00 beats 5.00; shares 6.9241 / 3.0759:
+    # 6.92 + 3.07 = 9.99, the cent to the T-shirt (.59 > .41)
+    assert applied(response) == {"welcome10": "10.00"}
+    assert discounts(response) == ["6.92", "3.08"]
+    assert (response["total"], response["points"]["total"]) == ("54.99", 54)
+
+
+def test_web_petit_bateau_fifth_unit_pays() -> None:
+    # given 2 pyjamas at 25.00 and 3 bodies at 12.00 on the web
+    response = demo("web-petit-bateau-fifth-unit-pays")
+    # then units 25,25,12,12 | 12: one 12.00 free, the fifth unit makes no group; 86.00 - 12.00
+    assert discounts(response) == ["0.00", "12.00"]
+    assert response["total"] == "74.00"
+
+
+def test_web_students_refused_to_a_platinum_student() -> None:
+    # given a platinum student: sweater 35.00 and a T-100 at its web price 19.99
+    response = demo("web-platinum-student-no-student-price")
+    # then no student -10% (not platinum); 54.99, floor -> 54 points
+    assert (response["applied"], response["total"]) == ([], "54.99")
+    assert response["points"]["total"] == 54
+
+
+def test_web_outdoor_midweek_points_triple_the_tent_and_backpack() -> None:
+    # given a tent 199.00, a backpack 65.00 and a T-100 (19.99) on Tuesday at 14:00
+    response = demo("web-outdoor-midweek-points")
+    # then 3 x (199.00 + 65.00) = 792 beats 1 per euro there; the T-shirt floor(19.99) = 19
+    assert points(response) == {"base_points": 19, "outdoor_midweek_points": 792}
+    assert response["points"]["total"] == 811
