@@ -144,3 +144,80 @@ def test_web_outdoor_midweek_points_triple_the_tent_and_backpack() -> None:
     # then 3 x (199.00 + 65.00) = 792 beats 1 per euro there; the T-shirt floor(19.99) = 19
     assert points(response) == {"base_points": 19, "outdoor_midweek_points": 792}
     assert response["points"]["total"] == 811
+
+
+# --- mobile ----------------------------------------------------------------------
+
+
+def test_mobile_black_friday_on_the_app_price_of_the_parka() -> None:
+    # given the parka (169.00, app price 149.00) on Black Friday Saturday in the app
+    response = demo("mobile-black-friday-on-app-parka")
+    # then 149.00 x 20% = 29.80 -> 119.20; points 119 + floor(119.20 / 100) x 50 = 169
+    assert (response["lines"][0]["unit_price"], response["discount"]) == ("149.00", "29.80")
+    assert points(response) == {"base_points": 119, "app_points_bonus": 50}
+
+
+def test_mobile_gold_saturday_doubles_aigle_points_and_the_app_bonus_stacks() -> None:
+    # given a gold customer's Aigle boots at 159.00 on Saturday 21 November at 11:00
+    response = demo("mobile-gold-saturday-aigle-boots")
+    # then premium_boots 15.00 -> 144.00; 2 x 144 = 288 beats 144; bonus floor(1.44) x 50
+    assert applied(response) == {"premium_boots": "15.00"}
+    assert points(response) == {"gold_weekend_points": 288, "app_points_bonus": 50}
+
+
+def test_mobile_xmas15_applies_once_spend_more_has_ended() -> None:
+    # given XMAS15 on 65.00 + 55.00 = 120.00 on 24 December at 23:59:30
+    response = demo("mobile-xmas15-after-spend-more-ends")
+    # then spend_more (to 23:59) is over, the coupon (all of the 24th) is not:
+    # 120.00 x 15% = 18.00, shares 65:55 = 9.75 and 8.25
+    assert discounts(response) == ["9.75", "8.25"]
+    assert response["coupons"] == [{"code": "XMAS15", "status": "applied"}]
+    assert response["points"]["total"] == 152  # 102 + floor(102.00 / 100) x 50
+
+
+def test_mobile_students_percent_rounds_half_up_once_per_line() -> None:
+    # given a student buying 3 T-100 at the app price 19.99 = 59.97
+    response = demo("mobile-students-t100-rounding")
+    # then 10% = 5.997 -> 6.00; 53.97 -> 53 points
+    assert (response["discount"], response["total"]) == ("6.00", "53.97")
+    assert response["points"]["total"] == 53
+
+
+def test_mobile_petit_bateau_eight_units_make_two_groups() -> None:
+    # given 8 bodies at 12.00 on one line in the app
+    response = demo("mobile-petit-bateau-two-groups")
+    # then two groups of 4, two free: 24.00; 96.00 - 24.00 = 72.00
+    assert (response["discount"], response["total"]) == ("24.00", "72.00")
+
+
+def test_mobile_rain_flash_is_live_in_the_app_too() -> None:
+    # given a cardholder (no city) in the app at 14:20 on 23 November
+    response = demo("mobile-rain-flash-in-the-app")
+    # then 120.00 x 15% = 18.00; umbrella 25.00 x 20% = 5.00; 145.00 - 23.00 = 122.00
+    assert applied(response) == {"rain_flash": "18.00", "rain_now": "5.00"}
+    assert points(response) == {"base_points": 122, "app_points_bonus": 50}
+
+
+def test_mobile_night_owl_saturday_slot_still_live_on_sunday_at_0130() -> None:
+    # given a sweater at 65.00 (>= 60.00) on Sunday 29 November at 01:30
+    response = demo("mobile-night-owl-saturday-slot-on-sunday")
+    # then the Saturday 22:00-02:00 slot gives 5.00: 60.00
+    assert applied(response) == {"night_owl": "5.00"}
+    assert response["total"] == "60.00"
+
+
+def test_mobile_spend_more_first_tier_and_its_remainder_cent() -> None:
+    # given 59.90 + 45.00 + 49.00 = 153.90 on Saturday 12 December
+    response = demo("mobile-spend-more-five-percent")
+    # then 5% = 7.695 -> 7.70; shares 2.9969 / 2.2515 / 2.4516: 2.99 + 2.25 + 2.45 = 7.69,
+    # the cent to line 1 (.69 the largest remainder)
+    assert discounts(response) == ["3.00", "2.25", "2.45"]
+    assert response["points"]["total"] == 196  # floor(146.20) + 50
+
+
+def test_mobile_staff_stacks_on_black_friday() -> None:
+    # given an employee buying a 220.00 Patagonia jacket on Black Friday
+    response = demo("mobile-staff-on-black-friday")
+    # then 20% = 44.00, then staff 20% of the 176.00 left = 35.20; 140.80
+    assert applied(response) == {"black_friday": "44.00", "staff": "35.20"}
+    assert response["total"] == "140.80"
