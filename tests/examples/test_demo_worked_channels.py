@@ -221,3 +221,92 @@ def test_mobile_staff_stacks_on_black_friday() -> None:
     # then 20% = 44.00, then staff 20% of the 176.00 left = 35.20; 140.80
     assert applied(response) == {"black_friday": "44.00", "staff": "35.20"}
     assert response["total"] == "140.80"
+
+
+# --- kiosk -----------------------------------------------------------------------
+
+
+def test_kiosk_welcome_at_exactly_40_splits_a_tied_cent_by_line_id() -> None:
+    # given an anonymous basket of 25.00 + 15.00 = 40.00 at the kiosk
+    response = demo("kiosk-welcome-exactly-40-tie")
+    # then the first tier (>= 40.00): 5.00; shares 3.125 / 1.875, remainders equal,
+    # the cent to line "1"
+    assert discounts(response) == ["3.13", "1.87"]
+    assert response["total"] == "35.00"
+
+
+def test_kiosk_welcome_threshold_is_read_after_the_three_for_two() -> None:
+    # given 4 wool pairs at 12.00 = 48.00, anonymous, at the kiosk
+    response = demo("kiosk-welcome-after-3for2")
+    # then one pair free: 36.00 < 40.00, so no welcome tier
+    assert applied(response) == {"socks_3for2": "12.00"}
+    assert response["total"] == "36.00"
+
+
+def test_kiosk_welcome_is_not_for_known_customers() -> None:
+    # given the 99.00 basket of a known customer at the kiosk
+    response = demo("kiosk-welcome-not-for-members")
+    # then no tier (anonymous only), 99 points instead
+    assert (response["discount"], response["points"]["total"]) == ("0.00", 99)
+
+
+def test_kiosk_christmas_code_a_month_early_is_refused_with_its_start() -> None:
+    # given the same member presenting NOEL15 on 24 November
+    response = demo("kiosk-welcome-not-for-members")
+    # then the coupon is refused, telling when the Christmas window opens
+    assert response["coupons"] == [{
+        "code": "NOEL15", "status": "rejected",
+        "reason": "outside its time window: starts 2026-12-01 00:00 Europe/Paris"}]
+
+
+def test_kiosk_first_snow_is_over_at_eight_on_the_third_day() -> None:
+    # given gloves at 29.00 in paris-01 on 28 November at 08:00 (25th 08:00 + 3 days)
+    response = demo("kiosk-first-snow-over-at-eight")
+    # then nothing off
+    assert (response["applied"], response["total"]) == ([], "29.00")
+
+
+def test_kiosk_bordeaux_outlet_price_then_the_welcome_tier() -> None:
+    # given 2 marinières 2025 (45.00 -> outlet 29.90) and one 2026 at 49.00, anonymous
+    response = demo("kiosk-bordeaux-outlet-welcome")
+    # then 59.80 + 49.00 = 108.80 >= 80.00: 12.00; shares 6.5956 / 5.4044:
+    # 6.59 + 5.40 = 11.99, the cent to line 1 (.56 > .40)
+    assert response["lines"][0]["unit_price"] == "29.90"
+    assert discounts(response) == ["6.60", "5.40"]
+    assert response["total"] == "96.80"
+
+
+def test_kiosk_sunday_socks_bonus_is_over_at_seven() -> None:
+    # given 6 basic pairs at 4.00 at the kiosk on Sunday at 19:00
+    response = demo("kiosk-sunday-socks-after-seven")
+    # then only the 3 for 2: two free, 8.00; 24.00 - 8.00 = 16.00
+    assert applied(response) == {"socks_3for2": "8.00"}
+    assert response["total"] == "16.00"
+
+
+def test_kiosk_rain_flash_live_at_its_last_second() -> None:
+    # given a cardholder at the kiosk at 14:29:59
+    response = demo("kiosk-rain-flash-last-second")
+    # then poncho 45.00 x 15% = 6.75, umbrella 25.00 x 20% = 5.00; 70.00 - 11.75
+    assert discounts(response) == ["6.75", "5.00"]
+    assert (response["total"], response["points"]["total"]) == ("58.25", 58)
+
+
+def test_kiosk_employee_sunday_socks_stack_staff_then_the_sunday_amount() -> None:
+    # given an employee buying 3 wool pairs at 12.00 at the kiosk on Sunday
+    response = demo("kiosk-employee-sunday-socks")
+    # then one pair free (12.00); staff (priority 10) 20% of 24.00 = 4.80; then 1.00
+    # on each of the 2 paying pairs = 2.00; 36.00 - 18.80 = 17.20
+    assert applied(response) == {"socks_3for2": "12.00", "staff": "4.80",
+                                 "sunday_kiosk_socks": "2.00"}
+    assert response["total"] == "17.20"
+
+
+def test_kiosk_gift_set_soaps_pair_gets_nothing_and_the_welcome_tier_follows() -> None:
+    # given 2 candles at 18.00 and 2 soaps at 12.00, anonymous, at the kiosk
+    response = demo("kiosk-gift-set-soaps-pay-full")
+    # then groups 18,18 (36.00 -> 25.00: 11.00) and 12,12 (24.00 < 25.00: nothing);
+    # 49.00 >= 40.00: 5.00 split 25.00 : 24.00 = 2.5510 / 2.4490 -> 2.55 + 2.45
+    assert applied(response) == {"gift_set": "11.00", "kiosk_welcome": "5.00"}
+    assert discounts(response) == ["13.55", "2.45"]
+    assert response["total"] == "44.00"
