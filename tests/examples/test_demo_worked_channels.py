@@ -158,21 +158,22 @@ def test_mobile_black_friday_on_the_app_price_of_the_parka() -> None:
 
 
 def test_mobile_gold_saturday_doubles_aigle_points_and_the_app_bonus_stacks() -> None:
-    # given a gold customer's Aigle boots at 159.00 on Saturday 21 November at 11:00
+    # given a gold customer's Aigle boots at 159.00 on Saturday 5 December at 11:00
     response = demo("mobile-gold-saturday-aigle-boots")
-    # then premium_boots 15.00 -> 144.00; 2 x 144 = 288 beats 144; bonus floor(1.44) x 50
-    assert applied(response) == {"premium_boots": "15.00"}
-    assert points(response) == {"gold_weekend_points": 288, "app_points_bonus": 50}
+    # then premium_boots 15.00 -> 144.00 >= 100.00: spend_more 5% = 7.20 -> 136.80;
+    # 2 x floor(136.80) = 272 beats 136; the app bonus floor(1.368) x 50 = 50
+    assert applied(response) == {"premium_boots": "15.00", "spend_more": "7.20"}
+    assert points(response) == {"gold_weekend_points": 272, "app_points_bonus": 50}
 
 
-def test_mobile_xmas15_applies_once_spend_more_has_ended() -> None:
-    # given XMAS15 on 65.00 + 55.00 = 120.00 on 24 December at 23:59:30
-    response = demo("mobile-xmas15-after-spend-more-ends")
-    # then spend_more (to 23:59) is over, the coupon (all of the 24th) is not:
-    # 120.00 x 15% = 18.00, shares 65:55 = 9.75 and 8.25
-    assert discounts(response) == ["9.75", "8.25"]
-    assert response["coupons"] == [{"code": "XMAS15", "status": "applied"}]
-    assert response["points"]["total"] == 152  # 102 + floor(102.00 / 100) x 50
+def test_mobile_noel15_is_live_from_midnight_on_1_december() -> None:
+    # given NOEL15 on 65.00 + 29.00 = 94.00 (>= 80.00, under spend_more's 100.00)
+    # at 00:00 on 1 December, the first instant of the Christmas window
+    response = demo("mobile-noel15-from-midnight-december-1")
+    # then 94.00 x 15% = 14.10, shares 65:29 = 9.75 and 4.35; 79.90 -> 79 points
+    assert discounts(response) == ["9.75", "4.35"]
+    assert response["coupons"] == [{"code": "NOEL15", "status": "applied"}]
+    assert response["points"]["total"] == 79
 
 
 def test_mobile_students_percent_rounds_half_up_once_per_line() -> None:
