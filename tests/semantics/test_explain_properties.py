@@ -20,6 +20,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from generated_rules import amounts, cents, item_predicates
+from generated_rules import effects as rule_effects
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,29 +34,13 @@ CATEGORIES = ("socks", "boots")
 CODES = ("SAVE", "STAFF50")
 AT = datetime(2026, 11, 23, 13, 10, tzinfo=UTC)
 
-money = st.integers(min_value=1, max_value=8_000).map(lambda c: Decimal(c) / 100)
-items = st.one_of(
-    st.none(),
-    st.builds(ir.ItemFieldIn, field=st.just("category"),
-              values=st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=2).map(tuple)),
-    st.builds(ir.ItemFieldIn, field=st.just("sku"),
-              values=st.lists(st.sampled_from(SKUS), min_size=1, max_size=2).map(tuple)),
-    st.builds(ir.ItemPriceCompare, op=st.sampled_from([">=", "<"]), amount=money),
-)
-effects = st.one_of(
-    st.builds(ir.PercentOff, percent=st.integers(1, 100).map(Decimal), target=st.just("items"),
-              items=items),
-    st.builds(ir.PercentOff, percent=st.integers(1, 100).map(Decimal), target=st.just("basket")),
-    st.builds(ir.AmountOffBasket, amount=money),
-    st.builds(ir.AmountOffEach, amount=money, items=items),
-    st.builds(ir.PriceOverride, amount=money, items=items),
-    st.builds(ir.BuyPay, buy=st.just(3), pay=st.sampled_from([1, 2]), items=items),
-    st.builds(ir.BundlePrice, size=st.integers(2, 3), amount=money, items=items),
-    st.builds(ir.TieredBasket, tiers=st.just((
-        ir.Tier(threshold=Decimal("40"), amount=Decimal("5.00")),
-        ir.Tier(threshold=Decimal("80"), percent=Decimal("10"))))),
-    st.builds(ir.Points, points=st.integers(1, 5), per=money, items=items),
-)
+money = amounts(8_000)
+items = item_predicates(SKUS, CATEGORIES, money)
+effects = rule_effects(
+    items, money,
+    buy_pay=st.builds(ir.BuyPay, buy=st.just(3), pay=st.sampled_from([1, 2]), items=items),
+    tiers=(ir.Tier(threshold=Decimal("40"), amount=Decimal("5.00")),
+           ir.Tier(threshold=Decimal("80"), percent=Decimal("10"))))
 conditions = st.sampled_from([
     (), (),
     (ir.SubtotalCondition(op=">=", amount=Decimal("30")),),
@@ -112,10 +98,6 @@ def baskets(draw: st.DrawFn) -> dict[str, Any]:
     if customer is not None:
         request["customer"] = customer
     return request
-
-
-def cents(amount: str) -> int:
-    return int(Decimal(amount) * 100)
 
 
 @dataclass

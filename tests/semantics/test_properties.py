@@ -14,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from generated_rules import amounts, cents, item_predicates
+from generated_rules import effects as rule_effects
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -24,30 +26,14 @@ SKUS = ("A", "B", "C", "D")
 CATEGORIES = ("socks", "boots", "rainwear")
 AT = datetime(2026, 11, 23, 13, 10, tzinfo=UTC)
 
-money = st.integers(min_value=1, max_value=20_000).map(lambda c: Decimal(c) / 100)
-percents = st.integers(min_value=1, max_value=100).map(Decimal)
-items = st.one_of(
-    st.none(),
-    st.builds(ir.ItemFieldIn, field=st.just("category"),
-              values=st.lists(st.sampled_from(CATEGORIES), min_size=1, max_size=2).map(tuple)),
-    st.builds(ir.ItemFieldIn, field=st.just("sku"),
-              values=st.lists(st.sampled_from(SKUS), min_size=1, max_size=2).map(tuple)),
-    st.builds(ir.ItemPriceCompare, op=st.sampled_from([">=", "<"]), amount=money),
-)
-effects = st.one_of(
-    st.builds(ir.PercentOff, percent=percents, target=st.just("items"), items=items),
-    st.builds(ir.PercentOff, percent=percents, target=st.just("basket")),
-    st.builds(ir.AmountOffBasket, amount=money),
-    st.builds(ir.AmountOffEach, amount=money, items=items),
-    st.builds(ir.PriceOverride, amount=money, items=items),
-    st.integers(2, 4).flatmap(lambda n: st.builds(
+money = amounts(20_000)
+items = item_predicates(SKUS, CATEGORIES, money)
+effects = rule_effects(
+    items, money,
+    buy_pay=st.integers(2, 4).flatmap(lambda n: st.builds(
         ir.BuyPay, buy=st.just(n), pay=st.integers(1, n - 1), items=items)),
-    st.builds(ir.BundlePrice, size=st.integers(2, 3), amount=money, items=items),
-    st.builds(ir.TieredBasket, tiers=st.just((
-        ir.Tier(threshold=Decimal("50"), percent=Decimal("5")),
-        ir.Tier(threshold=Decimal("100"), amount=Decimal("20.00"))))),
-    st.builds(ir.Points, points=st.integers(1, 5), per=money, items=items),
-)
+    tiers=(ir.Tier(threshold=Decimal("50"), percent=Decimal("5")),
+           ir.Tier(threshold=Decimal("100"), amount=Decimal("20.00"))))
 windows = st.one_of(st.just(()), st.just((ir.AbsoluteWindow(
     start=AT - timedelta(hours=1), end=AT + timedelta(hours=1), timezone="Europe/Paris"),)),
     st.just((ir.AbsoluteWindow(start=AT + timedelta(hours=1), end=AT + timedelta(hours=2),
@@ -84,10 +70,6 @@ def baskets(draw: st.DrawFn) -> dict[str, Any]:
 
 def price(ruleset: ir.RuleSet, request: dict[str, Any]) -> dict[str, Any]:
     return engine.Evaluator(ruleset).evaluate(engine.parse_request(request))
-
-
-def cents(amount: str) -> int:
-    return int(Decimal(amount) * 100)
 
 
 @settings(max_examples=200, deadline=None)
