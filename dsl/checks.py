@@ -265,8 +265,11 @@ class FileChecker:
             assert isinstance(value, tuple)
             for condition in value:
                 self._check_condition(condition)
+        elif keyword == "stores":
+            assert isinstance(value, tuple)
+            self._check_not_blank(value, "store")
         elif keyword == "audience":
-            pass  # the grammar already fixes its shape
+            self._check_audience(value)  # type: ignore[arg-type]
         elif keyword == "effect":
             assert isinstance(value, ast.Effect)
             self._check_effect(value)
@@ -390,8 +393,29 @@ class FileChecker:
             if condition.items is not None:
                 self._check_items(condition.items)
 
+    def _check_audience(self, expr: ast.AudienceExpr) -> None:
+        if isinstance(expr, ast.AudienceTier):
+            self._check_not_blank(expr.values, "tier")
+        elif isinstance(expr, ast.AudienceAll | ast.AudienceAny):
+            for arg in expr.args:
+                self._check_audience(arg)
+        elif isinstance(expr, ast.AudienceNot):
+            self._check_audience(expr.arg)
+
+    def _check_not_blank(self, texts: tuple[ast.Text, ...], what: str) -> None:
+        """A basket never sends an empty SKU, category, brand, store or tier (it is
+        refused), so an empty text there is a slip: `= ""` would never match, `!= ""`
+        always."""
+        for text in texts:
+            if not text.value.strip():
+                self.report.error(text.pos, f"an empty {what}: a basket's {what} is "
+                                            "never empty",
+                                  f"write the {what} meant, or leave this condition out")
+
     def _check_items(self, expr: ast.ItemExpr) -> None:
-        if isinstance(expr, ast.ItemPrice):
+        if isinstance(expr, ast.ItemField):  # sku, category or brand
+            self._check_not_blank(expr.values, expr.field.text)
+        elif isinstance(expr, ast.ItemPrice):
             self._check_amount(expr.amount, allow_zero=True)
         elif isinstance(expr, ast.ItemAll | ast.ItemAny):
             for arg in expr.args:

@@ -227,3 +227,26 @@ def test_each_place_named_for_an_offset_keeps_it_in_winter_and_summer(offset: st
                                                                      else 1)
     for moment in (datetime(2026, 1, 15, tzinfo=UTC), datetime(2026, 7, 15, tzinfo=UTC)):
         assert moment.astimezone(ZoneInfo(place)).utcoffset() == expected
+
+
+# An empty SKU, category, brand, store or tier: a basket never sends one (refused).
+
+
+@pytest.mark.parametrize(("statement", "what"), [
+    ('stores "paris-01", ""', "store"),
+    ('audience cardholder and not tier in ("gold", " ")', "tier"),
+    ('discount 10% on items where category != ""', "category"),
+    ('discount 10% on items where not (brand = "" or sku = "A")', "brand"),
+])
+def test_an_empty_text_a_basket_never_sends_is_refused_where_written(
+        statement: str, what: str) -> None:
+    # given a rule matching an empty text (never in a basket: = "" is never true,
+    # != "" always)
+    source = "currency EUR\n" + RULE.format(statement)
+    if "discount" not in statement:
+        source = source.replace("}\n", "    discount 10% on items\n}\n")
+
+    # then it is refused at the text, naming what it is
+    empty = statement.index('" "') if '" "' in statement else statement.index('""')
+    assert diagnostics_of(source) == [
+        (3, 4 + empty + 1, f"an empty {what}: a basket's {what} is never empty")]
