@@ -49,6 +49,19 @@ def effects(items: st.SearchStrategy[Any], money: st.SearchStrategy[Decimal], *,
     )
 
 
+@st.composite
+def basket_lines(draw: st.DrawFn, skus: tuple[str, ...], categories: tuple[str, ...],
+                 money: st.SearchStrategy[Decimal], *, most_lines: int,
+                 most_units: int) -> list[dict[str, Any]]:
+    """A basket's lines, ids l0, l1, ..., each with a SKU, a category and a price."""
+    return [
+        {"id": f"l{index}", "sku": draw(st.sampled_from(skus)),
+         "quantity": draw(st.integers(1, most_units)), "unit_price": str(draw(money)),
+         "category": draw(st.sampled_from(categories))}
+        for index in range(draw(st.integers(min_value=1, max_value=most_lines)))
+    ]
+
+
 def cents(amount: str) -> int:
     """An answer's amount ("12.34") in cents."""
     return int(Decimal(amount) * 100)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from generated_rules import amounts, cents, item_predicates
+from generated_rules import amounts, basket_lines, cents, item_predicates
 from generated_rules import effects as rule_effects
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -80,13 +80,8 @@ def rulesets(draw: st.DrawFn) -> ir.RuleSet:
 
 @st.composite
 def baskets(draw: st.DrawFn) -> dict[str, Any]:
-    count = draw(st.integers(min_value=1, max_value=5))
-    lines = [
-        {"id": f"l{index}", "sku": draw(st.sampled_from(SKUS)),
-         "quantity": draw(st.integers(1, 4)), "unit_price": str(draw(money)),
-         "category": draw(st.sampled_from(CATEGORIES))}
-        for index in range(count)
-    ]
+    lines = draw(basket_lines(SKUS, CATEGORIES, money, most_lines=5,
+                              most_units=4))
     request: dict[str, Any] = {
         "channel": draw(st.sampled_from(["pos", "web"])), "currency": "EUR",
         "store": draw(st.sampled_from(["paris-01", "lyon-01"])),
