@@ -17,7 +17,7 @@ from engine.ir import CHANNELS
 from engine.money import MINOR_UNITS, has_valid_precision
 
 from . import ast
-from .errors import Reporter, did_you_mean
+from .errors import Reporter, closest_word, did_you_mean
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400, "days": 86400}
@@ -56,6 +56,16 @@ LARGEST_PRIORITY = 1_000_000  # either way: priorities compare, their size means
 
 
 @cache
+def _unit_hint(written: str, count: int) -> str:
+    """The closest unit in the form that agrees with the count: "for 30 MIN" means
+    "minutes", though "MIN" is nearer to "minute"."""
+    close = closest_word(written, UNITS)
+    if close is None:
+        return "use minutes, hours or days"
+    singular = close.removesuffix("s")
+    return f'did you mean "{singular if count == 1 else singular + "s"}"?'
+
+
 def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
@@ -281,8 +291,7 @@ class FileChecker:
         unit = UNITS.get(duration.unit.text)
         if unit is None:
             self.report.error(duration.unit.pos, f'unknown unit "{duration.unit.text}"',
-                              did_you_mean(duration.unit.text, UNITS)
-                              or "use minutes, hours or days")
+                              _unit_hint(duration.unit.text, duration.count.value))
             return None
         if duration.count.value <= 0:
             self._positive_count(duration.count, "a duration")

@@ -76,17 +76,23 @@ class Reporter:
             Diagnostic(self.filename, pos.line, pos.column, end, message, hint, line_text))
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
-    """A hint naming the closest known word, or None when nothing is close.
+def closest_word(word: str, choices: Iterable[str]) -> str | None:
+    """The known word closest to ``word``, or None when nothing is close.
 
     Case counts for nothing in the comparison ("POS" is close to "pos"), though
-    the language is case-sensitive: the hint names the word as it must be written.
+    the language is case-sensitive: the answer is the word as it must be written.
     """
     by_lower: dict[str, str] = {}
     for choice in sorted(set(choices)):
         by_lower.setdefault(choice.lower(), choice)
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
-    return f'did you mean "{by_lower[close[0]]}"?' if close else None
+    return by_lower[close[0]] if close else None
 
 
-__all__ = ["Diagnostic", "DslError", "Reporter", "did_you_mean", "source_lines"]
+def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
+    """A hint naming the closest known word, or None when nothing is close."""
+    close = closest_word(word, choices)
+    return f'did you mean "{close}"?' if close else None
+
+
+__all__ = ["Diagnostic", "DslError", "Reporter", "closest_word", "did_you_mean", "source_lines"]

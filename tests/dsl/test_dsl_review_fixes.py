@@ -250,3 +250,18 @@ def test_an_empty_text_a_basket_never_sends_is_refused_where_written(
     empty = statement.index('" "') if '" "' in statement else statement.index('""')
     assert diagnostics_of(source) == [
         (3, 4 + empty + 1, f"an empty {what}: a basket's {what} is never empty")]
+
+
+# A misspelt unit is suggested in the form that agrees with its count.
+
+
+@pytest.mark.parametrize(("written", "suggested"), [
+    ("for 30 MIN", "minutes"), ("for 1 MIN", "minute"), ("for 2 hr", "hours"),
+    ("for 1 hr", "hour"), ("for 7 Day", "days"), ("for 1 dy", "day")])
+def test_a_misspelt_unit_is_suggested_agreeing_with_its_count(written: str,
+                                                              suggested: str) -> None:
+    source = ("currency EUR\n"
+              + RULE.format(f"valid {written} from publish\n    discount 5% on items"))
+    with pytest.raises(dsl.DslError) as caught:
+        dsl.compile_source(source, "x.rules")
+    assert [d.hint for d in caught.value.diagnostics] == [f'did you mean "{suggested}"?']
