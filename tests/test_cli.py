@@ -207,6 +207,19 @@ def test_fmt_rewrites_then_is_stable(tmp_path: Path) -> None:
     assert runner.invoke(app, ["fmt", "--check", str(rules)]).exit_code == 0
 
 
+def test_fmt_writes_a_notepad_file_back_without_its_mark_and_carriage_returns(
+        tmp_path: Path) -> None:
+    # given the canonical rules saved by Notepad: a byte-order mark and CR LF line ends
+    notepad = "\ufeff" + RAIN_RULES.replace("\n", "\r\n")
+    rules = tmp_path / "rain.rules"
+    rules.write_bytes(notepad.encode("utf-8"))
+
+    # then --check wants it reformatted, and fmt writes the canonical bytes
+    assert runner.invoke(app, ["fmt", "--check", str(rules)]).exit_code == 1
+    assert runner.invoke(app, ["fmt", str(rules)]).exit_code == 0
+    assert rules.read_bytes() == RAIN_RULES.encode("utf-8")
+
+
 def test_demo_prices_every_demo_basket() -> None:
     result = runner.invoke(app, ["demo", "--examples", str(Path(__file__).parents[1] / "examples")])
     assert result.exit_code == 0, result.output
