@@ -475,6 +475,9 @@ def _expected_words(expected: set[str]) -> list[str]:
     return sorted(words)
 
 
+NEVER_CLOSED = "this block is never closed"
+
+
 def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
     line = error.line if isinstance(error.line, int) and error.line > 0 else 1
     column = error.column if isinstance(error.column, int) and error.column > 0 else 1
@@ -513,7 +516,7 @@ def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
     token = None if at_end else getattr(error, "token", None)
     if _TRAIL.braces and (at_end or (token is not None and token.type == "RULE")):
         brace = _TRAIL.braces[-1]
-        reporter.error(_pos(brace), "this block is never closed",
+        reporter.error(_pos(brace), NEVER_CLOSED,
                        'end it with "}" after its last statement')
         return
     incomplete = not expected & _endings()
@@ -718,6 +721,8 @@ def _recover_block(first_line: int, text: str, reporter: Reporter) -> list[ast.B
     (``lost`` names the ones that did not), so the semantic checks run on them.
     """
     failed = reporter.diagnostics[-1].line
+    if reporter.diagnostics[-1].message == NEVER_CLOSED:
+        failed = 0  # the header is whole; only its end is missing
     pieces = _statement_pieces(text)
     blocks: list[ast.Block] = []
     header: ast.Block | None = None

@@ -177,6 +177,24 @@ def test_a_block_that_is_not_closed_is_reported_at_its_start_and_the_others_chec
                                       (7, 20, 'unknown word "itemz"')]
 
 
+def test_the_statements_of_a_block_that_is_not_closed_are_checked_too() -> None:
+    # given a block missing its brace, whose discount is also wrong
+    source = ('currency EUR\n\nrule a "A" {\n    discount 150% on items\n\n'
+              'rule b "B" {\n    discount 5% on items\n}\n')
+
+    # then both mistakes are reported at once, and the missing effect of an unread
+    # end is not
+    assert diagnostics_of(source) == [(3, 12, "this block is never closed"),
+                                      (4, 14, "150% is not a discount")]
+
+
+def test_a_block_that_is_not_closed_at_the_end_of_the_file_has_its_statements_checked(
+        ) -> None:
+    source = 'currency EUR\nrule a "A" {\n    priority 5\n    discount 5.001 on basket\n'
+    assert diagnostics_of(source) == [(2, 12, "this block is never closed"),
+                                      (4, 14, "5.001 has more decimals than EUR has")]
+
+
 # 11. Comments travel with their statement.
 
 
