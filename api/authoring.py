@@ -58,8 +58,12 @@ ROLLBACK_BODY = json_body(RollbackIn, AUTHOR, MAX_SMALL_BODY_BYTES)
 
 def _detail(store: rules.RuleStore, version: rules.Version) -> VersionDetail:
     """A version with its source and every period its content was live."""
-    chain = store.versions(version.ruleset)
-    own = {version.number} | {v.number for v in chain if v.rollback_of == version.number}
+    own = {version.number}
+    # A rollback to a rollback of it restores its content too: oldest first, since a
+    # rollback always names an older version.
+    for later in store.versions(version.ruleset):
+        if later.rollback_of in own:
+            own.add(later.number)
     summary = {f.name: getattr(version, f.name) for f in fields(rules.VersionSummary)}
     return VersionDetail(**summary, sources=version.sources,
                          live_periods=[p for p in store.live_periods(version.ruleset)

@@ -176,3 +176,27 @@ def test_the_diff_names_a_new_currency(api: Api) -> None:
 
     # Then the currency is listed as a setting that changed
     assert diff.json()["settings"] == [{"setting": "currency", "from": "EUR", "to": "USD"}]
+
+
+def _roll_back(api: Api, to: int, message: str) -> None:
+    response = api.call("marketer", "POST", "/v1/rulesets/fr/rollback",
+                        json={"to": to, "message": message})
+    assert response.status_code == 201, response.text
+
+
+def test_a_version_lists_the_period_of_a_rollback_to_a_rollback_of_it(api: Api) -> None:
+    # Given version 1 (boots -10%), 2 (-20%), 3 rolling back to 1, 4 (-20%) and 5 rolling
+    # back to 3: version 5 puts version 1's rules live once more
+    _publish(api, BOOTS_10, parent=0, message="boots")
+    _publish(api, BOOTS_20, parent=1, message="more")
+    _roll_back(api, 1, "back")
+    _publish(api, BOOTS_20, parent=3, message="more again")
+    _roll_back(api, 3, "back again")
+
+    # When finance asks when version 1's rules were live
+    detail = api.call("finance", "GET", "/v1/rulesets/fr/versions/1").json()
+
+    # Then the answer holds version 5's period too, as the same content hash says
+    assert [p["version"] for p in detail["live_periods"]] == [1, 3, 5]
+    version_5 = api.call("finance", "GET", "/v1/rulesets/fr/versions/5").json()
+    assert version_5["content_hash"] == detail["content_hash"]
