@@ -100,7 +100,20 @@ def query_instant(value: str | None, field: str) -> datetime | None:
     try:
         return engine.parse_instant(value)
     except ValueError as error:
-        raise invalid(field, str(error)) from None
+        raise invalid(field, _plus_read_as_space(value) or str(error)) from None
+
+
+def _plus_read_as_space(value: str) -> str | None:
+    """Why ``value`` is refused when it is an instant whose offset's '+' was typed as is
+    in a URL: a query string reads a '+' as a space, and quoting back a space the caller
+    never wrote would not tell them what to change."""
+    head, space, offset = value.rpartition(" ")
+    try:
+        engine.parse_instant(f"{head}+{offset}" if space else "")
+    except ValueError:
+        return None
+    return (f"{value!r} is not an instant: a '+' in a query string reads as a space: "
+            f"write it %2B ({head}%2B{offset})")
 
 
 def digits_only(value: Any) -> Any:

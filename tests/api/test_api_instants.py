@@ -88,3 +88,20 @@ def test_a_window_dated_9999_is_refused_at_publish_and_nothing_is_stored(publish
     assert publish.json()["diagnostics"][0]["line"] == HEADER.count("\n") + 2
     versions = published.call("finance", "GET", "/v1/rulesets/fr/versions").json()
     assert [version["number"] for version in versions] == [1]
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ("/v1/rulesets/fr/live?at=2026-11-27T10:30:00+01:00", "query.at"),
+    ("/v1/audit?since=2026-11-27T10:30:00+01:00", "query.since"),
+])
+def test_a_plus_typed_in_a_query_string_is_explained(published: Api, query: str,
+                                                     field: str) -> None:
+    # Given an offset typed with its '+' as is: a URL's query reads it as a space
+    # When finance sends it
+    response = published.call("finance", "GET", query)
+
+    # Then the refusal says why, and how to write it, rather than quoting a space back
+    status, named, detail = _field_and_detail(response)
+    assert (status, named) == (422, field)
+    assert detail.endswith("a '+' in a query string reads as a space: write it %2B "
+                           "(2026-11-27T10:30:00%2B01:00)")
