@@ -21,9 +21,22 @@ class Conflict(StoreError):
         self.ruleset = ruleset
         self.parent = parent
         self.head = head
-        based = f"version {parent}" if parent else "an empty rule set"
-        super().__init__(
-            f"rule set {ruleset!r} is at version {head}, but this change was based on {based}: "
+        super().__init__(_conflict_reason(ruleset, parent, head))
+
+
+def _conflict_reason(ruleset: str, parent: int | None, head: int) -> str:
+    """What to do about it. A parent beyond the latest version is not stale but unknown:
+    usually a mistyped rule set name, which "publish again on top of version 0" would
+    have created."""
+    if parent is not None and parent > head:
+        if head == 0:
+            return (f"rule set {ruleset!r} has no version yet, but this change was based on "
+                    f"version {parent}: check the rule set's name (parent 0 creates a new "
+                    "rule set)")
+        return (f"rule set {ruleset!r} has no version {parent}, but this change was based on "
+                f"it: the latest is version {head}; review it and publish again on top of it")
+    based = f"version {parent}" if parent else "an empty rule set"
+    return (f"rule set {ruleset!r} is at version {head}, but this change was based on {based}: "
             f"review version {head} and publish again on top of it")
 
 

@@ -66,6 +66,35 @@ def test_publish_on_a_stale_parent_is_a_conflict_and_writes_nothing(store: RuleS
     assert _count(store, AuditRow) == 2
 
 
+def test_a_parent_on_a_rule_set_never_published_does_not_advise_creating_it_blindly(
+        store: RuleStore) -> None:
+    # given a marketer who means rule set fr, at version 3, but types fr-web
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+
+    # when they publish on top of version 3 of fr-web, which was never published
+    with pytest.raises(Conflict) as refused:
+        store.publish("fr-web", sources(BOOTS_20), message="mine", author="ana", parent=3)
+
+    # then they are told it has no version, not to "review version 0 and publish on top"
+    assert (refused.value.parent, refused.value.head) == (3, 0)
+    assert str(refused.value) == (
+        "rule set 'fr-web' has no version yet, but this change was based on version 3: "
+        "check the rule set's name (parent 0 creates a new rule set)")
+    assert [info.name for info in store.rulesets()] == ["fr"]
+
+
+def test_a_parent_ahead_of_the_latest_version_says_there_is_no_such_version(
+        store: RuleStore) -> None:
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+
+    with pytest.raises(Conflict) as refused:
+        store.publish("fr", sources(BOOTS_20), message="mine", author="ana", parent=5)
+
+    assert str(refused.value) == (
+        "rule set 'fr' has no version 5, but this change was based on it: the latest is "
+        "version 1; review it and publish again on top of it")
+
+
 def test_publish_without_parent_goes_on_top_of_the_latest(store: RuleStore) -> None:
     store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
 
