@@ -23,6 +23,7 @@ from sqlalchemy.exc import DataError
 
 import dsl
 import rules
+from engine.errors import printable
 
 from .cli_common import (
     EXIT_BAD_INPUT,
@@ -177,9 +178,11 @@ def versions(ruleset: RuleSetOption = "default") -> None:
         for version in store.versions(ruleset):
             period = periods[version.number]
             until = period.end.isoformat() if period.end else "now (live)"
+            # One line per version: a message's line break would start a line that
+            # reads like another version's.
             typer.echo(f"{version.number:>4}  {period.start.isoformat()} -> {until}  "
                        f"{version.rule_count:>5} rules  {version.content_hash[:12]}  "
-                       f"{version.author}: {version.message}")
+                       f"{printable(version.author)}: {printable(version.message)}")
 
 
 @rules_app.command("show")
@@ -190,7 +193,8 @@ def show(
     """Print the source of one version, file by file."""
     with _store() as store:
         version = store.version(ruleset, number)
-        typer.echo(f"# {_describe(version)}\n# {version.author}: {version.message}")
+        typer.echo(f"# {_describe(version)}\n# {printable(version.author)}: "
+                   f"{printable(version.message)}")
         for name, text in sorted(version.sources.items()):
             typer.echo(f"\n# --- {name}\n{text}", nl=False)
 

@@ -236,3 +236,19 @@ def test_diff_prints_the_settings_that_changed(remise: Remise, tmp_path: Path) -
     assert (code, out) == (0, "default: version 1 -> 2: 0 added, 0 removed, 0 changed, "
                               "1 unchanged, 1 settings changed\n\n"
                               "setting currency: EUR -> USD\n")
+
+
+def test_versions_prints_one_line_per_version_whatever_its_message(
+    remise: Remise, tmp_path: Path
+) -> None:
+    # Given a version whose message's second line reads like another version's listing
+    forged = "   9  2026-11-27T12:00:00+00:00 -> now (live)      1 rules  0123456789ab  eve: ok"
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-r", "fr", "-m", f"boots\n{forged}",
+           "--author", "ana")
+
+    # When finance lists the versions
+    code, out, _ = remise("rules", "versions", "-r", "fr")
+
+    # Then the one version is one line, its message's line break written as an escape
+    assert code == 0 and len(out.splitlines()) == 1
+    assert out.endswith(f"ana: boots\\n{forged}\n")
