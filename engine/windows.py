@@ -214,8 +214,29 @@ def not_live_reason(windows: tuple[Window, ...], at: datetime) -> str:
             else:
                 parts.append(f"ended {_local(window.end, window.timezone)}")
         else:
-            parts.append(f"only {_describe_recurring(window)}")
+            parts.append(f"only {_describe_recurring(window)}, {_next_slot(window, at)}")
     return "outside its time window: " + "; ".join(parts)
+
+
+def _next_slot(window: RecurringWindow, at: datetime) -> str:
+    """When the weekly window opens next after ``at``, on its own wall clock, so a
+    cashier can tell the customer ("next sat 2026-11-28 09:00"), or that its dates
+    are over. A slot's start is its first occurrence, as ``recurring_live`` reads it."""
+    tz = zone(window.timezone)
+    after = epoch_of(at)
+    day = at.astimezone(tz).date()
+    if window.from_date is not None and window.from_date > day:
+        day = window.from_date
+    for _ in range(15):  # each weekday twice: a slot the spring change skips opens a week on
+        if window.until_date is not None and day > window.until_date:
+            break
+        opening = datetime.combine(day, window.start, tz)
+        # recurring_live: a slot that the spring change skips whole does not open
+        if day.isoweekday() in window.days and epoch_of(opening) > after \
+                and recurring_live(window, opening):
+            return f"next {DAY_NAMES[day.isoweekday() - 1]} {day} {window.start:%H:%M}"
+        day += timedelta(days=1)
+    return f"its last day was {window.until_date}" if window.until_date else "no day to open on"
 
 
 __all__ = ["coverage", "envelope", "live_check", "not_live_reason", "recurring_live", "zone"]

@@ -87,6 +87,50 @@ def test_a_recurring_window_is_read_on_the_local_wall_clock(at: str, expected: s
     assert discount_at(WEEKEND, at) == expected
 
 
+@pytest.mark.parametrize(("at", "next_slot"), [
+    ("2026-11-23T10:00:00+01:00", "next sat 2026-11-28 09:00"),  # a monday
+    ("2026-11-28T08:00:00+01:00", "next sat 2026-11-28 09:00"),  # saturday, not yet open
+    ("2026-11-28T20:00:00+01:00", "next sun 2026-11-29 09:00"),  # saturday's slot just ended
+    ("2026-11-29T19:30:00Z", "next sat 2026-12-05 09:00"),  # sunday 20:30 in Paris
+])
+def test_a_weekly_window_that_is_closed_says_when_it_opens_next(at: str,
+                                                                 next_slot: str) -> None:
+    response = evaluate(rules(WEEKEND), basket(ITEM, at=at), explain=True)
+    assert reason(response, "w") == (
+        f"outside its time window: only sat, sun 09:00-20:00 Europe/Paris, {next_slot}")
+
+
+@pytest.mark.parametrize(("at", "ending"), [
+    ("2026-11-23T10:00:00+01:00", "next mon 2026-12-07 09:00"),  # before its dates
+    ("2026-12-20T20:00:00+01:00", "next mon 2026-12-21 09:00"),
+    ("2026-12-21T20:00:00+01:00", "its last day was 2026-12-21"),  # its last slot ended
+    ("2027-01-04T10:00:00+01:00", "its last day was 2026-12-21"),
+])
+def test_a_weekly_window_between_dates_opens_next_within_them(at: str, ending: str) -> None:
+    source = ('rule m "M" {\n valid every mon 09:00-20:00 from 2026-12-02 to 2026-12-21\n'
+              ' discount 10% on items\n}')
+    response = evaluate(rules(source), basket(ITEM, at=at), explain=True)
+    assert reason(response, "m") == ("outside its time window: only mon 09:00-20:00 "
+                                     f"Europe/Paris from 2026-12-02 to 2026-12-21, {ending}")
+
+
+def test_a_slot_the_spring_change_skips_whole_is_not_named_as_the_next_opening() -> None:
+    # 2026-03-29 in Paris the clock jumps from 02:00 to 03:00: no 02:00-02:45 that sunday
+    source = 'rule s "S" {\n valid every sun 02:00-02:45\n discount 10% on items\n}'
+    response = evaluate(rules(source), basket(ITEM, at="2026-03-28T12:00:00+01:00"),
+                        explain=True)
+    assert reason(response, "s") == ("outside its time window: only sun 02:00-02:45 "
+                                     "Europe/Paris, next sun 2026-04-05 02:00")
+
+
+def test_a_slot_starting_in_the_repeated_hour_opens_next_at_its_first_pass() -> None:
+    # 02:29 on the first pass (UTC+2): the slot opens at 02:30 of that pass, 00:30 UTC
+    response = evaluate(rules(STARTS_IN_THE_REPEATED_HOUR),
+                        basket(ITEM, at="2026-10-25T00:29:00Z"), explain=True)
+    assert reason(response, "early") == ("outside its time window: only sun 02:30-03:30 "
+                                         "Europe/Paris, next sun 2026-10-25 02:30")
+
+
 def test_a_recurring_window_follows_the_wall_clock_across_the_october_change() -> None:
     # Sunday 2026-10-25: Paris goes from UTC+2 to UTC+1 at 03:00 local.
     # 09:00 local that day is 08:00 UTC (already UTC+1); 07:30 UTC is 08:30 local.
