@@ -186,7 +186,10 @@ def _local(instant: datetime, tz: str) -> str:
     """``instant`` on the wall clock of ``tz``, then the zone; a time that the autumn
     change repeats says which of its two passes it is, with its offset from UTC."""
     local = instant.astimezone(zone(tz))
-    text = f"{local:%Y-%m-%d %H:%M} {tz}"
+    # Windows written in the language fall on whole minutes; `from publish` ones at
+    # the publish instant, whose seconds count for a basket a few seconds off.
+    clock = "%H:%M" if local.second == local.microsecond == 0 else "%H:%M:%S"
+    text = f"{local:%Y-%m-%d} {local.strftime(clock)} {tz}"
     if local.replace(fold=1 - local.fold).utcoffset() == local.utcoffset():
         return text
     offset = local.strftime("%z")

@@ -8,6 +8,7 @@ import pytest
 from freezegun import freeze_time
 from pricing import PUBLISHED, basket, evaluate, line, reason, rules
 
+import dsl
 import engine
 
 ITEM = line("1", "RAIN-JKT-01", "100.00", category="rainwear")
@@ -66,6 +67,20 @@ def test_from_publish_starts_when_the_version_is_published() -> None:
     assert datetime(2026, 11, 23, 13, tzinfo=UTC) == PUBLISHED
     assert discount_at(source, "2026-11-23T13:29:00Z") == "15.00"
     assert discount_at(source, "2026-11-23T13:30:00Z") == "0.00"
+
+
+def test_a_from_publish_window_is_explained_to_the_second_of_its_publish() -> None:
+    # given a 30-minute window published at 13:00:37.5 UTC (14:00:37 in Paris)
+    source = ('currency EUR\ntimezone Europe/Paris\n\n'
+              'rule now "Now" {\n valid for 30 minutes from publish\n discount 15% on items\n}')
+    published = datetime(2026, 11, 23, 13, 0, 37, 500000, tzinfo=UTC)
+    ruleset = dsl.compile_source(source, "test.rules", publish_at=published)
+
+    # when a basket comes at 14:30:40, then its end is told with its seconds: "14:30"
+    # would say the rule was over at 14:30:20, when it was live
+    response = evaluate(ruleset, basket(ITEM, at="2026-11-23T13:30:40Z"), explain=True)
+    assert reason(response, "now") == (
+        "outside its time window: ended 2026-11-23 14:30:37 Europe/Paris")
 
 
 def test_a_date_only_end_includes_the_whole_day() -> None:
