@@ -1,0 +1,42 @@
+"""GET /v1/audit's filters: each one value, so a report never silently leaves entries out."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.store.scenario import BOOTS_10, BOOTS_20, HEADER
+
+from .conftest import Api
+
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+@pytest.fixture
+def published_and_rolled_back(api: Api) -> Api:
+    """fr: version 1 published, 2 published, 3 a rollback to 1."""
+    for parent, source in enumerate((BOOTS_10, BOOTS_20)):
+        response = api.call("marketer", "POST", "/v1/rulesets/fr/versions", json={
+            "source": HEADER + source, "message": f"v{parent + 1}", "parent": parent})
+        assert response.status_code == 201
+    response = api.call("marketer", "POST", "/v1/rulesets/fr/rollback",
+                        json={"to": 1, "message": "back"})
+    assert response.status_code == 201
+    return api
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/csv"])
+def test_a_filter_given_twice_is_refused_naming_it(published_and_rolled_back: Api,
+                                                   accept: str) -> None:
+    # Given two publishes and a rollback in the log
+    # When finance asks for publishes and rollbacks by giving `action` twice
+    response = published_and_rolled_back.call(
+        "finance", "GET", "/v1/audit?action=publish&action=rollback",
+        headers={"Accept": accept})
+
+    # Then it is refused naming the filter, rather than answering the rollback alone
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{
+        "field": "query.action",
+        "message": "given 2 times: the log is filtered by one value of each; ask once per "
+                   "value"}]
+
