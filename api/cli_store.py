@@ -159,6 +159,9 @@ def rollback(
     to: Annotated[int, typer.Option("--to", help="The version whose content goes live again.")],
     message: Annotated[str, typer.Option("--message", "-m", help="Why: goes to the audit log.")],
     ruleset: RuleSetOption = "default",
+    parent: Annotated[int | None, typer.Option(
+        "--parent", help="The version this rollback is based on (the one you saw live); "
+        "refused if another version was published since. Default: the latest.")] = None,
     author: Annotated[str | None, typer.Option("--author", help="Default: your login.")] = None,
 ) -> None:
     """Make an older version's rules live again, as a new version."""
@@ -166,7 +169,7 @@ def rollback(
     _printable("--author", author)
     with _store() as store:
         version = store.rollback(ruleset, to, message=message, author=cli_actor(author),
-                                 address=cli_address())
+                                 parent=parent, address=cli_address())
         typer.echo(f"rolled back to version {to}: {_describe(version)}")
 
 

@@ -274,6 +274,8 @@ class RuleStore:
         between price rules go as they went in that version).
         """
         message, author = _check_text("message", message), _check_text("author", author, 200)
+        if parent is not None and not 1 <= parent <= MAX_VERSION:  # a rollback needs a version
+            raise InvalidRequest(f"parent {parent} is not a version number", "parent")
         target = self.version(ruleset, to)
         latest = self.latest(ruleset)
         if latest is not None and latest.number == to:

@@ -125,6 +125,35 @@ def test_a_stale_parent_exits_3_and_names_the_latest(remise: Remise, tmp_path: P
     assert "'default' is at version 2, but this change was based on version 1" in err
 
 
+def test_a_rollback_on_a_stale_parent_exits_3_and_keeps_a_colleagues_version(
+    remise: Remise, tmp_path: Path
+) -> None:
+    # given version 2 is the bad one, and a colleague publishes a fix as version 3
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-m", "v1")
+    remise("rules", "publish", _rules(tmp_path, BOOTS_20), "-m", "v2 (bad)")
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-m", "v3 (colleague)")
+
+    # when the marketer who looked at version 2 rolls back to version 1 on top of it
+    code, _, err = remise("rules", "rollback", "--to", "1", "--parent", "2", "-m", "undo v2")
+
+    # then the rollback is refused as the API refuses it, and version 3 stays live
+    assert code == 3
+    assert "'default' is at version 3, but this change was based on version 2" in err
+    assert remise("rules", "list")[1].startswith("default  version 3, live from ")
+
+
+@pytest.mark.parametrize("parent", ["0", "-1"])
+def test_a_rollback_parent_that_is_no_version_number_exits_2(
+    remise: Remise, tmp_path: Path, parent: str
+) -> None:
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-m", "v1")
+    remise("rules", "publish", _rules(tmp_path, BOOTS_20), "-m", "v2")
+
+    code, _, err = remise("rules", "rollback", "--to", "1", "--parent", parent, "-m", "undo")
+
+    assert (code, err) == (2, f"error: parent {parent} is not a version number\n")
+
+
 def test_a_broken_source_prints_located_errors_and_publishes_nothing(
     remise: Remise, tmp_path: Path
 ) -> None:
