@@ -30,16 +30,20 @@ KEY_BODY = json_body(KeyIn, KEYS, MAX_SMALL_BODY_BYTES)
 MAX_AUDIT_ID = 2**31 - 1
 
 
-def _no_controls(text: str | None) -> str | None:
+def _filter_text(text: str | None) -> str | None:
     """A filter as text the log can hold: no stored actor, action or rule set has a
-    control character, and PostgreSQL refuses a NUL even to compare with."""
+    control character, and PostgreSQL refuses a NUL even to compare with. Nor is one
+    empty: a form's blank field would answer an empty log that looked like the truth."""
+    if text == "":
+        raise PydanticCustomError("empty", "an empty filter matches no entry: leave it out "
+                                           "to see every entry")
     problem = None if text is None else control_character(text)
     if problem is not None:
         raise PydanticCustomError("control_character", problem)
     return text
 
 
-TextFilter = Annotated[str | None, AfterValidator(_no_controls)]
+TextFilter = Annotated[str | None, AfterValidator(_filter_text)]
 AUDIT_QUERY = ("ruleset", "action", "actor", "since", "until", "after", "limit")
 
 

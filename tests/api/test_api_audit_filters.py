@@ -40,3 +40,14 @@ def test_a_filter_given_twice_is_refused_naming_it(published_and_rolled_back: Ap
         "message": "given 2 times: the log is filtered by one value of each; ask once per "
                    "value"}]
 
+
+def test_an_empty_filter_is_refused_rather_than_matching_nothing(
+        published_and_rolled_back: Api) -> None:
+    # When a form sends an empty rule set filter
+    response = published_and_rolled_back.call("finance", "GET", "/v1/audit?ruleset=")
+
+    # Then it is refused naming it (no entry has an empty rule set)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{
+        "field": "query.ruleset",
+        "message": "an empty filter matches no entry: leave it out to see every entry"}]
