@@ -35,7 +35,7 @@ from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 import dsl
 import engine as runtime
@@ -417,9 +417,12 @@ class RuleStore:
             return _version(row, ruleset)
 
     def versions(self, ruleset: str) -> list[VersionSummary]:
-        """The whole chain, oldest first."""
+        """The whole chain, oldest first, without each version's IR and source: at 10,000
+        rules a version holds about 4 MB of them, and every publish's answer lists the
+        chain."""
         with Session(self.db) as session:
             rows = session.scalars(self._versions_of(ruleset)
+                                   .options(defer(VersionRow.ir), defer(VersionRow.sources))
                                    .order_by(VersionRow.number)).all()
             if not rows:
                 raise self._missing(session, ruleset, None)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from freezegun import freeze_time
+from sqlalchemy import event
 
 from rules import (
     InvalidRequest,
@@ -155,3 +156,25 @@ def test_a_version_number_out_of_range_is_simply_not_found(store: RuleStore,
 
     with pytest.raises(NotFound, match=f"has no version {number}"):
         store.version("fr", number)
+
+
+def test_listing_the_history_reads_no_version_s_rules_or_source(store: RuleStore) -> None:
+    # given a history (each version of a 10,000-rule set holds about 4 MB of IR)
+    _three_versions(store)
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(statement)
+
+    # when the history is listed, as every publish's answer and `rules versions` do
+    event.listen(store.db, "before_cursor_execute", seen)
+    try:
+        chain, periods = store.versions("fr"), store.live_periods("fr")
+    finally:
+        event.remove(store.db, "before_cursor_execute", seen)
+
+    # then it is all there, without loading every version's compiled rules and source
+    assert [(v.number, v.rollback_of) for v in chain] == [(1, None), (2, None), (3, 1)]
+    assert [p.version for p in periods] == [1, 2, 3]
+    assert statements
+    assert not [s for s in statements if "versions.ir" in s or "versions.sources" in s]
