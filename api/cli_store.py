@@ -292,9 +292,12 @@ def audit_export(
     until: Annotated[str | None, typer.Option(help="Up to this instant (exclusive).")] = None,
 ) -> None:
     """Export the audit log as CSV."""
+    if ruleset == "":  # an unset variable in a script: an export of nothing, exit 0
+        fail("--ruleset: an empty filter matches no entry: leave it out to export every "
+             "entry")
     query = rules.AuditQuery(
-        ruleset=ruleset, since=parse_instant(since, "--since") if since else None,
-        until=parse_instant(until, "--until") if until else None)
+        ruleset=ruleset, since=parse_instant(since, "--since") if since is not None else None,
+        until=parse_instant(until, "--until") if until is not None else None)
     with _store() as store:
         chunks = rules.audit_csv(rules.all_audit_entries(store.db, query))
         if output is None:

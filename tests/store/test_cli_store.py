@@ -281,3 +281,28 @@ def test_versions_prints_one_line_per_version_whatever_its_message(
     # Then the one version is one line, its message's line break written as an escape
     assert code == 0 and len(out.splitlines()) == 1
     assert out.endswith(f"ana: boots\\n{forged}\n")
+
+
+def test_audit_export_refuses_an_empty_rule_set_filter(remise: Remise, tmp_path: Path) -> None:
+    # Given a publish in the log
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-r", "fr", "-m", "v1")
+
+    # When finance exports with a blank --ruleset (an unset variable in a script)
+    code, out, err = remise("audit", "export", "--ruleset", "")
+
+    # Then it is refused in one line, rather than a CSV with no entry at all
+    assert (code, out) == (2, "")
+    assert err == ("error: --ruleset: an empty filter matches no entry: leave it out to "
+                   "export every entry\n")
+
+
+def test_audit_export_refuses_an_empty_since(remise: Remise, tmp_path: Path) -> None:
+    # Given a publish in the log
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-r", "fr", "-m", "v1")
+
+    # When finance exports with a blank --since (an unset variable in a script)
+    code, out, err = remise("audit", "export", "--since", "")
+
+    # Then it is refused naming the option, rather than exporting the whole log
+    assert (code, out) == (2, "")
+    assert err == "error: --since: '' is not an ISO-8601 instant, e.g. 2026-11-23T14:10:00+01:00\n"
