@@ -1364,11 +1364,18 @@ def _apply_points(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
     # points are known, as a winner may earn nothing once its lines are summed
     beaten: list[tuple[CompiledRule, CompiledRule, Item]] | None = (
         [] if evaluation.track else None)
-    for item in evaluation.canonical_items():
-        matching = item.matching(live) if item.matched else None
+    lines = [(item, item.matching(live)) for item in evaluation.canonical_items()
+             if item.matched]
+    # What each rule would earn on all the lines it matches, summed: how a tie on one
+    # line is broken (§6), since a rule earns on its lines summed, not line by line.
+    summed: dict[CompiledRule, int] = {}
+    for item, matching in lines:
+        for rule in matching:
+            summed[rule] = summed.get(rule, 0) + item.total
+    for item, matching in lines:
         if not matching:
             continue
-        for rule in _points_winners(item, matching, beaten):
+        for rule in _points_winners(item, matching, beaten, summed):
             earned_on[rule] = earned_on.get(rule, 0) + item.total
     nothing = []
     for rule, net in sorted(earned_on.items(), key=lambda pair: pair[0].id):
@@ -1403,6 +1410,7 @@ def _note_points_beaten(evaluation: Evaluation,
 def _points_winners(
     item: Item, rules: list[CompiledRule],
     beaten: list[tuple[CompiledRule, CompiledRule, Item]] | None,
+    summed: dict[CompiledRule, int],
 ) -> list[CompiledRule]:
     """Which points rules earn on this line: exclusive alone, else the best plus stackables.
     The losers go to ``beaten`` (when reasons are kept) with the rule that beat them."""
@@ -1413,7 +1421,7 @@ def _points_winners(
             if rule.priority != winner.priority:
                 if rule.priority > winner.priority:
                     winner = rule
-            elif _earns_more(rule, winner, item.total, by_priority=False):
+            elif _earns_more(rule, winner, item.total, summed, by_priority=False):
                 winner = rule
         if beaten is not None:
             beaten.extend((rule, winner, item) for rule in rules if rule is not winner)
@@ -1423,7 +1431,7 @@ def _points_winners(
     if best:
         top = best[0]
         for rule in best[1:]:  # the most points, then the rate, priority and id
-            if _earns_more(rule, top, item.total, by_priority=True):
+            if _earns_more(rule, top, item.total, summed, by_priority=True):
                 top = rule
         winners.append(top)
         if beaten is not None:
@@ -1431,13 +1439,19 @@ def _points_winners(
     return winners
 
 
-def _earns_more(rule: CompiledRule, holder: CompiledRule, net: int, *,
-                by_priority: bool) -> bool:
+def _earns_more(rule: CompiledRule, holder: CompiledRule, net: int,
+                summed: dict[CompiledRule, int], *, by_priority: bool) -> bool:
     """Whether ``rule`` beats ``holder`` on a line of ``net``: more points on that line
     (the rate alone chose a 15-per-10.00 rule that earns nothing on 9.00 over 1 per
-    1.00, which earns 9); ties: the higher rate, which earns more once the lines are
-    summed, then (``by_priority``) the higher priority, then the smaller id."""
+    1.00, which earns 9); ties: more points on the nets of all the lines each matches,
+    summed (``summed``; the rate alone gave twenty 0.90 lines, 0 points each, to 50 per
+    20.00, which earns nothing on 18.00, over 1 per 1.00, which earns 18), then the
+    higher rate, then (``by_priority``) the higher priority, then the smaller id."""
     difference = (net // rule.per) * rule.points - (net // holder.per) * holder.points
+    if difference:
+        return difference > 0
+    difference = (summed[rule] // rule.per) * rule.points \
+        - (summed[holder] // holder.per) * holder.points
     if difference:
         return difference > 0
     order = _rate_order(rule, holder)

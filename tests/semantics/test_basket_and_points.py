@@ -243,3 +243,39 @@ def test_an_exclusive_points_rule_that_earns_nothing_is_not_said_to_have_applied
     assert response["points"] == {"total": 0, "by_rule": []}
     assert reason(response, "fast") == (
         "an exclusive points rule holds line 1, though it earns nothing: slow")
+
+
+BAKERY_POINTS = ('rule base "1/1.00" { points 1 per 1.00 EUR on items }\n'
+                 'rule bonus "50/20.00" { points 50 per 20.00 EUR on items }')
+
+
+def croissants(count: int) -> dict:
+    """``count`` croissants at 0.90, scanned one line each (as a till lists them)."""
+    return basket(*(line(f"c{index:02d}", "CROISSANT", "0.90") for index in range(count)))
+
+
+def test_a_points_rule_that_earns_nothing_once_summed_does_not_win_the_tied_lines() -> None:
+    # Given 1 point per 1.00 and 50 points per 20.00 (both best)
+    given = rules(BAKERY_POINTS)
+
+    # When 20 croissants at 0.90 come, one line each: on each line both earn 0 (a tie);
+    # summed over the 20 lines (18.00) 1 per 1.00 earns 18, 50 per 20.00 earns 0
+    response = evaluate(given, croissants(20))
+
+    # Then the lines go to the rule that earns once summed: 18 points, as one line of 20
+    # croissants earns (not 0 for the higher rate, which never reaches its step)
+    assert response["points"] == {
+        "total": 18, "by_rule": [{"rule": "base", "title": "1/1.00", "points": 18}]}
+
+
+def test_tied_lines_go_to_the_points_rule_that_earns_more_once_summed() -> None:
+    # Given the same two rules
+    given = rules(BAKERY_POINTS)
+
+    # When 25 croissants come, one line each: 0 and 0 on each line; summed (22.50),
+    # 1 per 1.00 earns 22 and 50 per 20.00 earns 50
+    response = evaluate(given, croissants(25))
+
+    # Then the 50 per 20.00 takes the lines: 50 points
+    assert response["points"] == {
+        "total": 50, "by_rule": [{"rule": "bonus", "title": "50/20.00", "points": 50}]}
