@@ -279,3 +279,17 @@ def test_tied_lines_go_to_the_points_rule_that_earns_more_once_summed() -> None:
     # Then the 50 per 20.00 takes the lines: 50 points
     assert response["points"] == {
         "total": 50, "by_rule": [{"rule": "bonus", "title": "50/20.00", "points": 50}]}
+
+
+def test_the_spare_cent_goes_to_the_id_first_as_text_not_as_a_number() -> None:
+    # Given 10.00 EUR off the basket
+    given = rules('rule ten "10 EUR" { discount 10.00 EUR on basket }')
+
+    # When three lines of 10.00 have ids "9", "10" and "11": shares 3.333.. each, floors
+    # 3.33 (9.99), one cent left, remainders equal
+    response = evaluate(given, basket(line("9", "X-1", "10.00"), line("10", "X-2", "10.00"),
+                                      line("11", "X-3", "10.00")))
+
+    # Then the cent goes to "10", the first id as text ("10" < "11" < "9")
+    assert [by_id(response)[i]["discount"] for i in ("9", "10", "11")] == [
+        "3.33", "3.34", "3.33"]
