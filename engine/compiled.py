@@ -32,6 +32,7 @@ from .predicates import (
     ItemView,
     compile_audience,
     compile_items,
+    describe_items,
     index_keys,
     keys_decide,
     nfc,
@@ -142,7 +143,8 @@ class CompiledRule:
 
 def _condition(condition: Condition, currency: str) -> CompiledCondition:
     if isinstance(condition, QuantityCondition):
-        text = f"quantity of matching items {condition.op} {condition.count}"
+        which = f" where {describe_items(condition.items, currency)}" if condition.items else ""
+        text = f"quantity of items{which} {condition.op} {condition.count}"
         return CompiledCondition("quantity", condition.op, condition.count,
                                  compile_items(condition.items, currency), text)
     text = f"subtotal {condition.op} {format_money(condition.amount, currency)} {currency}"

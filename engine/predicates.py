@@ -30,7 +30,7 @@ from .ir import (
     ItemPredicate,
     ItemPriceCompare,
 )
-from .money import to_minor
+from .money import format_money, to_minor
 
 COMPARE: dict[str, Callable[[int, int], bool]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt,
@@ -144,6 +144,50 @@ def _flag(flag: str) -> AudienceMatch:
     return lambda customer: customer is None or customer.id is None
 
 
+# A list longer than this is cut in a reason: a cashier reads a line, not a catalogue.
+LISTED_VALUES = 3
+
+
+def describe_items(predicate: ItemPredicate, currency: str) -> str:
+    """The items a predicate matches, in the words of the rule language, for reasons
+    such as "needs quantity of items where category = "boots" >= 2"."""
+    if isinstance(predicate, ItemFieldIn | ItemAttributeIn):
+        return _field_in(predicate)
+    if isinstance(predicate, ItemPriceCompare):
+        return f"price {predicate.op} {format_money(predicate.amount, currency)} {currency}"
+    if isinstance(predicate, ItemAnd):
+        return " and ".join(_grouped(arg, currency) for arg in predicate.args)
+    if isinstance(predicate, ItemOr):
+        return " or ".join(describe_items(arg, currency) for arg in predicate.args)
+    assert isinstance(predicate, ItemNot)
+    negated = predicate.arg
+    if isinstance(negated, ItemFieldIn | ItemAttributeIn) and len(negated.values) == 1:
+        return _field_in(negated, equal="!=")  # as the marketer wrote it
+    return f"not {_grouped(negated, currency)}"
+
+
+def _field_in(predicate: ItemFieldIn | ItemAttributeIn, equal: str = "=") -> str:
+    what = (predicate.field if isinstance(predicate, ItemFieldIn)
+            else f"attribute {_quoted(predicate.name)}")
+    values = predicate.values
+    if len(values) == 1:
+        return f"{what} {equal} {_quoted(values[0])}"
+    shown = ", ".join(_quoted(value) for value in values[:LISTED_VALUES])
+    more = len(values) - LISTED_VALUES
+    return f"{what} in ({shown}, and {more} more)" if more > 0 else f"{what} in ({shown})"
+
+
+def _grouped(predicate: ItemPredicate, currency: str) -> str:
+    """Parenthesised where `and` or `not` would otherwise bind it differently."""
+    text = describe_items(predicate, currency)
+    return f"({text})" if isinstance(predicate, ItemOr | ItemAnd) else text
+
+
+def _quoted(text: str) -> str:
+    """A text as the rule language writes it (a quote and a backslash escaped)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def describe_audience_miss(audience: Audience, customer: Customer | None) -> str:
     """A cashier-readable reason why ``customer`` is outside ``audience``."""
     who = "anonymous" if customer is None or customer.id is None else "the customer"
@@ -191,6 +235,7 @@ __all__ = [
     "compile_audience",
     "compile_items",
     "describe_audience_miss",
+    "describe_items",
     "index_keys",
     "keys_decide",
     "nfc",

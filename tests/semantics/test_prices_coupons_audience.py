@@ -157,7 +157,8 @@ def test_quantity_condition_counts_matching_units() -> None:
     one = evaluate(given, basket(line("1", "B", "50.00", category="boots")), explain=True)
     two = evaluate(given, basket(line("1", "B", "50.00", quantity=2, category="boots")))
     assert (one["discount"], two["discount"]) == ("0.00", "10.00")
-    assert reason(one, "b") == "needs quantity of matching items >= 2, basket has 1"
+    assert reason(one, "b") == (
+        'needs quantity of items where category = "boots" >= 2, basket has 1')
 
 
 def test_no_matching_item_is_explained() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pricing import basket, evaluate, line, reason, rules
 
 
@@ -104,7 +105,8 @@ def test_a_price_rule_s_quantity_condition_is_explained_at_the_prices_sent() -> 
     # Then only B was at 20.00 or more as sent: b18 sets nothing (25.00 + 25.00 = 50.00),
     # and says so, not "nothing left to discount" (A is 25.00 only after its price rule)
     assert response["total"] == "50.00"
-    assert reason(response, "b18") == "needs quantity of matching items >= 2, basket has 1"
+    assert reason(response, "b18") == (
+        "needs quantity of items where price >= 20.00 EUR >= 2, basket has 1")
 
 
 def test_a_percentage_that_rounds_to_nothing_on_a_line_says_so() -> None:
@@ -156,3 +158,26 @@ def test_a_basket_rule_is_not_told_a_rule_that_gave_nothing_beat_it() -> None:
     # Then the 3.00 is told there is nothing left, not that the 5.00 (0.00) beat it
     assert response["total"] == "0.00"
     assert reason(response, "three") == "nothing left to discount"
+
+
+QUANTITY = ('rule q "Q" {{\n when quantity of items where {} >= 2\n'
+            ' discount 5% on basket\n}}')
+
+
+@pytest.mark.parametrize(("items", "said", "counted"), [
+    ('category != "socks"', 'category != "socks"', 0),
+    ('not category in ("a", "b")', 'not category in ("a", "b")', 1),
+    ('sku in ("A", "B", "C", "D", "E")', 'sku in ("A", "B", "C", and 2 more)', 0),
+    ('attribute "size \\"XL\\"" = "yes"', 'attribute "size \\"XL\\"" = "yes"', 0),
+    ('(brand = "x" or price < 9.99 EUR) and not (sku = "A" and sku = "B")',
+     '(brand = "x" or price < 9.99 EUR) and not (sku = "A" and sku = "B")', 1),
+])
+def test_a_quantity_condition_names_the_items_it_counts(items: str, said: str,
+                                                        counted: int) -> None:
+    # Given a rule counting some items, and a basket of one pair of socks at 5.00
+    response = evaluate(rules(QUANTITY.format(items)),
+                        basket(line("1", "Z", "5.00", category="socks")), explain=True)
+
+    # Then the cashier reads which items count, as the rule writes them
+    assert reason(response, "q") == (
+        f"needs quantity of items where {said} >= 2, basket has {counted}")
