@@ -76,15 +76,22 @@ def _store() -> Iterator[rules.RuleStore]:
 def _read_sources(paths: list[Path]) -> dict[str, str]:
     """File name (relative to the folder given) -> text, for every `.rules` file."""
     sources: dict[str, str] = {}
+    unreadable: list[dsl.Diagnostic] = []
     for entry in paths:
         files = dsl.rule_files([entry])
         for file in files:
             name = file.relative_to(entry).as_posix() if entry.is_dir() else file.name
-            try:
-                sources[name] = file.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as error:
-                fail(f"cannot read {file}: {getattr(error, 'strerror', None) or error}",
-                      EXIT_BAD_INPUT)
+            text, problem = dsl.read_source(file)  # a byte not UTF-8 at its line and column
+            if problem is not None:
+                unreadable.append(problem)
+            elif text is not None:
+                sources[name] = text
+    if unreadable:
+        for problem in unreadable:
+            typer.echo(problem.render(), err=True)
+        fail("; ".join(f"cannot read {problem.file}: "
+                       f"{problem.message.removeprefix('cannot read this file: ')}"
+                       for problem in unreadable) + "; nothing published", EXIT_BAD_INPUT)
     if not sources:
         fail(f"no .rules file in {', '.join(map(str, paths))}", EXIT_BAD_INPUT)
     return sources
