@@ -127,11 +127,11 @@ def _ruleset_from_store(name: str, number: int | None, replay_at: datetime | Non
                      EXIT_REFUSED)
         else:
             version = store.version(name, number) if number is not None else store.latest(name)
+        if version is None:
+            fail(f"no rule set named {name!r} is published", EXIT_REFUSED)
+        return version.ruleset_ir()
     except rules.StoreError as error:
         fail(str(error), EXIT_REFUSED)
-    if version is None:
-        fail(f"no rule set named {name!r} is published", EXIT_REFUSED)
-    return version.ruleset_ir()
 
 
 def _pinned_version(request: engine.BasketRequest, ruleset: str, version: int | None,

@@ -99,6 +99,8 @@ def from_store_error(error: rules.StoreError) -> Problem:
                        str(error), head=error.head)
     if isinstance(error, rules.NotFound):
         return not_found(str(error))
+    if isinstance(error, rules.UnreadableVersion):
+        return Problem(422, "version-unreadable", "This version cannot be read", str(error))
     if isinstance(error, rules.SchemaNotReady):
         return Problem(503, "store-unavailable", "The rule store is not available", str(error))
     argument = error.argument if isinstance(error, rules.InvalidRequest) else None

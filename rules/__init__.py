@@ -17,6 +17,7 @@ from .errors import (
     SchemaNotReady,
     SourceRejected,
     StoreError,
+    UnreadableVersion,
 )
 from .live import Announcement, LiveCache, LiveRuleSet, RedisFanout
 from .store import (
@@ -75,6 +76,7 @@ __all__ = [
     "Settings",
     "SourceRejected",
     "StoreError",
+    "UnreadableVersion",
     "Version",
     "VersionSummary",
     "all_audit_entries",

@@ -25,6 +25,7 @@ from typing import Any
 
 import dsl
 
+from .errors import UnreadableVersion
 from .revisions import rule_content
 from .store import Version
 
@@ -113,11 +114,21 @@ def _text_diff(old: str, new: str, rule: str, a: int, b: int) -> str:
     return "".join(lines)
 
 
+def _compiled(version: Version) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """A version's IR and its rules by id; ``UnreadableVersion`` when this remise cannot
+    read them (an older release stored such a version)."""
+    try:
+        ir = json.loads(version.ir_json)
+        return ir, _rules(ir)
+    except (ValueError, KeyError, TypeError):
+        version.ruleset_ir()  # the engine's reason, in an UnreadableVersion
+        raise UnreadableVersion(version.ruleset, version.number, "no rules in it") from None
+
+
 def diff_versions(old: Version, new: Version) -> RuleSetDiff:
     """What changed from ``old`` to ``new``: the settings, then rule by rule, sorted by
     rule id."""
-    old_ir, new_ir = json.loads(old.ir_json), json.loads(new.ir_json)
-    old_rules, new_rules = _rules(old_ir), _rules(new_ir)
+    (old_ir, old_rules), (new_ir, new_rules) = _compiled(old), _compiled(new)
     old_text, new_text = dsl.rule_sources(old.sources), dsl.rule_sources(new.sources)
     a, b = old.number, new.number
 

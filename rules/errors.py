@@ -59,6 +59,16 @@ class InvalidRequest(StoreError):
         self.argument = argument
 
 
+class UnreadableVersion(StoreError):
+    """A stored version whose compiled rules this remise cannot read (an older release
+    stored one: a window dated 9999 compiled, then failed to load): it cannot be
+    diffed or replayed, and saying which one beats a traceback."""
+
+    def __init__(self, ruleset: str, number: int, reason: str) -> None:
+        super().__init__(f"version {number} of {ruleset!r} cannot be read by this remise: "
+                         f"{reason}")
+
+
 class SchemaNotReady(StoreError):
     """The database schema is missing or older than this code."""
 
@@ -70,4 +80,5 @@ __all__ = [
     "SchemaNotReady",
     "SourceRejected",
     "StoreError",
+    "UnreadableVersion",
 ]

@@ -41,7 +41,7 @@ import dsl
 import engine as runtime
 from engine.ir import AbsoluteWindow, Rule
 
-from .errors import Conflict, InvalidRequest, NotFound, SourceRejected
+from .errors import Conflict, InvalidRequest, NotFound, SourceRejected, UnreadableVersion
 from .models import AuditRow, RuleSetRow, VersionRow
 from .revisions import Previous, previous_rules, stamp_revisions, stamp_rule
 
@@ -73,7 +73,11 @@ class Version(VersionSummary):
 
     def ruleset_ir(self) -> runtime.RuleSet:
         """The compiled rules, stamped with this version's number and content hash."""
-        return runtime.load_ruleset(self.ir_json).model_copy(
+        try:
+            ruleset = runtime.load_ruleset(self.ir_json)
+        except runtime.IRError as error:
+            raise UnreadableVersion(self.ruleset, self.number, str(error)) from None
+        return ruleset.model_copy(
             update={"version": self.number, "content_hash": self.content_hash})
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,8 +14,10 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from api.cli import app
+from rules import RuleStore, create_db_engine
+from rules.store import _Content, content_hash
 
-from .scenario import BOOTS_10, BOOTS_20, BROKEN, HEADER
+from .scenario import BOOTS_10, BOOTS_20, BROKEN, HEADER, boots_basket
 
 runner = CliRunner()
 Remise = Callable[..., tuple[int, str, str]]
@@ -306,3 +309,28 @@ def test_audit_export_refuses_an_empty_since(remise: Remise, tmp_path: Path) -> 
     # Then it is refused naming the option, rather than exporting the whole log
     assert (code, out) == (2, "")
     assert err == "error: --since: '' is not an ISO-8601 instant, e.g. 2026-11-23T14:10:00+01:00\n"
+
+
+def test_a_version_this_remise_cannot_read_is_one_line_exit_3(
+    remise: Remise, tmp_path: Path, database_url: str
+) -> None:
+    # Given version 2 of fr, whose IR this engine refuses (as an older release stored one)
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-r", "fr", "-m", "v1")
+    store = RuleStore(create_db_engine(database_url))
+    ir_json = '{"not": "an IR"}'
+    store._append("fr", _Content({"x.rules": ""}, ir_json, content_hash(ir_json), 0),
+                  message="unreadable", author="an older release", parent=None,
+                  address=None, rollback_of=None)
+    store.db.dispose()
+    basket = tmp_path / "basket.json"
+    basket.write_text(json.dumps({**boots_basket(), "ruleset": "fr"}), encoding="utf-8")
+
+    # When finance diffs it, and replays a basket on it
+    diffed = remise("rules", "diff", "1", "2", "-r", "fr")
+    replayed = remise("evaluate", "--ruleset", "fr", "--version", "2", "--basket", str(basket))
+
+    # Then each is refused in one line naming the version
+    for code, _, err in (diffed, replayed):
+        assert code == 3
+        assert err.startswith("error: version 2 of 'fr' cannot be read by this remise: ")
+        assert len(err.splitlines()) == 1
