@@ -138,7 +138,14 @@ def diff_versions(old: Version, new: Version) -> RuleSetDiff:
     def changed_rule(rule: str) -> RuleChange:
         before, after = old_rules[rule], new_rules[rule]
         fields = _differing(before, after)
-        text = _text_diff(old_text.get(rule, ""), new_text.get(rule, ""), rule, a, b)
+        # A stored source this remise's language no longer parses has no block: a text
+        # diff would show the rule deleted, or its source "unchanged".
+        unread = [str(n) for n, texts in ((a, old_text), (b, new_text)) if rule not in texts]
+        if unread:
+            return RuleChange(rule, after["title"], (
+                f"(the source of this rule in version {' and '.join(unread)} cannot be read "
+                f"by this remise; compiled {', '.join(fields)} differ)\n"), fields)
+        text = _text_diff(old_text[rule], new_text[rule], rule, a, b)
         return RuleChange(rule, after["title"], text or _unchanged_source(before, after, fields),
                           fields)
 

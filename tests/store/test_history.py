@@ -8,6 +8,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import event
 
+import dsl
 from rules import (
     InvalidRequest,
     LivePeriod,
@@ -16,6 +17,7 @@ from rules import (
     SettingChange,
     diff_versions,
 )
+from rules.store import _Content, content_hash
 
 from .scenario import BOOTS_10, BOOTS_20, HEADER, SOCKS_3_FOR_2, sources
 
@@ -178,3 +180,23 @@ def test_listing_the_history_reads_no_version_s_rules_or_source(store: RuleStore
     assert [p.version for p in periods] == [1, 2, 3]
     assert statements
     assert not [s for s in statements if "versions.ir" in s or "versions.sources" in s]
+
+
+def test_a_diff_never_calls_a_source_it_cannot_read_unchanged(store: RuleStore) -> None:
+    # Given version 2 storing the IR of boots -20% with a source this remise cannot parse
+    # (as an older release, whose language read it, could have stored)
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    ir_json = dsl.compile_sources(sources(BOOTS_20)).to_json()
+    store._append("fr", _Content({"promo.rules": "rule boots {{ discount 20%"}, ir_json,
+                                 content_hash(ir_json), 1),
+                  message="v2", author="an older release", parent=None, address=None,
+                  rollback_of=None)
+
+    # When versions 1 and 2 are compared
+    diff = diff_versions(store.version("fr", 1), store.version("fr", 2))
+
+    # Then boots is changed, and its source is said to be unreadable, not unchanged
+    assert [(c.rule, c.fields) for c in diff.changed] == [("boots", ("effect", "title"))]
+    assert diff.changed[0].diff == (
+        "(the source of this rule in version 2 cannot be read by this remise; compiled "
+        "effect, title differ)\n")
