@@ -44,6 +44,7 @@ from .store import content_hash as hash_of
 log = logging.getLogger("remise.live")
 
 IR_CACHE_SECONDS = 7 * 24 * 3600
+FIRST_BACKOFF_SECONDS = 0.1
 MAX_BACKOFF_SECONDS = 5.0
 UNKNOWN_SECONDS = 1.0
 
@@ -330,7 +331,7 @@ class LiveCache:
 
     def _follow_redis(self) -> None:
         assert self.fanout is not None
-        backoff = 0.1
+        backoff = FIRST_BACKOFF_SECONDS
         reached = False  # a Redis never reached since the start is said once, as a lost one
         while not self._stop.is_set():
             try:
@@ -338,6 +339,9 @@ class LiveCache:
             except (redis.RedisError, OSError) as error:
                 if self.redis_connected:
                     log.warning("lost Redis (%s); polling the database until it is back", error)
+                    # A new outage: resubscribe as soon as it ends, not at the pace a past
+                    # outage slowed down to (the versions published meanwhile wait for it).
+                    backoff = FIRST_BACKOFF_SECONDS
                 elif not reached:
                     log.warning("cannot reach Redis (%s): check REMISE_REDIS_URL; polling the "
                                 "database until it answers", error)
@@ -347,7 +351,7 @@ class LiveCache:
                 self._stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
             else:
-                backoff = 0.1
+                backoff = FIRST_BACKOFF_SECONDS
 
     def _listen(self, fanout: RedisFanout) -> None:
         pubsub = fanout.subscribe()

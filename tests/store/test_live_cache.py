@@ -347,3 +347,43 @@ def test_a_redis_that_cannot_be_reached_from_the_start_is_logged_once(
     warnings = [r.getMessage() for r in caplog.records if "Redis" in r.getMessage()]
     assert len(warnings) == 1 and "REMISE_REDIS_URL" in warnings[0]
     assert cache.get("fr") is not None
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_after_a_long_outage_a_short_redis_restart_is_caught_up_at_once(
+    store: RuleStore, database_url: str, redis_prefix: str
+) -> None:
+    # given a process following a private Redis, which once was down for 1.6 s (its
+    # reconnection backoff grew meanwhile: 0.1, 0.2, 0.4, 0.8, then 1.6 s)
+    redis_server = PrivateRedis(require_program("redis-server"))
+    redis_server.start()
+    publisher = RedisFanout(redis_server.url, prefix=redis_prefix)
+    store.listeners.append(publisher.announce)
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    follower_fanout = RedisFanout(redis_server.url, prefix=redis_prefix)
+    cache = LiveCache(RuleStore(create_db_engine(database_url)), fanout=follower_fanout,
+                      poll_seconds=3600)
+    cache.start()
+    try:
+        _wait_until(lambda: cache.redis_connected)
+        redis_server.stop()
+        _wait_until(lambda: not cache.redis_connected)
+        time.sleep(1.6)
+        redis_server.start()
+        _wait_until(lambda: cache.redis_connected)
+
+        # when, days later, Redis restarts in a blink and a version is published as it
+        # comes back
+        redis_server.stop()
+        _wait_until(lambda: not cache.redis_connected)
+        redis_server.start()
+        store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+
+        # then the process resubscribes and catches up from the database at once, as after
+        # the first outage, not after the 3.2 s the first outage had grown its backoff to
+        _wait_until(lambda: cache.get("fr").version == 2, timeout=1.5)  # type: ignore[union-attr]
+    finally:
+        cache.stop()
+        follower_fanout.close()
+        publisher.close()
+        redis_server.stop()
