@@ -685,7 +685,25 @@ def _recover(source: str, reporter: Reporter) -> dict[str, Any]:
             blocks.extend(tree["blocks"])
         else:
             blocks.extend(_recover_block(first_line, text, reporter))
+            _report_left_open(first_line, text, reporter)
     return {"headers": headers, "blocks": tuple(blocks)}
+
+
+def _report_left_open(first_line: int, text: str, reporter: Reporter) -> None:
+    """A block whose braces do not balance is never closed, even when the parser
+    stopped at another mistake first: say so too, at its brace, once."""
+    depth, brace = 0, None
+    for index, line in enumerate(text.split("\n")):
+        code = _STRING.sub(lambda text: " " * len(text.group()), line[:_comment_start(line)])
+        for column, char in enumerate(code, start=1):
+            if char == "{":
+                depth, brace = depth + 1, brace or ast.Pos(first_line + index + 1, column,
+                                                           column + 1)
+            elif char == "}":
+                depth = max(0, depth - 1)
+    if depth and brace is not None and not any(
+            d.message == NEVER_CLOSED and d.line == brace.line for d in reporter.diagnostics):
+        reporter.error(brace, NEVER_CLOSED, 'end it with "}" after its last statement')
 
 
 # A line's first word, as the lexer reads a WORD.

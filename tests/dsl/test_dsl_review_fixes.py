@@ -195,6 +195,16 @@ def test_a_block_that_is_not_closed_at_the_end_of_the_file_has_its_statements_ch
                                       (4, 14, "5.001 has more decimals than EUR has")]
 
 
+def test_a_block_left_open_is_reported_beside_an_earlier_mistake_in_it() -> None:
+    # given a block with a misspelt word and no closing brace, at the end of the file
+    source = ('currency EUR\nrule a "A" {\n    discount 15% on items wher sku = "{x"\n'
+              '    priority 5  # {\n')
+
+    # then both are reported at once: the brace was told only once the word was mended
+    assert diagnostics_of(source) == [(2, 12, "this block is never closed"),
+                                      (3, 27, 'unknown word "wher"')]
+
+
 # 11. Comments travel with their statement.
 
 
