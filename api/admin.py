@@ -76,9 +76,13 @@ def audit(
     limit: Annotated[int, Query(ge=1, le=rules.audit.MAX_PAGE),
                      BeforeValidator(digits_only)] = 100,
 ) -> Any:
-    query = rules.AuditQuery(ruleset=ruleset, action=action, actor=actor,
-                             since=query_instant(since, "query.since"),
-                             until=query_instant(until, "query.until"), after_id=after, limit=limit)
+    since_at, until_at = query_instant(since, "query.since"), query_instant(until, "query.until")
+    if since_at is not None and until_at is not None and until_at <= since_at:
+        # Swapped bounds answered an empty log that looked like the truth.
+        raise invalid("query.until", f"{until!r} is not after since {since!r}: no entry can "
+                                     "match")
+    query = rules.AuditQuery(ruleset=ruleset, action=action, actor=actor, since=since_at,
+                             until=until_at, after_id=after, limit=limit)
     db = services(request).store.db
     if preferred_media(request.headers.get("accept"), ("application/json", "text/csv")) == (
             "text/csv"):

@@ -305,6 +305,9 @@ def audit_export(
     query = rules.AuditQuery(
         ruleset=ruleset, since=parse_instant(since, "--since") if since is not None else None,
         until=parse_instant(until, "--until") if until is not None else None)
+    if query.since is not None and query.until is not None and query.until <= query.since:
+        # Swapped bounds exported a CSV with no entry, exit 0.
+        fail(f"--until: {until!r} is not after --since {since!r}: no entry can match")
     with _store() as store:
         chunks = rules.audit_csv(rules.all_audit_entries(store.db, query))
         if output is None:

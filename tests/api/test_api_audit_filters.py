@@ -51,3 +51,18 @@ def test_an_empty_filter_is_refused_rather_than_matching_nothing(
     assert response.json()["errors"] == [{
         "field": "query.ruleset",
         "message": "an empty filter matches no entry: leave it out to see every entry"}]
+
+
+@pytest.mark.parametrize("until", ["2026-11-27T09:00:00Z", "2026-11-27T10:00:00%2B01:00"])
+def test_an_until_not_after_since_is_refused_rather_than_matching_nothing(
+        published_and_rolled_back: Api, until: str) -> None:
+    # When finance swaps the bounds, or gives the same instant twice (09:00 UTC both)
+    response = published_and_rolled_back.call(
+        "finance", "GET", f"/v1/audit?since=2026-11-27T09:00:00Z&until={until}")
+
+    # Then it is refused naming `until`: since is inclusive, until exclusive, so no entry
+    # could match
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == ["query.until"]
+    assert response.json()["errors"][0]["message"].endswith(
+        "is not after since '2026-11-27T09:00:00Z': no entry can match")

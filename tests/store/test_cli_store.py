@@ -334,3 +334,14 @@ def test_a_version_this_remise_cannot_read_is_one_line_exit_3(
         assert code == 3
         assert err.startswith("error: version 2 of 'fr' cannot be read by this remise: ")
         assert len(err.splitlines()) == 1
+
+
+def test_audit_export_refuses_an_until_before_since(remise: Remise) -> None:
+    # When finance swaps the bounds of an export
+    code, out, err = remise("audit", "export", "--since", "2026-11-28T00:00:00+01:00",
+                            "--until", "2026-11-27T00:00:00+01:00")
+
+    # Then it is refused in one line, rather than a CSV with no entry at all
+    assert (code, out) == (2, "")
+    assert err == ("error: --until: '2026-11-27T00:00:00+01:00' is not after --since "
+                   "'2026-11-28T00:00:00+01:00': no entry can match\n")
