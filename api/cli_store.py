@@ -235,7 +235,15 @@ def diff(
     for label, items in (("added", changes.added), ("removed", changes.removed),
                          ("changed", changes.changed)):
         for change in items:
-            typer.echo(f"\n{label}: {change.rule} \"{change.title}\"\n{change.diff}", nl=False)
+            typer.echo(f"\n{label}: {change.rule} \"{_shown(change.title)}\"\n"
+                       f"{_shown(change.diff)}", nl=False)
+
+
+def _shown(text: str) -> str:
+    """``text`` for a terminal, line by line, with every character it would not print as
+    its escape (tabs aside): a rule's title or comment may hold an escape sequence, and
+    one moving the cursor up and erasing a line would hide a change from the diff."""
+    return "\n".join("\t".join(map(printable, line.split("\t"))) for line in text.split("\n"))
 
 
 @rules_app.command("live-at")

@@ -345,3 +345,20 @@ def test_audit_export_refuses_an_until_before_since(remise: Remise) -> None:
     assert (code, out) == (2, "")
     assert err == ("error: --until: '2026-11-27T00:00:00+01:00' is not after --since "
                    "'2026-11-28T00:00:00+01:00': no entry can match\n")
+
+
+def test_diff_prints_a_terminal_escape_in_a_rule_as_text(remise: Remise, tmp_path: Path) -> None:
+    # Given version 2 adding to boots a comment that would erase the line above it on a
+    # terminal (cursor up, erase line), and a title that would turn the screen red
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-m", "v1")
+    hidden = BOOTS_20.replace(" {\n", " {\n    # \x1b[1A\x1b[2K\n").replace(
+        '"Bottes -20%"', '"Bottes\x1b[31m -20%"')
+    remise("rules", "publish", _rules(tmp_path, hidden), "-m", "v2")
+
+    # When finance reads the diff on a terminal
+    code, out, _ = remise("rules", "diff", "1", "2")
+
+    # Then every escape is printed as text, so the diff shows all it holds
+    assert code == 0 and "\x1b" not in out
+    assert '\nchanged: boots "Bottes\\x1b[31m -20%"\n' in out
+    assert "\n+    # \\x1b[1A\\x1b[2K\n" in out
