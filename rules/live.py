@@ -46,6 +46,12 @@ log = logging.getLogger("remise.live")
 IR_CACHE_SECONDS = 7 * 24 * 3600
 FIRST_BACKOFF_SECONDS = 0.1
 MAX_BACKOFF_SECONDS = 5.0
+# A subscription that hears nothing for HEARTBEAT_SECONDS sends a PING, and is taken
+# for lost when no PONG comes within PONG_TIMEOUT_SECONDS: a firewall or load balancer
+# that drops an idle flow closes nothing, and the process would never hear another
+# announcement (the PINGs also keep the flow from looking idle).
+HEARTBEAT_SECONDS = 5.0
+PONG_TIMEOUT_SECONDS = 3.0
 UNKNOWN_SECONDS = 1.0
 
 
@@ -356,9 +362,11 @@ class LiveCache:
     def _listen(self, fanout: RedisFanout) -> None:
         pubsub = fanout.subscribe()
         last_check = time.monotonic()
+        heartbeat = _Heartbeat(pubsub)
         try:
             while not self._stop.is_set():
                 message = pubsub.get_message(timeout=0.5)
+                heartbeat.beat(message is not None)
                 if message is None:
                     pass
                 elif message["type"] == "subscribe":
@@ -385,6 +393,29 @@ class LiveCache:
             raise
         except Exception:  # the database may be restarting; never kill the follower
             log.exception("live cache reload failed; still serving the current versions")
+
+
+class _Heartbeat:
+    """Tells a silent subscription from a lost one: after HEARTBEAT_SECONDS without a
+    word from Redis it sends a PING, and raises if nothing (a PONG, or anything else)
+    comes back within PONG_TIMEOUT_SECONDS."""
+
+    def __init__(self, pubsub: Any) -> None:
+        self.pubsub = pubsub
+        self.heard_at = time.monotonic()
+        self.pinged_at: float | None = None
+
+    def beat(self, heard: bool) -> None:
+        """Called after each wait for a message, ``heard`` saying whether one came."""
+        now = time.monotonic()
+        if heard:
+            self.heard_at, self.pinged_at = now, None
+        elif self.pinged_at is not None and now - self.pinged_at >= PONG_TIMEOUT_SECONDS:
+            raise redis.ConnectionError(
+                f"Redis did not answer a PING in {PONG_TIMEOUT_SECONDS:g} s")
+        elif self.pinged_at is None and now - self.heard_at >= HEARTBEAT_SECONDS:
+            self.pubsub.ping()
+            self.pinged_at = now
 
 
 __all__ = ["Announcement", "LiveCache", "LiveRuleSet", "RedisFanout"]
