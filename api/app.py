@@ -130,9 +130,10 @@ def _health(app: FastAPI, found: Services) -> None:
              responses={503: {"model": ReadyOut, "description": "Still loading"}})
     async def readyz() -> JSONResponse:
         loaded = {name: entry.version for name, entry in sorted(found.live.loaded().items())}
-        status = 200 if found.ready else 503
-        return JSONResponse({"status": "ready" if found.ready else "starting",
-                             "rulesets": loaded}, status_code=status)
+        # Started is not enough: a database down at the start left nothing to serve.
+        ready = found.ready and found.live.caught_up
+        return JSONResponse({"status": "ready" if ready else "starting",
+                             "rulesets": loaded}, status_code=200 if ready else 503)
 
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics",
              responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})

@@ -142,6 +142,9 @@ class LiveCache:
         self.fanout = fanout
         self.poll_seconds = poll_seconds
         self.redis_connected = False
+        # Every rule set's live version loaded: one check of the whole database went
+        # through (a process started while its database was down has none to serve).
+        self.caught_up = False
         self.on_reload: list[Callable[[LiveRuleSet], None]] = []
         # Told (rule set, ahead) of each index slice a live evaluator builds, ahead
         # (Evaluator.prepare) or on demand; runs in the thread that built it, a
@@ -198,6 +201,7 @@ class LiveCache:
         for name, number in sorted(self.store.latest_numbers().items()):
             if self._is_newer(name, number):
                 changed += self._refresh_one(name, number)
+        self.caught_up = True
         return changed
 
     def _refresh_one(self, name: str, number: int) -> bool:
@@ -378,7 +382,10 @@ class LiveCache:
                 elif message["type"] == "message":
                     self._safely(lambda data=message["data"]: self.apply(
                         Announcement.from_json(data)))
-                if time.monotonic() - last_check >= self.poll_seconds:
+                # Not caught up yet (the database was down): ask again at the pace of a
+                # lost Redis, not of the safety net.
+                every = self.poll_seconds if self.caught_up else MAX_BACKOFF_SECONDS
+                if time.monotonic() - last_check >= min(every, self.poll_seconds):
                     self._safely(self.refresh_all)
                     last_check = time.monotonic()
         finally:
