@@ -266,3 +266,12 @@ def test_evaluate_refuses_publish_at_with_a_published_rule_set(
     # Then it is refused before the store is opened, exit 2, naming --rules
     assert result.exit_code == 2
     assert "--publish-at" in result.output and "--rules" in result.output
+
+
+def test_help_wraps_a_commands_summary_to_the_terminal_not_to_its_docstring() -> None:
+    # given a wide terminal, and a summary written over two lines of its docstring
+    result = runner.invoke(app, ["device", "--help"], env={"COLUMNS": "200"})
+
+    # then it is one line: the docstring's line breaks cut it at odd places
+    trust = next(line for line in result.output.splitlines() if "Trust the server's" in line)
+    assert "when the keys rotate" in trust
