@@ -224,7 +224,17 @@ def _describe(audience: Audience) -> str:
         return f'segment "{audience.value}"'
     if isinstance(audience, AudienceAttributeIn):
         return f'attribute "{audience.name}" = {" or ".join(audience.values)}'
-    return "this profile"
+    if isinstance(audience, AudienceNot):
+        return f"without {_describe_part(audience.arg)}"
+    joined = " and " if isinstance(audience, AudienceAnd) else " or "
+    assert isinstance(audience, AudienceAnd | AudienceOr)
+    return joined.join(_describe_part(arg) for arg in audience.args)
+
+
+def _describe_part(audience: Audience) -> str:
+    """A part of a compound audience, parenthesised so that it reads as the rule does."""
+    text = _describe(audience)
+    return f"({text})" if isinstance(audience, AudienceAnd | AudienceOr) else text
 
 
 __all__ = [

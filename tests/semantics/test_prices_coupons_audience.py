@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pricing import basket, by_id, evaluate, line, reason, rules
 
 TSHIRT = line("1", "T-100", "24.99", category="tshirts")
@@ -178,6 +179,23 @@ def test_a_compound_audience_names_the_part_that_fails() -> None:
                                      "has no tier; customer is not a cardholder")
     assert reason(response, "s") == (
         'audience: the rule excludes customers with segment "employees"')
+
+
+@pytest.mark.parametrize(("audience", "excluded"), [
+    ('not (cardholder and tier in ("gold", "platinum"))', "a card and tier gold or platinum"),
+    ('not (segment "staff" and not known)', 'segment "staff" and without an id'),
+    ('not (segment "staff" or (cardholder and tier = "gold"))',
+     'segment "staff" or (a card and tier gold)'),
+])
+def test_an_excluded_compound_audience_is_named_part_by_part(audience: str,
+                                                            excluded: str) -> None:
+    # Given a rule excluding a profile, and a customer of that profile
+    given = rules(f'rule x "X" {{\n audience {audience}\n discount 10% on items\n}}')
+    staff = {"id": None, "cardholder": True, "tier": "gold", "segments": ["staff"]}
+
+    # Then the cashier reads which profile, not "this profile"
+    response = evaluate(given, basket(TSHIRT, customer=staff), explain=True)
+    assert reason(response, "x") == f"audience: the rule excludes customers with {excluded}"
 
 
 # Review 2026-11-29: with the ranked walk, a price rule's condition was read after
