@@ -18,12 +18,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 import engine
+import rules
 from engine.money import minor_formatter
 
 from .auth import PERMISSIONS, Principal
 from .deps import forbidden, json_object, require, services
 from .jsontext import response_bytes
-from .problems import PROBLEM_RESPONSES, invalid, not_found
+from .problems import PROBLEM_RESPONSES, Problem, invalid, not_found
 from .schemas import NAME_PATTERN, EvaluateIn, EvaluateOut
 from .services import Services
 
@@ -71,7 +72,11 @@ def _evaluator(found: Services, name: str, basket: engine.BasketRequest, replay:
         if version is None:
             raise not_found(f"no version of {name!r} was live at {basket.at.isoformat()}")
         return found.evaluator_of(name, version.number)
-    live = found.live.get(name)
+    try:
+        live = found.live.get(name)
+    except rules.UnreadableVersion as error:  # this server's failing, not the basket's
+        raise Problem(503, "live-version-unreadable", "The live version cannot be served",
+                      f"{error}; publish a fix, or roll back to a version that loads") from None
     if live is None:
         raise not_found(f"no rule set named {name!r} is published")
     return live.evaluator

@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import engine as runtime
 
-from .errors import NotFound
+from .errors import NotFound, UnreadableVersion
 from .store import RuleStore, Version
 from .store import content_hash as hash_of
 
@@ -270,8 +270,11 @@ class LiveCache:
                ir_json: str) -> LiveRuleSet:
         """Read and compile a version, reusing whatever the live one shares with it."""
         reader = self._readers.setdefault(name, runtime.RuleSetReader())
-        ruleset = reader.read(ir_json).model_copy(
-            update={"version": number, "content_hash": content_hash})
+        try:
+            ruleset = reader.read(ir_json).model_copy(
+                update={"version": number, "content_hash": content_hash})
+        except runtime.IRError as error:  # named, for whoever asked for this rule set
+            raise UnreadableVersion(name, number, str(error)) from None
         current = self._live.get(name)
         evaluator = runtime.Evaluator(ruleset, reuse=current.evaluator if current else None,
                                       on_slice_built=partial(self._slice_built, name))
