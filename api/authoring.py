@@ -18,7 +18,15 @@ from rules.store import RESERVED_NAMES
 
 from .auth import Principal
 from .bodies import MAX_SMALL_BODY_BYTES, MAX_SOURCE_BODY_BYTES, json_body, request_body
-from .deps import INSTANT_QUERY, client_address, digits_only, query_instant, require, services
+from .deps import (
+    INSTANT_QUERY,
+    client_address,
+    digits_only,
+    only_query,
+    query_instant,
+    require,
+    services,
+)
 from .problems import PROBLEM_RESPONSES, not_found
 from .schemas import (
     MAX_VERSION,
@@ -136,7 +144,7 @@ def get_version(name: RuleSetName, number: Number, request: Request) -> VersionD
 
 @router.get("/{name}/diff", response_model=DiffOut,
             summary="What changed: settings, then rule by rule",
-            dependencies=[require("read")])
+            dependencies=[require("read"), only_query("from", "to")])
 def diff(name: RuleSetName, request: Request,
          from_: Annotated[int, Query(alias="from", ge=1, le=MAX_VERSION),
                           BeforeValidator(digits_only)],
@@ -147,7 +155,7 @@ def diff(name: RuleSetName, request: Request,
 
 
 @router.get("/{name}/live", response_model=LiveOut, summary="The version live at an instant",
-            dependencies=[require("read")])
+            dependencies=[require("read"), only_query("at")])
 def live_at(name: RuleSetName, request: Request,
             at: Annotated[str | None, Query(description="ISO-8601 with offset; default now",
                                             json_schema_extra=INSTANT_QUERY)] = None

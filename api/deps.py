@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -116,6 +117,28 @@ def _plus_read_as_space(value: str) -> str | None:
             f"write it %2B ({head}%2B{offset})")
 
 
+def only_query(*names: str) -> Any:
+    """A dependency refusing a query parameter other than ``names``, or one given twice.
+
+    FastAPI ignores the others and keeps the last of a repeated one, so a misspelt
+    `?rulset=fr` answered the whole audit log, `live?att=...` the version live now, and
+    `action=publish&action=rollback` the rollbacks alone: answers that looked right.
+    """
+    known = frozenset(names)
+
+    def check(request: Request) -> None:
+        given = Counter(name for name, _ in request.query_params.multi_items())
+        for name, count in given.items():
+            if name not in known:
+                raise invalid(f"query.{name}", f"not a parameter of this endpoint, which "
+                                               f"reads {', '.join(names)}")
+            if count > 1:
+                raise invalid(f"query.{name}", f"given {count} times: each parameter is "
+                                               "read once (ask once per value)")
+
+    return Depends(check)
+
+
 def digits_only(value: Any) -> Any:
     """A whole number in a path or query as digits only (a ``BeforeValidator``): pydantic
     alone also read "1.0", "+1", " 1" and "1_0" as numbers, so one version or page had
@@ -131,4 +154,4 @@ INSTANT_QUERY = {"format": "date-time", "examples": ["2026-11-23T14:10:00+01:00"
 
 
 __all__ = ["INSTANT_QUERY", "client_address", "digits_only", "forbidden", "json_object",
-           "query_instant", "require", "services"]
+           "only_query", "query_instant", "require", "services"]

@@ -37,8 +37,7 @@ def test_a_filter_given_twice_is_refused_naming_it(published_and_rolled_back: Ap
     assert response.status_code == 422
     assert response.json()["errors"] == [{
         "field": "query.action",
-        "message": "given 2 times: the log is filtered by one value of each; ask once per "
-                   "value"}]
+        "message": "given 2 times: each parameter is read once (ask once per value)"}]
 
 
 def test_an_empty_filter_is_refused_rather_than_matching_nothing(
@@ -66,3 +65,19 @@ def test_an_until_not_after_since_is_refused_rather_than_matching_nothing(
     assert [e["field"] for e in response.json()["errors"]] == ["query.until"]
     assert response.json()["errors"][0]["message"].endswith(
         "is not after since '2026-11-27T09:00:00Z': no entry can match")
+
+
+@pytest.mark.parametrize(("path", "field"), [
+    ("/v1/audit?action=publish&rulset=fr", "query.rulset"),
+    ("/v1/rulesets/fr/live?att=2026-11-27T09:00:00Z", "query.att"),
+    ("/v1/rulesets/fr/diff?from=1&to=3&ruleset=be", "query.ruleset"),
+])
+def test_a_query_parameter_the_endpoint_does_not_read_is_refused(
+        published_and_rolled_back: Api, path: str, field: str) -> None:
+    # When finance misspells a filter, or names one the endpoint does not have
+    response = published_and_rolled_back.call("finance", "GET", path)
+
+    # Then it is refused naming it, rather than answered as if it were not there (every
+    # rule set's publishes; the version live now)
+    assert response.status_code == 422
+    assert [e["field"] for e in response.json()["errors"]] == [field]
