@@ -129,13 +129,22 @@ def db_upgrade() -> None:
 
 @db_app.command("current")
 def db_current() -> None:
-    """Print the schema revision of the database and the one this remise needs."""
+    """Print the schema revision of the database and the one this remise needs; exit 3
+    when a configured database must be migrated first, or a newer remise migrated it."""
     settings = rules.Settings.from_env()
     try:
-        current = rules.current_revision(rules.create_db_engine(settings.database_url))
+        db = rules.create_db_engine(settings.database_url)
+        current = rules.current_revision(db)
+        if not settings.embedded or current is not None:
+            rules.ensure_schema(db)  # what every other command would refuse
     except rules.StoreError as error:
         fail(str(error), EXIT_REFUSED)
-    typer.echo(f"database schema {current or 'none'}; remise needs {rules.head_revision()}")
+    needed = rules.head_revision()
+    if current is None:  # the embedded default, which migrates itself on first use
+        typer.echo(f"database schema none yet; remise needs {needed} and creates it on "
+                   "first use")
+    else:
+        typer.echo(f"database schema {current}, as this remise needs")
 
 
 # --- remise rules ----------------------------------------------------------------------

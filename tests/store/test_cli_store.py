@@ -53,6 +53,59 @@ def test_db_upgrade_says_what_it_did(database_url: str, monkeypatch: pytest.Monk
     assert again.stdout == "database already at schema 0002\n"
 
 
+def test_db_current_says_a_database_is_ready_and_exits_0(
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REMISE_DATABASE_URL", database_url)
+    runner.invoke(app, ["db", "upgrade"])
+
+    result = runner.invoke(app, ["db", "current"])
+
+    assert (result.exit_code, result.stdout) == (0, "database schema 0002, as this remise needs\n")
+
+
+def test_db_current_on_an_unmigrated_database_says_to_upgrade_and_exits_3(
+        database_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a configured database nobody migrated (every other command refuses it)
+    monkeypatch.setenv("REMISE_DATABASE_URL", database_url)
+
+    result = runner.invoke(app, ["db", "current"])
+
+    # then a deploy script's check fails, with the command to run
+    assert result.exit_code == 3
+    assert result.stderr.endswith("has no remise schema; this remise needs 0002: "
+                                  "run `remise db upgrade`\n")
+
+
+def test_db_current_on_a_database_a_newer_remise_migrated_exits_3(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given a store at a schema revision this remise does not know
+    url = f"sqlite:///{tmp_path / 'remise.db'}"
+    monkeypatch.setenv("REMISE_DATABASE_URL", url)
+    runner.invoke(app, ["db", "upgrade"])
+    db = create_db_engine(url)
+    with db.begin() as connection:
+        connection.execute(text("UPDATE alembic_version SET version_num = '0999'"))
+    db.dispose()
+
+    result = runner.invoke(app, ["db", "current"])
+
+    # then it is refused as every command refuses it: it reported it with exit 0
+    assert (result.exit_code, result.stderr) == (
+        3, "error: the database's schema (0999) is newer than this remise (0002): "
+           "upgrade remise\n")
+
+
+def test_db_current_on_a_new_embedded_store_says_it_is_created_on_first_use(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REMISE_DATABASE_URL", raising=False)
+    monkeypatch.setenv("REMISE_DATA_DIR", str(tmp_path / "data"))
+
+    result = runner.invoke(app, ["db", "current"])
+
+    assert (result.exit_code, result.stdout) == (
+        0, "database schema none yet; remise needs 0002 and creates it on first use\n")
+
+
 def test_an_unmigrated_database_is_refused_with_the_fix(
     database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
