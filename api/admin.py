@@ -59,6 +59,7 @@ TextFilter = Annotated[str | None, AfterValidator(_filter_text)]
                                                    "until", "after", "limit")])
 def audit(
     request: Request,
+    response: Response,
     ruleset: Annotated[TextFilter, Query(max_length=64)] = None,
     action: Annotated[TextFilter, Query(max_length=32)] = None,
     actor: Annotated[TextFilter, Query(max_length=200)] = None,
@@ -79,11 +80,14 @@ def audit(
     query = rules.AuditQuery(ruleset=ruleset, action=action, actor=actor, since=since_at,
                              until=until_at, after_id=after, limit=limit)
     db = services(request).store.db
+    # One address, two forms chosen by Accept: a cache must not answer one for the other.
+    vary = {"Vary": "Accept"}
     if preferred_media(request.headers.get("accept"), ("application/json", "text/csv")) == (
             "text/csv"):
         return StreamingResponse(_csv_rows(db, query), media_type="text/csv; charset=utf-8",
-                                 headers={"Content-Disposition":
+                                 headers={**vary, "Content-Disposition":
                                           'attachment; filename="remise-audit.csv"'})
+    response.headers.update(vary)
     entries = rules.audit_entries(db, query)
     return {"entries": entries,
             "next_after": entries[-1].id if len(entries) == limit else None}

@@ -64,3 +64,16 @@ def test_csv_preferred_gets_csv(api: Api, accept: str) -> None:
 
     assert response.headers["content-type"] == "text/csv; charset=utf-8"
     assert response.text.startswith("id,at,actor,action")
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/csv"])
+def test_both_forms_say_they_depend_on_accept(api: Api, accept: str) -> None:
+    # Given one address answering JSON or CSV by the Accept header
+    _publish(api, "boots")
+
+    # When finance asks for either
+    response = api.call("finance", "GET", "/v1/audit", headers={"Accept": accept})
+
+    # Then the answer says it was chosen by Accept (RFC 9110 §12.5.5), so a cache between
+    # finance and the server never serves the CSV to a client that asked for JSON
+    assert response.headers["vary"] == "Accept"
