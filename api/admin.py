@@ -52,6 +52,16 @@ def _filter_text(text: str | None) -> str | None:
 
 
 TextFilter = Annotated[str | None, AfterValidator(_filter_text)]
+
+
+def _an_action(action: str | None) -> str | None:
+    """An action the log holds: a misspelt one matched no entry, an empty log that looked
+    like the truth."""
+    if action is not None and action not in rules.audit.ACTIONS:
+        raise PydanticCustomError("unknown_action", "{action} is not an action of the audit "
+                                  "log: {actions}", {"action": repr(action),
+                                                     "actions": ", ".join(rules.audit.ACTIONS)})
+    return action
 @router.get("/v1/audit", tags=["audit"], response_model=AuditPageOut,
             summary="The audit log, filtered and paged (CSV with Accept: text/csv)",
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
@@ -61,7 +71,7 @@ def audit(
     request: Request,
     response: Response,
     ruleset: Annotated[TextFilter, Query(max_length=64)] = None,
-    action: Annotated[TextFilter, Query(max_length=32)] = None,
+    action: Annotated[TextFilter, Query(max_length=32), AfterValidator(_an_action)] = None,
     actor: Annotated[TextFilter, Query(max_length=200)] = None,
     since: Annotated[str | None, Query(description="Inclusive.",
                                        json_schema_extra=INSTANT_QUERY)] = None,

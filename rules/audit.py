@@ -22,6 +22,10 @@ from .models import AuditRow
 CSV_COLUMNS = ("id", "at", "actor", "action", "ruleset", "version", "message", "address",
                "details")
 MAX_PAGE = 1000
+# Every action the log holds (docs/store.md): a change that writes a new one adds it here,
+# or a filter on it is refused.
+ACTIONS = ("publish", "rollback", "key_create", "key_revoke", "bundle_key_add",
+           "bundle_key_activate", "bundle_key_retire")
 
 # A text cell a spreadsheet would run as a formula starts with one of these (OWASP, CSV
 # injection); a publish message "=HYPERLINK(...)" must reach finance as text. The
@@ -110,5 +114,5 @@ def _entry(row: AuditRow) -> AuditEntry:
                       row.message, row.address, json.loads(row.details))
 
 
-__all__ = ["AuditEntry", "AuditQuery", "all_audit_entries", "as_text_cell", "audit_csv",
-           "audit_entries"]
+__all__ = ["ACTIONS", "AuditEntry", "AuditQuery", "all_audit_entries", "as_text_cell",
+           "audit_csv", "audit_entries"]

@@ -81,3 +81,33 @@ def test_a_query_parameter_the_endpoint_does_not_read_is_refused(
     # rule set's publishes; the version live now)
     assert response.status_code == 422
     assert [e["field"] for e in response.json()["errors"]] == [field]
+
+
+def test_an_action_the_log_never_holds_is_refused_naming_those_it_does(
+        published_and_rolled_back: Api) -> None:
+    # When finance misspells the action it filters on
+    response = published_and_rolled_back.call("finance", "GET", "/v1/audit?action=publsh")
+
+    # Then it is refused with the actions the log holds, rather than an empty log
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{
+        "field": "query.action",
+        "message": "'publsh' is not an action of the audit log: publish, rollback, "
+                   "key_create, key_revoke, bundle_key_add, bundle_key_activate, "
+                   "bundle_key_retire"}]
+
+
+def test_every_action_written_is_one_a_filter_accepts(published_and_rolled_back: Api) -> None:
+    # Given a key created and revoked besides the publishes and the rollback
+    api = published_and_rolled_back
+    assert api.call("admin", "POST", "/v1/keys",
+                    json={"name": "kiosk", "role": "channel"}).status_code == 201
+    assert api.call("admin", "DELETE", "/v1/keys/kiosk").status_code == 204
+
+    # When finance filters on each action the log holds
+    actions = {e["action"] for e in api.call("finance", "GET", "/v1/audit").json()["entries"]}
+
+    # Then each is accepted as a filter
+    assert actions == {"publish", "rollback", "key_create", "key_revoke"}
+    for action in actions:
+        assert api.call("finance", "GET", f"/v1/audit?action={action}").status_code == 200
