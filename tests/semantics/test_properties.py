@@ -2,7 +2,8 @@
 
 Whatever the rules: totals are never negative, line adjustments add up to
 the line discount and the line discounts to the basket discount, subtotal -
-discount = total, the order of lines changes nothing, evaluating twice gives
+discount = total, each basket discount is shared in proportion to the line
+totals (largest remainder), the order of lines changes nothing, evaluating twice gives
 the same bytes, and the IR survives a JSON round trip unchanged in effect.
 """
 
@@ -114,3 +115,35 @@ def test_the_ir_json_round_trip_gives_the_same_answer(ruleset: ir.RuleSet,
     reloaded = engine.load_ruleset(ruleset.to_json())
     assert reloaded.to_json() == ruleset.to_json()
     assert engine.dumps(price(reloaded, request)) == engine.dumps(price(ruleset, request))
+
+
+def _is_basket_rule(rule: ir.Rule) -> bool:
+    effect = rule.effect
+    return isinstance(effect, ir.AmountOffBasket | ir.TieredBasket) or (
+        isinstance(effect, ir.PercentOff) and effect.target == "basket")
+
+
+@settings(max_examples=200, deadline=None)
+@given(ruleset=rulesets(), request=baskets())
+def test_each_basket_discount_is_shared_in_proportion_to_the_line_totals(
+        ruleset: ir.RuleSet, request: dict[str, Any]) -> None:
+    # Largest remainder (§5): a line's share of a basket discount is its exact share of
+    # the amount, by its total at that point, rounded down or up by less than a cent.
+    response = price(ruleset, request)
+    basket_rules = {rule.id for rule in ruleset.rules if _is_basket_rule(rule)}
+    lines = response["lines"]
+    # each line's total before the basket discounts: its subtotal less its line discounts
+    totals = [cents(item["subtotal"]) - sum(cents(a["amount"]) for a in item["adjustments"]
+                                            if a["rule"] not in basket_rules)
+              for item in lines]
+    # the basket rules in the order they were applied (as each line lists them)
+    applied = list(dict.fromkeys(a["rule"] for item in lines for a in item["adjustments"]
+                                 if a["rule"] in basket_rules))
+    for rule_id in applied:
+        shares = [sum(cents(a["amount"]) for a in item["adjustments"] if a["rule"] == rule_id)
+                  for item in lines]
+        amount, weight = sum(shares), sum(totals)
+        for share, total in zip(shares, totals, strict=True):
+            # |share - amount x total / weight| < 1, in whole cents
+            assert abs(share * weight - amount * total) < weight
+        totals = [total - share for total, share in zip(totals, shares, strict=True)]
