@@ -103,7 +103,7 @@ class RedisFanout:
         announcement = Announcement(version.ruleset, version.number, version.content_hash,
                                     version.live_from)
         try:
-            pipe = self.client.pipeline(transaction=False)
+            pipe = self._without_idle_connections().pipeline(transaction=False)
             pipe.set(self.ir_key(version.content_hash), version.ir_json, ex=IR_CACHE_SECONDS)
             pipe.publish(self.channel, announcement.to_json())
             pipe.execute()
@@ -115,10 +115,19 @@ class RedisFanout:
 
     def cached_ir(self, content_hash: str) -> str | None:
         try:
-            data = self.client.get(self.ir_key(content_hash))
+            data = self._without_idle_connections().get(self.ir_key(content_hash))
         except redis.RedisError:
             return None
         return data.decode("utf-8") if isinstance(data, bytes) else None
+
+    def _without_idle_connections(self) -> redis.Redis:
+        """The client, its pool's idle connections closed first: idle since the last
+        publish (hours, often), a firewall or load balancer may have dropped their flow
+        without a word, and a command sent on one would wait the 5 s socket timeout for
+        nothing, and fail. Announcements and IR reads come a few times a day; a new
+        connection costs a millisecond. (The subscription is in use, and stays.)"""
+        self.client.connection_pool.disconnect(inuse_connections=False)
+        return self.client
 
     def subscribe(self) -> Any:
         pubsub = self.client.pubsub()

@@ -116,3 +116,40 @@ def test_a_subscription_gone_silent_is_made_again_and_caught_up(
         follower.close()
         publisher.close()
         proxy.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_publish_after_a_quiet_spell_is_announced_at_once(
+    store: RuleStore, database_url: str, private_redis: PrivateRedis, redis_prefix: str,
+) -> None:
+    # given a publishing process whose connection to Redis, through a middlebox, sat idle
+    # in its pool since its last announcement, and a process following Redis directly
+    proxy = SilentProxy(private_redis.port)
+    publisher = RedisFanout(proxy.url, prefix=redis_prefix)
+    store.listeners.append(publisher.announce)
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    follower = RedisFanout(private_redis.url, prefix=redis_prefix)
+    cache = LiveCache(RuleStore(create_db_engine(database_url)), fanout=follower,
+                      poll_seconds=3600)
+    cache.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not cache.redis_connected:
+            assert time.monotonic() < deadline, "never subscribed"
+            time.sleep(0.02)
+
+        # when the middlebox has dropped that idle flow without a word, and a version is
+        # published
+        proxy.silence_open_connections()
+        store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+
+        # then it is announced on a connection that works, and served at once
+        deadline = time.monotonic() + 2
+        while cache.get("fr").version != 2:  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "the publish was not announced"
+            time.sleep(0.02)
+    finally:
+        cache.stop()
+        follower.close()
+        publisher.close()
+        proxy.close()
