@@ -62,6 +62,8 @@ def _an_action(action: str | None) -> str | None:
                                   "log: {actions}", {"action": repr(action),
                                                      "actions": ", ".join(rules.audit.ACTIONS)})
     return action
+
+
 @router.get("/v1/audit", tags=["audit"], response_model=AuditPageOut,
             summary="The audit log, filtered and paged (CSV with Accept: text/csv)",
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}},
@@ -82,14 +84,10 @@ def audit(
     limit: Annotated[int, Query(ge=1, le=rules.audit.MAX_PAGE),
                      BeforeValidator(digits_only)] = 100,
 ) -> Any:
-    since_at, until_at = query_instant(since, "query.since"), query_instant(until, "query.until")
-    if since_at is not None and until_at is not None and until_at <= since_at:
-        # Swapped bounds answered an empty log that looked like the truth.
-        raise invalid("query.until", f"{until!r} is not after since {since!r}: no entry can "
-                                     "match")
-    query = rules.AuditQuery(ruleset=ruleset, action=action, actor=actor, since=since_at,
-                             until=until_at, after_id=after, limit=limit)
     db = services(request).store.db
+    query = _checked(db, rules.AuditQuery(
+        ruleset=ruleset, action=action, actor=actor, since=query_instant(since, "query.since"),
+        until=query_instant(until, "query.until"), after_id=after, limit=limit), since, until)
     # One address, two forms chosen by Accept: a cache must not answer one for the other.
     vary = {"Vary": "Accept"}
     if preferred_media(request.headers.get("accept"), ("application/json", "text/csv")) == (
@@ -101,6 +99,20 @@ def audit(
     entries = rules.audit_entries(db, query)
     return {"entries": entries,
             "next_after": entries[-1].id if len(entries) == limit else None}
+
+
+def _checked(db: Engine, query: rules.AuditQuery, since: str | None,
+             until: str | None) -> rules.AuditQuery:
+    """``query`` (its bounds as given: ``since``, ``until``), refused when it could only
+    answer an empty log that looked like the truth: its bounds swapped, or a rule set
+    that does not exist."""
+    if query.since is not None and query.until is not None and query.until <= query.since:
+        raise invalid("query.until", f"{until!r} is not after since {since!r}: no entry can "
+                                     "match")
+    unknown = None if query.ruleset is None else rules.audit.unknown_ruleset(db, query.ruleset)
+    if unknown is not None:
+        raise invalid("query.ruleset", unknown)
+    return query
 
 
 def _csv_rows(db: Engine, query: rules.AuditQuery) -> Iterator[str]:

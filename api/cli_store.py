@@ -326,6 +326,9 @@ def audit_export(
         # Swapped bounds exported a CSV with no entry, exit 0.
         fail(f"--until: {until!r} is not after --since {since!r}: no entry can match")
     with _store() as store:
+        unknown = None if ruleset is None else rules.audit.unknown_ruleset(store.db, ruleset)
+        if unknown is not None:
+            fail(unknown, EXIT_REFUSED)
         chunks = rules.audit_csv(rules.all_audit_entries(store.db, query))
         if output is None:
             for chunk in chunks:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from .models import AuditRow
+from .models import AuditRow, RuleSetRow
 
 CSV_COLUMNS = ("id", "at", "actor", "action", "ruleset", "version", "message", "address",
                "details")
@@ -74,6 +74,17 @@ def audit_entries(db: Engine, query: AuditQuery = AuditQuery()) -> list[AuditEnt
         return [_entry(row) for row in session.scalars(statement)]
 
 
+def unknown_ruleset(db: Engine, name: str) -> str | None:
+    """Why ``name`` cannot filter the log: there is no rule set by that name (rule sets
+    are never deleted, so a misspelt one would only answer an empty log). None when
+    there is one."""
+    with Session(db) as session:
+        names = list(session.scalars(select(RuleSetRow.name).order_by(RuleSetRow.name)))
+    if name in names:
+        return None
+    return f"no rule set named {name!r}; rule sets: {', '.join(names) or 'none yet'}"
+
+
 def all_audit_entries(db: Engine, query: AuditQuery = AuditQuery()) -> Iterator[AuditEntry]:
     """Every matching entry, fetched page by page (for exports)."""
     after = query.after_id
@@ -115,4 +126,4 @@ def _entry(row: AuditRow) -> AuditEntry:
 
 
 __all__ = ["ACTIONS", "AuditEntry", "AuditQuery", "all_audit_entries", "as_text_cell",
-           "audit_csv", "audit_entries"]
+           "audit_csv", "audit_entries", "unknown_ruleset"]

@@ -111,3 +111,14 @@ def test_every_action_written_is_one_a_filter_accepts(published_and_rolled_back:
     assert actions == {"publish", "rollback", "key_create", "key_revoke"}
     for action in actions:
         assert api.call("finance", "GET", f"/v1/audit?action={action}").status_code == 200
+
+
+def test_a_rule_set_that_does_not_exist_is_refused_naming_those_that_do(
+        published_and_rolled_back: Api) -> None:
+    # When finance misspells the rule set it filters on
+    response = published_and_rolled_back.call("finance", "GET", "/v1/audit?ruleset=fr-web")
+
+    # Then it is refused with the rule sets there are, rather than an empty log
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{
+        "field": "query.ruleset", "message": "no rule set named 'fr-web'; rule sets: fr"}]

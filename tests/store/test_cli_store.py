@@ -415,3 +415,17 @@ def test_diff_prints_a_terminal_escape_in_a_rule_as_text(remise: Remise, tmp_pat
     assert code == 0 and "\x1b" not in out
     assert '\nchanged: boots "Bottes\\x1b[31m -20%"\n' in out
     assert "\n+    # \\x1b[1A\\x1b[2K\n" in out
+
+
+def test_audit_export_refuses_a_rule_set_that_does_not_exist(
+    remise: Remise, tmp_path: Path
+) -> None:
+    # Given rule set fr
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-r", "fr", "-m", "v1")
+
+    # When finance exports the log of a misspelt rule set
+    code, out, err = remise("audit", "export", "--ruleset", "fr-web")
+
+    # Then it is refused in one line, rather than a CSV with no entry at all
+    assert (code, out) == (3, "")
+    assert err == "error: no rule set named 'fr-web'; rule sets: fr\n"
