@@ -1366,12 +1366,15 @@ def _apply_points(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
         [] if evaluation.track else None)
     lines = [(item, item.matching(live)) for item in evaluation.canonical_items()
              if item.matched]
-    # What each rule would earn on all the lines it matches, summed: how a tie on one
-    # line is broken (§6), since a rule earns on its lines summed, not line by line.
+    # The nets of the lines each rule may earn on, summed: how a tie on one line is
+    # broken (§6), since a rule earns on its lines summed, not line by line. A line an
+    # exclusive rule holds counts for the exclusive rules only.
     summed: dict[CompiledRule, int] = {}
     for item, matching in lines:
+        held = any(rule.stacking == "exclusive" for rule in matching)
         for rule in matching:
-            summed[rule] = summed.get(rule, 0) + item.total
+            if not held or rule.stacking == "exclusive":
+                summed[rule] = summed.get(rule, 0) + item.total
     for item, matching in lines:
         if not matching:
             continue
@@ -1443,7 +1446,7 @@ def _earns_more(rule: CompiledRule, holder: CompiledRule, net: int,
                 summed: dict[CompiledRule, int], *, by_priority: bool) -> bool:
     """Whether ``rule`` beats ``holder`` on a line of ``net``: more points on that line
     (the rate alone chose a 15-per-10.00 rule that earns nothing on 9.00 over 1 per
-    1.00, which earns 9); ties: more points on the nets of all the lines each matches,
+    1.00, which earns 9); ties: more points on the nets of the lines each may earn on,
     summed (``summed``; the rate alone gave twenty 0.90 lines, 0 points each, to 50 per
     20.00, which earns nothing on 18.00, over 1 per 1.00, which earns 18), then the
     higher rate, then (``by_priority``) the higher priority, then the smaller id."""

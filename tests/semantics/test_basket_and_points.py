@@ -293,3 +293,22 @@ def test_the_spare_cent_goes_to_the_id_first_as_text_not_as_a_number() -> None:
     # Then the cent goes to "10", the first id as text ("10" < "11" < "9")
     assert [by_id(response)[i]["discount"] for i in ("9", "10", "11")] == [
         "3.33", "3.34", "3.33"]
+
+
+def test_a_line_an_exclusive_points_rule_holds_does_not_count_in_the_tie_break() -> None:
+    # Given the bakery's two rules and an exclusive 1 per 1.00 on the TV
+    given = rules(BAKERY_POINTS + '\nrule tv "TV" {\n points 1 per 1.00 EUR on items '
+                                  'where sku = "TV"\n stacking exclusive\n}')
+
+    # When a TV at 100.00 comes with 20 croissants at 0.90, one line each: the TV's
+    # rule holds its line (100 points); on the croissants, 0 and 0 each, a tie; summed
+    # over the croissants (18.00; the TV is not theirs to earn on) 1 per 1.00 earns 18
+    # and 50 per 20.00 earns 0
+    request = croissants(20)
+    request["lines"].append(line("tv", "TV", "100.00"))
+    response = evaluate(given, request)
+
+    # Then 1 per 1.00 takes the croissants: 100 + 18 points
+    assert response["points"] == {"total": 118, "by_rule": [
+        {"rule": "base", "title": "1/1.00", "points": 18},
+        {"rule": "tv", "title": "TV", "points": 100}]}
