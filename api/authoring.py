@@ -3,6 +3,7 @@ live-at (marketers and finance)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import fields
 from datetime import UTC, datetime
@@ -51,10 +52,22 @@ def _not_reserved(name: str) -> str:
     return name
 
 
-RuleSetName = Annotated[str, Path(pattern=NAME_PATTERN, description="Rule set name, e.g. fr.")]
+def _a_name(name: Any) -> Any:
+    """A name that cannot be a rule set's, refused in words (a ``BeforeValidator``, so
+    before the pattern the schema documents): "should match pattern '^[a-z0-9]...'"
+    told a marketer nothing that the command line and a basket's ``ruleset`` say."""
+    if isinstance(name, str) and not re.fullmatch(NAME_PATTERN, name):
+        raise PydanticCustomError(
+            "rule_set_name", "a rule set name is 1 to 64 lower-case letters, digits, '-' or "
+            "'_', starting with a letter or digit (e.g. fr, be-web)")
+    return name
+
+
+RuleSetName = Annotated[str, Path(pattern=NAME_PATTERN, description="Rule set name, e.g. fr."),
+                        BeforeValidator(_a_name)]
 # The rule set a change goes to: the store refuses a reserved name, but names no field.
 NewRuleSetName = Annotated[str, Path(pattern=NAME_PATTERN, description="Rule set name, e.g. fr."),
-                           AfterValidator(_not_reserved)]
+                           BeforeValidator(_a_name), AfterValidator(_not_reserved)]
 Number = Annotated[int, Path(ge=1, le=MAX_VERSION, description="Version number."),
                    BeforeValidator(digits_only)]
 

@@ -323,3 +323,27 @@ def test_revoking_a_key_twice_is_409_naming_path_name(api: Api) -> None:
     assert _fields(response) == ["path.name"]
     audit = api.call("admin", "GET", "/v1/audit?action=key_revoke").json()["entries"]
     assert len(audit) == 1
+
+
+SOURCE = {"source": HEADER + BOOTS_10}
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("POST", "/v1/rulesets/Soldes-FR/validate", SOURCE),
+    ("POST", "/v1/rulesets/Soldes-FR/versions", {**SOURCE, "message": "m", "parent": 2}),
+    ("POST", "/v1/rulesets/soldes%C3%A9t%C3%A9/rollback", {"to": 1, "message": "m"}),
+    ("GET", "/v1/rulesets/Soldes-FR/versions", None),
+])
+def test_a_rule_set_name_that_cannot_be_one_is_explained_in_words(
+        published: Api, method: str, path: str, body: dict[str, Any] | None) -> None:
+    # when a marketer names a rule set with capitals, or an accent
+    response = published.call("marketer", method, path, json=body)
+
+    # then they are told what a name is, as the command line and a basket's ruleset tell
+    # them, not shown a regular expression
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{
+        "field": "path.name",
+        "message": "a rule set name is 1 to 64 lower-case letters, digits, '-' or '_', "
+                   "starting with a letter or digit (e.g. fr, be-web)"}]
+    assert _versions(published) == [1, 2]
