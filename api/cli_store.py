@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,7 +24,6 @@ from sqlalchemy.exc import DataError
 
 import dsl
 import rules
-from engine.errors import printable
 
 from .cli_common import (
     EXIT_BAD_INPUT,
@@ -103,6 +103,20 @@ def _printable(option: str, text: str | None, keep: str = "") -> None:
     problem = None if text is None else control_character(text, keep)
     if problem is not None:
         fail(f"{option}: {problem}", EXIT_BAD_INPUT)
+
+
+# What a terminal acts on rather than prints: controls (an escape sequence moves the
+# cursor, erases a line), format characters (U+202E reverses the text after it) and the
+# Unicode line and paragraph separators. Spaces are printed: a French title has
+# no-break ones before ':' and '%'.
+ACTED_ON = frozenset({"Cc", "Cf", "Zl", "Zp"})
+
+
+def _for_terminal(text: str, keep: str = "") -> str:
+    """``text`` with every character a terminal would act on written as its escape
+    (``\\x1b``, ``\\u202e``), but those in ``keep``."""
+    return "".join(repr(c)[1:-1] if c not in keep and unicodedata.category(c) in ACTED_ON
+                   else c for c in text)
 
 
 def _describe(version: rules.VersionSummary) -> str:
@@ -201,7 +215,7 @@ def versions(ruleset: RuleSetOption = "default") -> None:
             # reads like another version's.
             typer.echo(f"{version.number:>4}  {period.start.isoformat()} -> {until}  "
                        f"{version.rule_count:>5} rules  {version.content_hash[:12]}  "
-                       f"{printable(version.author)}: {printable(version.message)}")
+                       f"{_for_terminal(version.author)}: {_for_terminal(version.message)}")
 
 
 @rules_app.command("show")
@@ -212,8 +226,8 @@ def show(
     """Print the source of one version, file by file."""
     with _store() as store:
         version = store.version(ruleset, number)
-        typer.echo(f"# {_describe(version)}\n# {printable(version.author)}: "
-                   f"{printable(version.message)}")
+        typer.echo(f"# {_describe(version)}\n# {_for_terminal(version.author)}: "
+                   f"{_for_terminal(version.message)}")
         for name, text in sorted(version.sources.items()):
             typer.echo(f"\n# --- {name}\n{text}", nl=False)
 
@@ -249,10 +263,10 @@ def diff(
 
 
 def _shown(text: str) -> str:
-    """``text`` for a terminal, line by line, with every character it would not print as
-    its escape (tabs aside): a rule's title or comment may hold an escape sequence, and
-    one moving the cursor up and erasing a line would hide a change from the diff."""
-    return "\n".join("\t".join(map(printable, line.split("\t"))) for line in text.split("\n"))
+    """``text`` for a terminal, its lines and tabs kept (``_for_terminal``): a rule's title
+    or comment may hold an escape sequence, and one moving the cursor up and erasing a
+    line would hide a change from the diff."""
+    return _for_terminal(text, keep="\n\t")
 
 
 @rules_app.command("live-at")

@@ -429,3 +429,22 @@ def test_audit_export_refuses_a_rule_set_that_does_not_exist(
     # Then it is refused in one line, rather than a CSV with no entry at all
     assert (code, out) == (3, "")
     assert err == "error: no rule set named 'fr-web'; rule sets: fr\n"
+
+
+def test_french_spaces_in_a_title_or_message_are_printed_as_they_are(
+    remise: Remise, tmp_path: Path
+) -> None:
+    # Given a title and a message typeset in French: a no-break space before the colon,
+    # a narrow one before the per cent sign
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-m", "v1")
+    french = BOOTS_20.replace('"Bottes -20%"', '"Bottes\xa0: -20\u202f%"')
+    remise("rules", "publish", _rules(tmp_path, french), "-m", "Soldes\xa0: -20\u202f%",
+           "--author", "ana")
+
+    # When finance lists the versions and reads the diff
+    _, versions, _ = remise("rules", "versions")
+    _, diff, _ = remise("rules", "diff", "1", "2")
+
+    # Then both read as typed: only what a terminal would act on is written as an escape
+    assert versions.splitlines()[1].endswith("ana: Soldes\xa0: -20\u202f%")
+    assert '\nchanged: boots "Bottes\xa0: -20\u202f%"\n' in diff
