@@ -285,6 +285,9 @@ class RuleStore:
         if latest is not None and latest.number == to:
             raise InvalidRequest(f"version {to} of {ruleset!r} is already live: nothing to roll "
                                  "back", "to")
+        # Copied as stored, so read first: a version this remise cannot read (an older
+        # release stored one) would be live in the database and served by no process.
+        target.ruleset_ir()
         content = _Content(target.sources, target.ir_json, target.content_hash,
                            target.rule_count)
         return self._append(ruleset, content, message=f"rollback to version {to}: {message}",
