@@ -3,8 +3,9 @@
 Whatever the rules: totals are never negative, line adjustments add up to
 the line discount and the line discounts to the basket discount, subtotal -
 discount = total, each basket discount is shared in proportion to the line
-totals (largest remainder), the order of lines changes nothing, evaluating twice gives
-the same bytes, and the IR survives a JSON round trip unchanged in effect.
+totals (largest remainder), the order of lines changes nothing, nor does listing each
+unit on its own line for rules that count whole units, evaluating twice gives the same
+bytes, and the IR survives a JSON round trip unchanged in effect.
 """
 
 from __future__ import annotations
@@ -147,3 +148,37 @@ def test_each_basket_discount_is_shared_in_proportion_to_the_line_totals(
             # |share - amount x total / weight| < 1, in whole cents
             assert abs(share * weight - amount * total) < weight
         totals = [total - share for total, share in zip(totals, shares, strict=True)]
+
+
+# Rules whose discounts count whole units (no percentage to round per line, no bundle
+# share, no exclusive multi-unit rule holding a line): the same goods must cost the same
+# whether a till lists each unit on its own line or the web sends one line of N.
+unit_effects = st.one_of(
+    st.tuples(st.integers(2, 4).flatmap(lambda n: st.builds(
+        ir.BuyPay, buy=st.just(n), pay=st.integers(1, n - 1), items=items)),
+        st.sampled_from(["best", "stackable"])),
+    st.tuples(st.builds(ir.AmountOffEach, amount=money, items=items),
+              st.sampled_from(["exclusive", "best", "stackable"])),
+    st.tuples(st.builds(ir.AmountOffBasket, amount=money),
+              st.sampled_from(["exclusive", "best", "stackable"])))
+
+
+@st.composite
+def unit_rulesets(draw: st.DrawFn) -> ir.RuleSet:
+    drawn = draw(st.lists(unit_effects, min_size=1, max_size=5))
+    return ir.RuleSet(currency="EUR", timezone="Europe/Paris", rules=tuple(
+        ir.Rule(id=f"r{index}", title=f"Rule {index}", effect=effect, stacking=stacking,
+                priority=draw(st.integers(0, 2)))
+        for index, (effect, stacking) in enumerate(drawn)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(ruleset=unit_rulesets(), request=baskets())
+def test_listing_each_unit_on_its_own_line_changes_no_amount_of_unit_rules(
+        ruleset: ir.RuleSet, request: dict[str, Any]) -> None:
+    one_per_unit = {**request, "lines": [
+        {**item, "id": f"{item['id']}-{unit}", "quantity": 1}
+        for item in request["lines"] for unit in range(item["quantity"])]}
+    whole, split = price(ruleset, request), price(ruleset, one_per_unit)
+    assert (split["subtotal"], split["discount"]) == (whole["subtotal"], whole["discount"])
+    assert split["applied"] == whole["applied"]
