@@ -73,19 +73,32 @@ def _store() -> Iterator[rules.RuleStore]:
         store.db.dispose()
 
 
+def _stored_names(paths: list[Path]) -> dict[str, Path]:
+    """The name each `.rules` file is stored under (relative to the folder given) -> the
+    file. Two files under one name are refused: one replaced the other silently, and a
+    publish of two folders with a promo.rules each lost the first one's rules."""
+    files: dict[str, Path] = {}
+    for entry in paths:
+        for file in dsl.rule_files([entry]):
+            name = file.relative_to(entry).as_posix() if entry.is_dir() else file.name
+            known = files.setdefault(name, file)
+            if known.resolve() != file.resolve():
+                fail(f"{known} and {file} would both be stored as {name}: a rule set's files "
+                     "need distinct names (publish the folder that holds both, or rename "
+                     "one); nothing published", EXIT_BAD_INPUT)
+    return files
+
+
 def _read_sources(paths: list[Path]) -> dict[str, str]:
     """File name (relative to the folder given) -> text, for every `.rules` file."""
     sources: dict[str, str] = {}
     unreadable: list[dsl.Diagnostic] = []
-    for entry in paths:
-        files = dsl.rule_files([entry])
-        for file in files:
-            name = file.relative_to(entry).as_posix() if entry.is_dir() else file.name
-            text, problem = dsl.read_source(file)  # a byte not UTF-8 at its line and column
-            if problem is not None:
-                unreadable.append(problem)
-            elif text is not None:
-                sources[name] = text
+    for name, file in _stored_names(paths).items():
+        text, problem = dsl.read_source(file)  # a byte not UTF-8 at its line and column
+        if problem is not None:
+            unreadable.append(problem)
+        elif text is not None:
+            sources[name] = text
     if unreadable:
         for problem in unreadable:
             typer.echo(problem.render(), err=True)

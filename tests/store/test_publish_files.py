@@ -40,3 +40,31 @@ def test_a_file_that_is_not_utf8_is_refused_at_its_line_and_column(
         f"error: cannot read {folder / 'promo.rules'}: byte 0xe9 is not UTF-8 text; "
         "nothing published\n")
     assert runner.invoke(app, ["rules", "list"]).stdout == ""
+
+
+def test_two_files_that_would_be_stored_under_one_name_are_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given two folders, each with its own promo.rules (remise check counts 2 rules)
+    monkeypatch.setenv("REMISE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("REMISE_DATABASE_URL", raising=False)
+    monkeypatch.delenv("REMISE_REDIS_URL", raising=False)
+    for folder, rule, category in (("winter", "boots", "boots"), ("flash", "socks", "socks")):
+        (tmp_path / folder).mkdir()
+        (tmp_path / folder / "promo.rules").write_text(
+            f'currency EUR\nrule {rule} "x" {{\n'
+            f'    discount 10% on items where category = "{category}"\n}}\n', encoding="utf-8")
+    assert runner.invoke(app, ["check", str(tmp_path / "winter"), str(tmp_path / "flash")]
+                         ).stdout == "ok: 2 rules, currency EUR\n"
+
+    # when both folders are published
+    result = runner.invoke(app, ["rules", "publish", str(tmp_path / "winter"),
+                                 str(tmp_path / "flash"), "-r", "fr", "-m", "winter + flash"])
+
+    # then it is refused, rather than one file silently replacing the other
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {tmp_path / 'winter' / 'promo.rules'} and {tmp_path / 'flash' / 'promo.rules'}"
+        " would both be stored as promo.rules: a rule set's files need distinct names "
+        "(publish the folder that holds both, or rename one); nothing published\n")
+    assert runner.invoke(app, ["rules", "list"]).stdout == ""
