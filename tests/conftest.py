@@ -15,9 +15,17 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+
+# Run as `.venv/bin/pytest`, pytest puts tests/ first on the path, where the folders
+# tests/dsl and tests/engine would pass for the packages (the editable install is
+# consulted after the path). The project's root, last, lets the real ones win, and
+# keeps any build given on PYTHONPATH (the compiled one) ahead of the sources.
+if str(Path(__file__).resolve().parents[1]) not in sys.path:
+    sys.path.append(str(Path(__file__).resolve().parents[1]))
 
 import pytest
 from sqlalchemy import create_engine, text
