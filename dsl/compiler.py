@@ -25,7 +25,7 @@ from .checks import (
     local_to_utc,
 )
 from .errors import Diagnostic, DslError, Reporter, source_lines
-from .parser import parse_file
+from .parser import parse_file, report_invisible
 
 DAY_NUMBERS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
 
@@ -248,7 +248,9 @@ class _RuleSetBuilder:
         self.files: list[ast.File] = []
 
     def add(self, source: str, filename: str) -> None:
-        self.parsed.append(parse_file(source, filename))
+        file, reporter = parse_file(source, filename)
+        report_invisible(reporter)
+        self.parsed.append((file, reporter))
 
     def _check_files(self) -> None:
         """Check every parsed file; a file without a currency line takes the rule set's

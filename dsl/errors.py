@@ -8,10 +8,17 @@ an end before its start, is a ``Diagnostic`` with a file, line and column;
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .ast import Pos
+
+# Characters nobody means in a rule and which act on what prints them: C0 and C1
+# controls (an escape sequence in a title erases a line of a terminal), DEL, line and
+# paragraph separators, and the bidirectional controls (U+202E prints "ffo %05" for
+# "50% off" on a receipt). Tabs too: texts are on one line, a tab reads as spaces.
+INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +40,11 @@ class Diagnostic:
         caret = "".join(c if c == "\t" else " " for c in before) + "^" * width
         lines = [f"{self.file}:{self.line}:{self.column}: error: {self.message}"]
         if self.source_line:
-            lines += [f"    {self.source_line}", f"    {caret}"]
+            # one U+FFFD for each character a terminal would act on: the line is shown
+            # as it is, and the caret stays under its column
+            shown = INVISIBLE.sub(lambda found: "\t" if found.group() == "\t" else "\ufffd",
+                                  self.source_line)
+            lines += [f"    {shown}", f"    {caret}"]
         if self.hint:
             lines.append(f"    hint: {self.hint}")
         return "\n".join(lines)
@@ -95,4 +106,5 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str | None:
     return f'did you mean "{close}"?' if close else None
 
 
-__all__ = ["Diagnostic", "DslError", "Reporter", "closest_word", "did_you_mean", "source_lines"]
+__all__ = ["INVISIBLE", "Diagnostic", "DslError", "Reporter", "closest_word", "did_you_mean",
+           "source_lines"]

@@ -25,7 +25,7 @@ from lark.tree import Meta
 
 from . import ast
 from .checks import offset_hint
-from .errors import DslError, Reporter, did_you_mean, source_lines
+from .errors import INVISIBLE, DslError, Reporter, did_you_mean, source_lines
 
 # What a marketer reads instead of a terminal's name.
 PLAIN_WORDS = {
@@ -140,6 +140,37 @@ def _pos(token: Token) -> ast.Pos:
 def _meta_pos(meta: Meta) -> ast.Pos:
     end = meta.end_column if meta.end_line == meta.line else meta.column + 1
     return ast.Pos(meta.line, meta.column, end)
+
+
+def report_invisible(reporter: Reporter) -> None:
+    """Refuse, in the texts and comments of a parsed source, the characters of
+    ``INVISIBLE``: the first of each text or comment. A check of what is written, not
+    of the grammar, so that a source stored before it (a diff reads old versions)
+    still parses."""
+    for number, line in enumerate(reporter.lines, start=1):
+        comment = _comment_start(line)
+        code = line if comment is None else line[:comment]
+        spans = [(found.start() + 1, found.group()[1:], "a text")
+                 for found in _STRING.finditer(code)]
+        if comment is not None:
+            spans.append((comment, line[comment:], "a comment"))
+        for start, text, where in spans:
+            _report_invisible(reporter, text, number, start + 1, where)
+
+
+def _report_invisible(reporter: Reporter, text: str, line: int, column: int,
+                      where: str) -> None:
+    found = INVISIBLE.search(text)
+    if found is None:
+        return
+    char, at = found.group(), column + found.start()
+    pos = ast.Pos(line, at, at + 1)
+    if char == "\t":
+        reporter.error(pos, f"a tab in {where}", "write a space")
+    else:
+        reporter.error(pos, f"an invisible control character (U+{ord(char):04X}) in {where}",
+                       "delete it (it comes with a copy and paste): receipts and terminals "
+                       "act on it")
 
 
 def _text(token: Token) -> ast.Text:
@@ -847,4 +878,4 @@ def parse(source: str, filename: str = "<string>") -> ast.File:
     return file
 
 
-__all__ = ["parse", "parse_file"]
+__all__ = ["parse", "parse_file", "report_invisible"]

@@ -293,3 +293,38 @@ def test_a_misspelt_unit_is_suggested_agreeing_with_its_count(written: str,
     with pytest.raises(dsl.DslError) as caught:
         dsl.compile_source(source, "x.rules")
     assert [d.hint for d in caught.value.diagnostics] == [f'did you mean "{suggested}"?']
+
+
+# Characters nobody means and which act on what prints them are refused where written.
+
+
+@pytest.mark.parametrize(("line", "column", "message"), [
+    ('rule a "Soldes\x1b[2K" {', 15, "an invisible control character (U+001B) in a text"),
+    ('rule a "\u202e50% off" {', 9, "an invisible control character (U+202E) in a text"),
+    ('rule a "Soldes\td\'hiver" {', 15, "a tab in a text"),
+    ('rule a "A" {  # caché \x1b[1A\x1b[2K', 23,
+     "an invisible control character (U+001B) in a comment"),
+    ('rule a "\u2028A" {', 9, "an invisible control character (U+2028) in a text"),
+])
+def test_an_invisible_control_character_in_a_text_or_comment_is_refused(
+        line: str, column: int, message: str) -> None:
+    source = f"currency EUR\n{line}\n    discount 5% on items\n}}\n"
+    assert diagnostics_of(source) == [(2, column, message)]
+
+
+def test_a_value_with_a_control_character_is_refused_and_shown_without_it() -> None:
+    # given a category pasted with a bell character
+    source = 'currency EUR\nrule a "A" {\n    discount 5% on items where category = "x\x07y"\n}\n'
+    with pytest.raises(dsl.DslError) as caught:
+        dsl.compile_source(source, "x.rules")
+
+    # then the line is shown with a replacement character, the caret under it
+    assert caught.value.diagnostics[0].render().splitlines()[1:3] == [
+        '        discount 5% on items where category = "x\ufffdy"',
+        "                                                ^"]
+
+
+def test_no_break_spaces_and_joiners_are_kept_in_titles() -> None:
+    title = "Soldes\u00a0: -20\u202f% \U0001f468\u200d\U0001f469\u200d\U0001f467"
+    ruleset = dsl.compile_source(f'currency EUR\nrule a "{title}" {{ discount 5% on items }}\n')
+    assert ruleset.rules[0].title == title

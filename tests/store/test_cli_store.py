@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,9 +14,10 @@ from freezegun import freeze_time
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
+import dsl
 from api.cli import app
 from rules import RuleStore, create_db_engine
-from rules.store import _Content, content_hash
+from rules.store import _Compiled, _Content, content_hash
 
 from .scenario import BOOTS_10, BOOTS_20, BROKEN, HEADER, boots_basket
 
@@ -400,13 +402,23 @@ def test_audit_export_refuses_an_until_before_since(remise: Remise) -> None:
                    "'2026-11-28T00:00:00+01:00': no entry can match\n")
 
 
-def test_diff_prints_a_terminal_escape_in_a_rule_as_text(remise: Remise, tmp_path: Path) -> None:
+def test_diff_prints_a_terminal_escape_in_a_rule_as_text(
+        remise: Remise, tmp_path: Path, database_url: str) -> None:
     # Given version 2 adding to boots a comment that would erase the line above it on a
-    # terminal (cursor up, erase line), and a title that would turn the screen red
+    # terminal (cursor up, erase line), and a title that would turn the screen red, as a
+    # release that did not refuse them stored it (publish refuses them now)
     remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-m", "v1")
     hidden = BOOTS_20.replace(" {\n", " {\n    # \x1b[1A\x1b[2K\n").replace(
         '"Bottes -20%"', '"Bottes\x1b[31m -20%"')
-    remise("rules", "publish", _rules(tmp_path, hidden), "-m", "v2")
+    compiled_at = datetime(2026, 11, 23, 15, 0, 0, 1, tzinfo=UTC)
+    clean = dsl.compile_sources({"promo.rules": HEADER + BOOTS_20}, publish_at=compiled_at)
+    titled = clean.model_copy(update={"rules": tuple(
+        rule.model_copy(update={"title": "Bottes\x1b[31m -20%"}) for rule in clean.rules)})
+    store = RuleStore(create_db_engine(database_url))
+    store._append("default", _Compiled({"promo.rules": HEADER + hidden}, titled, compiled_at),
+                  message="v2", author="an older release", parent=None, address=None,
+                  rollback_of=None)
+    store.db.dispose()
 
     # When finance reads the diff on a terminal
     code, out, _ = remise("rules", "diff", "1", "2")
