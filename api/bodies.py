@@ -37,9 +37,24 @@ def too_large(limit: int) -> Problem:
                    f"send at most {limit // 1024} KiB")
 
 
+def refuse_content_codings(content_encoding: str | None) -> None:
+    """Bodies are read as sent: one declared compressed (gzip, br...) is a 415 saying so
+    (RFC 9110 §8.4.1, with ``Accept-Encoding: identity``, §12.5.3), where it was read as
+    JSON (a 422 on byte 0x8b) or, when the bytes were plain after all, priced as is."""
+    codings = [c.strip().lower() for c in (content_encoding or "").split(",")]
+    coding = next((c for c in codings if c not in ("", "identity")), None)
+    if coding is not None:
+        raise Problem(415, "unsupported-content-encoding",
+                      "The body's content coding is not supported",
+                      f"Content-Encoding {content_encoding!r} is not supported: send the body "
+                      "uncompressed", headers={"Accept-Encoding": "identity"})
+
+
 async def read_bytes(request: Request, limit: int) -> bytes:
     """The body, refused with a 413 as soon as it is known to exceed ``limit``: by its
-    Content-Length before reading anything, else once the chunks read pass it."""
+    Content-Length before reading anything, else once the chunks read pass it; a 415
+    when it is declared in a content coding (``refuse_content_codings``)."""
+    refuse_content_codings(request.headers.get("content-encoding"))
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
@@ -109,5 +124,5 @@ def documented_models() -> list[type[BaseModel]]:
 
 
 __all__ = ["MAX_SMALL_BODY_BYTES", "MAX_SOURCE_BODY_BYTES", "documented_models", "json_body",
-           "parse_object", "read_bytes", "refuse_other_media_types", "request_body",
-           "too_large", "validated"]
+           "parse_object", "read_bytes", "refuse_content_codings", "refuse_other_media_types",
+           "request_body", "too_large", "validated"]

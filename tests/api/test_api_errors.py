@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from typing import Any
 
@@ -156,6 +157,55 @@ def test_a_body_declared_as_json_or_not_declared_is_read(
 
     response = published.call("channel", "POST", "/v1/evaluate", content=_text().encode(),
                               headers=headers)
+
+    assert response.status_code == 200
+    assert response.json()["total"] == "105.00"
+
+
+@pytest.mark.parametrize(("coding", "body"), [
+    ("gzip", gzip.compress(_text().encode())),
+    ("br", _text().encode()),  # not compressed at all, yet declared so: not priced as is
+    ("identity, gzip", gzip.compress(_text().encode())),
+])
+@pytest.mark.parametrize("path", ["/v1/evaluate", "/v1/echo"])
+def test_a_body_in_a_content_coding_the_server_does_not_read_is_415(
+    published: Api, path: str, coding: str, body: bytes
+) -> None:
+    # Given a body declared compressed (a checkout's HTTP client gzipping requests)
+    headers = {"Content-Type": "application/json", "Content-Encoding": coding}
+
+    # When it is sent
+    response = published.call("channel", "POST", path, content=body, headers=headers)
+
+    # Then it is refused for its coding, saying what to send (RFC 9110 §8.4.1, §12.5.3),
+    # not read as JSON ("not UTF-8 text (byte 0x8b)") nor priced as if it were plain
+    assert response.status_code == 415
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["accept-encoding"] == "identity"
+    problem = response.json()
+    assert problem["type"] == "https://remise.dev/problems/unsupported-content-encoding"
+    assert problem["detail"] == (
+        f"Content-Encoding {coding!r} is not supported: send the body uncompressed")
+
+
+def test_a_rule_source_in_a_content_coding_the_server_does_not_read_is_415(
+    published: Api
+) -> None:
+    body = gzip.compress(json.dumps({"source": HEADER + BOOTS_10}).encode())
+
+    response = published.call("marketer", "POST", "/v1/rulesets/fr/validate", content=body,
+                              headers={"Content-Type": "application/json",
+                                       "Content-Encoding": "gzip"})
+
+    assert response.status_code == 415
+    assert response.json()["type"] == "https://remise.dev/problems/unsupported-content-encoding"
+
+
+@pytest.mark.parametrize("coding", ["identity", "Identity", ""])
+def test_a_body_declared_in_the_identity_coding_is_read(published: Api, coding: str) -> None:
+    response = published.call("channel", "POST", "/v1/evaluate", content=_text().encode(),
+                              headers={"Content-Type": "application/json",
+                                       "Content-Encoding": coding})
 
     assert response.status_code == 200
     assert response.json()["total"] == "105.00"
