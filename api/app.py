@@ -76,10 +76,29 @@ def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
             definitions = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(definitions.pop("$defs", {}))
             components[model.__name__] = definitions
+        for item in schema.get("paths", {}).values():
+            for operation in item.values():
+                _problems_as_served(operation)
         app.openapi_schema = schema
         return schema
 
     return build
+
+
+def _problems_as_served(operation: dict[str, Any]) -> None:
+    """An operation's problems as the server sends them: FastAPI documents a response
+    ``model`` as application/json too, but a problem is only ever application/problem+json;
+    and every body is refused with a 415 when not declared JSON, or declared compressed
+    (api/bodies.py), though the routers that read theirs after the key cannot say so."""
+    responses = operation.setdefault("responses", {})
+    if "requestBody" in operation and "415" not in responses:
+        responses["415"] = {"description": "The body is not declared as JSON, or is compressed",
+                            "content": {problems.MEDIA_TYPE: {
+                                "schema": {"$ref": "#/components/schemas/ProblemOut"}}}}
+    for response in responses.values():
+        content = response.get("content", {})
+        if problems.MEDIA_TYPE in content:
+            content.pop("application/json", None)
 
 
 def create_app(settings: rules.Settings | None = None,

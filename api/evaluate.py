@@ -42,7 +42,8 @@ RULESET_NAME = re.compile(NAME_PATTERN)
 # statuses every endpoint shares, this one is the basket endpoints' own.
 RESPONSES: dict[int | str, dict[str, Any]] = {
     **PROBLEM_RESPONSES,
-    415: {**PROBLEM_RESPONSES[422], "description": "The body is not declared as JSON"},
+    415: {**PROBLEM_RESPONSES[422],
+          "description": "The body is not declared as JSON, or is compressed"},
 }
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import schemathesis
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -60,3 +62,34 @@ def test_no_server_error_and_every_response_matches_the_schema(
         # own route (answered in JSON), so it is not a bundle request at all.
         case.path_parameters = {"ruleset": "default"}
     case.call_and_validate(headers={"Authorization": f"Bearer {KEY}"}, checks=CHECKS)
+
+
+def _operations() -> list[tuple[str, str, dict[str, Any]]]:
+    schema = TestClient(APP).get("/openapi.json").json()
+    return [(method.upper(), path, operation) for path, item in schema["paths"].items()
+            for method, operation in item.items()]
+
+
+def test_every_endpoint_that_reads_a_body_documents_its_415() -> None:
+    # Given the endpoints the schema says read a JSON body
+    with_body = [(method, path, operation) for method, path, operation in _operations()
+                 if "requestBody" in operation]
+
+    # Then each documents the 415 it answers to a body not declared JSON, or compressed
+    # (a client generated from the schema has a type for it), as a problem
+    assert {path for _, path, _ in with_body} >= {"/v1/evaluate", "/v1/rulesets/{name}/validate",
+                                                  "/v1/rulesets/{name}/versions", "/v1/keys"}
+    for method, path, operation in with_body:
+        assert "415" in operation["responses"], f"{method} {path}"
+        assert list(operation["responses"]["415"]["content"]) == ["application/problem+json"]
+
+
+def test_problems_are_documented_in_the_media_type_they_are_served_in() -> None:
+    # Given every error response the schema documents as a problem
+    for method, path, operation in _operations():
+        for status, response in operation["responses"].items():
+            content = response.get("content", {})
+            # Then it says application/problem+json alone: the server never answers a
+            # problem as application/json, which a generated client would be told to expect
+            if "application/problem+json" in content:
+                assert list(content) == ["application/problem+json"], f"{method} {path} {status}"
