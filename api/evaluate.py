@@ -25,7 +25,7 @@ from .auth import PERMISSIONS, Principal
 from .deps import forbidden, json_object, require, services
 from .jsontext import response_bytes
 from .problems import PROBLEM_RESPONSES, Problem, invalid, not_found
-from .schemas import NAME_PATTERN, EvaluateIn, EvaluateOut
+from .schemas import EVALUATE_EXAMPLE, NAME_PATTERN, EvaluateIn, EvaluateOut
 from .services import Services
 
 router = APIRouter(tags=["evaluate"])
@@ -34,7 +34,7 @@ EVALUATE = require("evaluate")
 REPLAYERS = PERMISSIONS["replay"]  # who may price on another version than the live one
 
 BODY_DOC = {"requestBody": {"required": True, "content": {"application/json": {
-    "schema": {"$ref": "#/components/schemas/EvaluateIn"}}}}}
+    "schema": {"$ref": "#/components/schemas/EvaluateIn"}, "example": EVALUATE_EXAMPLE}}}}
 # EvaluateIn documents the body; the engine reads it (engine.parse_request), so the
 # schema's pattern for `ruleset` is checked here, before the name reaches the database.
 RULESET_NAME = re.compile(NAME_PATTERN)

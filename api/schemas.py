@@ -51,8 +51,23 @@ class LineIn(_Strict):
     attributes: dict[str, str] | None = None
 
 
+# The contract's basket (DESIGN.md), shown by /docs and generated clients: one a channel
+# key may send as it is (no `version`, the `default` rule set).
+EVALUATE_EXAMPLE: dict[str, Any] = {
+    "channel": "pos", "store": "paris-01", "currency": "EUR",
+    "at": "2026-11-23T14:10:00+01:00",
+    "customer": {"id": "c-42", "cardholder": True, "tier": "gold",
+                 "segments": ["students"], "attributes": {"city": "Paris"}},
+    "coupons": ["WELCOME10"],
+    "lines": [{"id": "1", "sku": "RAIN-JKT-01", "quantity": 1, "unit_price": "89.90",
+               "category": "rainwear", "brand": "Aigle", "attributes": {"color": "yellow"}}],
+}
+
+
 class EvaluateIn(_Strict):
     """A basket to price (DESIGN.md, "The evaluation contract")."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EVALUATE_EXAMPLE]})
 
     channel: Literal["pos", "web", "mobile", "kiosk"]
     store: str | None = Field(default=None, min_length=1)

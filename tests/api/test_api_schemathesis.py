@@ -20,6 +20,7 @@ from schemathesis.specs.openapi.checks import (
 
 import rules
 from api.app import create_app
+from api.schemas import EvaluateIn
 from tests.store.scenario import BOOTS_10, HEADER
 
 from .conftest import settings_for
@@ -93,3 +94,21 @@ def test_problems_are_documented_in_the_media_type_they_are_served_in() -> None:
             # problem as application/json, which a generated client would be told to expect
             if "application/problem+json" in content:
                 assert list(content) == ["application/problem+json"], f"{method} {path} {status}"
+
+
+def test_the_documented_basket_is_one_the_server_prices_for_a_channel_key() -> None:
+    # Given the basket the schema shows for /v1/evaluate (what /docs offers to send)
+    client = TestClient(APP)
+    operation = client.get("/openapi.json").json()["paths"]["/v1/evaluate"]["post"]
+    example = operation["requestBody"]["content"]["application/json"]["example"]
+    channel = APP.state.services.keys.create("web-example", "channel", created_by="test")
+
+    # When a channel key sends it as it is
+    response = client.post("/v1/evaluate", json=example,
+                           headers={"Authorization": f"Bearer {channel}"})
+
+    # Then it is valid by the schema's model and priced, not refused (a made-up rule
+    # set, a `version` a channel key may not pin)
+    assert EvaluateIn.model_validate(example).ruleset is None
+    assert response.status_code == 200, response.text
+    assert response.json()["subtotal"] == "89.90"
