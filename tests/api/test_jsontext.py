@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -119,6 +121,44 @@ def test_nan_and_infinity_are_not_json_numbers(constant: str) -> None:
                                  b'{"a": ' * 50_000 + b"1" + b"}" * 50_000])
 def test_nesting_deeper_than_the_stack_is_refused(raw: bytes) -> None:
     assert refusal(raw) == ("body", "arrays and objects are nested too deeply to read")
+
+
+def _python_calls(read: Callable[[], object]) -> int:
+    """How many Python functions ``read`` runs, generator resumptions included: the
+    work a reading does, counted the same on every machine (no clock)."""
+    calls = 0
+
+    def count(frame: object, event: str, arg: object) -> None:
+        nonlocal calls
+        calls += event == "call"
+
+    sys.setprofile(count)
+    try:
+        read()
+    except JsonRefused:
+        pass
+    finally:
+        sys.setprofile(None)
+    return calls
+
+
+@pytest.mark.parametrize("last", [b'"\\ud83d\\ude00"',  # an escaped 😀: every string is looked at
+                                  b'"\\ud800"',  # half a pair, at the very end
+                                  b"NaN"])  # refused: the text is read again to locate it
+def test_the_work_of_locating_a_value_does_not_grow_with_its_depth(last: bytes) -> None:
+    # Given 2,000 numbers nested 900 deep (a channel key may send 2 MiB of them)
+    depth = 900
+    raw = b'{"a": ' + b"[" * depth + b"0," * 2000 + last + b"]" * depth + b"}"
+
+    # When the body is read, then each value costs a few calls, not one per level it is
+    # nested in (a generator per level made such a body of 2 MiB cost half a minute of
+    # the event loop: every request of the worker waited)
+    assert _python_calls(lambda: read_object(raw)) < 20_000
+
+
+def test_a_value_nested_deep_is_still_named_by_its_whole_field() -> None:
+    raw = b'{"a": [[{"b": [1, "\\udfff"]}]]}'
+    assert refusal(raw) == ("a[0][0].b[1]", "\\udfff is half of a surrogate pair, not a character")
 
 
 def test_a_syntax_error_says_where_and_what() -> None:
