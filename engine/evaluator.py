@@ -1038,8 +1038,10 @@ def _bundle_discounts(
             (item, n), share = group[index], shares[index]
             amount, discounted = discounts.get(item, (0, 0))
             # a unit whose share rounds to nothing was not discounted: it may take a
-            # best discount still (DESIGN §2)
-            discounts[item] = (amount + share, discounted + (n if share else 0))
+            # best discount still (DESIGN §2). A line's share of ``share`` minor units
+            # over its ``n`` units of the group leaves n - share of them nothing when
+            # share < n (0.01 of a saving over 3 candles of one line discounts one).
+            discounts[item] = (amount + share, discounted + min(n, share))
     return discounts
 
 

@@ -239,3 +239,22 @@ def test_a_stackable_amount_each_on_units_a_bundle_discounted_names_the_bundle()
     assert response["total"] == "15.00"
     assert reason(response, "each") == (
         "the units of line 1 are all discounted by a multi-unit rule: gift")
+
+
+THREE_CANDLES = ('rule set3 "3 for 29.99" { bundle 3 for 29.99 EUR on items }\n'
+                 'rule advent "Advent -10%" { discount 10% on items }')
+
+
+def test_units_of_one_line_that_get_nothing_of_a_bundle_saving_may_take_a_best_discount(
+        ) -> None:
+    # Given 3 candles for 29.99 and a best 10%
+    given = rules(THREE_CANDLES)
+
+    # When one line of 3 candles at 10.00 comes: the group costs 30.00, its saving is
+    # 0.01, which one unit carries; the two others get nothing of it
+    response = evaluate(given, basket(line("1", "CANDLE", "10.00", quantity=3)))
+
+    # Then those two take the 10%: 10% of 20.00 = 2.00; total 30.00 - 0.01 - 2.00 = 27.99,
+    # as three lines of one candle each pay
+    assert adjustments(response, "1") == [("set3", "0.01"), ("advent", "2.00")]
+    assert response["total"] == "27.99"
