@@ -27,6 +27,7 @@ import typer
 
 import engine
 import engine.device
+from engine.errors import printable
 
 from .cli_common import EXIT_BAD_INPUT, EXIT_REFUSED, fail, parse_instant, read_basket
 
@@ -118,7 +119,8 @@ def _refusal(answer: _Answer) -> str:
     """One line saying why the server did not give what was asked."""
     if 300 <= answer.status < 400:
         return (f"the server redirected ({answer.status}) to "
-                f"{answer.headers.get('location') or 'nowhere'}: give that address as --server")
+                f"{printable(answer.headers.get('location') or 'nowhere')}: give that address "
+                "as --server")
     try:
         data = json.loads(answer.body)
     except (ValueError, RecursionError):
@@ -128,7 +130,9 @@ def _refusal(answer: _Answer) -> str:
         return ("the server has no such address (404): give --server as the server's root "
                 "(e.g. https://remise.example), without /v1")
     text = str(detail) if detail else answer.body.decode("utf-8", "replace")
-    text = " ".join(text.split())[:200]  # an HTML page on one line
+    # An HTML page on one line; what a terminal would act on (an escape sequence from
+    # whoever answered) written out as text.
+    text = printable(" ".join(text.split())[:200])
     return f"the server refused ({answer.status}): {text or 'no explanation given'}"
 
 

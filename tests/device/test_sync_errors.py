@@ -104,6 +104,38 @@ def test_a_bad_answer_to_sync_is_one_line_exit_2(
     assert code == 2 and said in one_line(output)
 
 
+@pytest.mark.parametrize("body", [
+    b'{"detail": "Maintenance \\u001b]0;pwned\\u0007\\u009b2J"}',  # a problem's detail
+    b"Maintenance \x1b]0;pwned\x07\xc2\x9b2J",  # a proxy's page
+])
+def test_what_a_server_answers_is_printed_with_its_escape_sequences_written_out(
+    server: tuple[str, type[FakeServer]], till: Path, body: bytes
+) -> None:
+    # Given a server (or whoever answers in its place) refusing with terminal escapes
+    url, handler = server
+    handler.bundle = (503, {}, body)
+
+    # When a till syncs
+    code, output = _sync(url, till)
+
+    # Then the operator's terminal is given the escapes as text, not to run
+    assert code == 2
+    assert one_line(output) == ("error: the server refused (503): Maintenance "
+                                "\\x1b]0;pwned\\x07\\x9b2J")
+
+
+def test_a_redirect_is_printed_with_its_escape_sequences_written_out(
+    server: tuple[str, type[FakeServer]], till: Path
+) -> None:
+    url, handler = server
+    handler.bundle = (302, {"Location": "https://x.example/\x9b2J"}, b"")  # C1 CSI
+
+    code, output = _sync(url, till)
+
+    assert code == 2
+    assert "redirected (302) to https://x.example/\\x9b2J:" in one_line(output)
+
+
 def test_a_hostile_signature_downloaded_is_refused_as_malformed(
     server: tuple[str, type[FakeServer]], till: Path, tmp_path: Path
 ) -> None:
