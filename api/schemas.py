@@ -29,25 +29,35 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# The engine refuses a text of only spaces where it needs one (engine/basket.py, `_text`):
+# "expected a non-empty string". Said in the schema too, so a generated client refuses it
+# before sending it.
+NOT_BLANK = r"\S"
+
+
+def _text(**documented: Any) -> Any:
+    return Field(min_length=1, pattern=NOT_BLANK, **documented)
+
+
 # --- evaluation (documentation of the contract) --------------------------------------
 
 
 class CustomerIn(_Strict):
-    id: str | None = Field(default=None, min_length=1)
+    id: str | None = _text(default=None)
     cardholder: bool = False
-    tier: str | None = Field(default=None, min_length=1)
+    tier: str | None = _text(default=None)
     segments: list[str] = []
     attributes: dict[str, str] | None = None
 
 
 class LineIn(_Strict):
-    id: str = Field(min_length=1)
-    sku: str = Field(min_length=1)
+    id: str = _text()
+    sku: str = _text()
     quantity: int = Field(ge=1, le=10_000)
     unit_price: str = Field(pattern=AMOUNT_PATTERN, examples=["89.90"],
                             description="Decimal string in the currency's unit; never a float.")
-    category: str | None = Field(default=None, min_length=1)
-    brand: str | None = Field(default=None, min_length=1)
+    category: str | None = _text(default=None)
+    brand: str | None = _text(default=None)
     attributes: dict[str, str] | None = None
 
 
@@ -70,11 +80,12 @@ class EvaluateIn(_Strict):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [EVALUATE_EXAMPLE]})
 
     channel: Literal["pos", "web", "mobile", "kiosk"]
-    store: str | None = Field(default=None, min_length=1)
+    store: str | None = _text(default=None)
     currency: str = Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])
     at: datetime | None = Field(default=None, description="Default: now. With an offset.")
     customer: CustomerIn | None = None
-    coupons: list[str] | None = Field(default=None, max_length=MAX_COUPONS)
+    coupons: list[Annotated[str, _text()]] | None = Field(default=None,
+                                                          max_length=MAX_COUPONS)
     lines: list[LineIn] = Field(min_length=1, max_length=MAX_LINES)
     ruleset: str | None = Field(default=None, pattern=NAME_PATTERN,
                                 description="Default: `default`.")

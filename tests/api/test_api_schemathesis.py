@@ -3,10 +3,12 @@ every response matches the schema. Bounded: a few examples per operation."""
 
 from __future__ import annotations
 
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import schemathesis
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -112,3 +114,37 @@ def test_the_documented_basket_is_one_the_server_prices_for_a_channel_key() -> N
     assert EvaluateIn.model_validate(example).ruleset is None
     assert response.status_code == 200, response.text
     assert response.json()["subtotal"] == "89.90"
+
+
+@pytest.mark.parametrize(("field", "pointer"), [
+    ("store", ("EvaluateIn", "store")), ("coupons[0]", ("EvaluateIn", "coupons")),
+    ("customer.id", ("CustomerIn", "id")), ("customer.tier", ("CustomerIn", "tier")),
+    ("lines[0].id", ("LineIn", "id")), ("lines[0].sku", ("LineIn", "sku")),
+    ("lines[0].category", ("LineIn", "category")), ("lines[0].brand", ("LineIn", "brand")),
+])
+def test_a_text_of_spaces_the_server_refuses_the_schema_refuses_too(
+    field: str, pointer: tuple[str, str]
+) -> None:
+    # Given a basket whose `field` is only spaces, which the server refuses (422)
+    basket = {"channel": "web", "currency": "EUR", "store": "paris-01", "coupons": ["C"],
+              "customer": {"id": "c-1", "tier": "gold"},
+              "lines": [{"id": "1", "sku": "S", "quantity": 1, "unit_price": "1.00",
+                         "category": "boots", "brand": "Aigle"}]}
+    where, key = field.split(".") if "." in field else ("", field)
+    target = basket["lines"][0] if where == "lines[0]" else basket.get(where, basket)
+    if key == "coupons[0]":
+        basket["coupons"] = ["   "]
+    else:
+        target[key] = "   "
+    channel = APP.state.services.keys.create(f"blank-{pointer[0]}-{pointer[1]}".lower(), "channel",
+                                             created_by="test")
+    refused = TestClient(APP).post("/v1/evaluate", json=basket,
+                                   headers={"Authorization": f"Bearer {channel}"})
+
+    # Then the schema says so: every string it allows there has a character not a space
+    schema = TestClient(APP).get("/openapi.json").json()["components"]["schemas"]
+    documented = schema[pointer[0]]["properties"][pointer[1]]
+    strings = [s for s in documented.get("anyOf", [documented]) if s.get("type") != "null"]
+    strings = [s.get("items", s) for s in strings]
+    assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == field
+    assert all(s.get("pattern") and not re.search(s["pattern"], "   ") for s in strings)
