@@ -34,6 +34,12 @@ ASGIApp = Callable[[Scope, Callable[[], Awaitable[Any]], Callable[[Any], Awaitab
                    Awaitable[None]]
 
 
+# The methods counted by name: a request may carry any token as its method, and each
+# label value is a series kept for the life of the process, so anyone without a key could
+# grow /metrics without bound. The rest count as "other".
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class CountRequests:
     """Counts requests by route template and status (pure ASGI: no per-request task)."""
 
@@ -58,7 +64,8 @@ class CountRequests:
         finally:
             route = scope.get("route")
             endpoint = getattr(route, "path", "unmatched")
-            self.metrics.requests.labels(scope["method"], endpoint, str(status)).inc()
+            method = scope["method"] if scope["method"] in METHODS else "other"
+            self.metrics.requests.labels(method, endpoint, str(status)).inc()
 
 
 def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
