@@ -31,7 +31,9 @@ MEDIA_TYPE = "application/problem+json"
 
 
 class FieldError(BaseModel):
-    field: str = Field(description="Where, e.g. `lines.0.unit_price` or `body.message`.")
+    field: str = Field(description=(
+        "Where: a basket's field as `lines[1].unit_price`, another body's as `body.message`, "
+        "a query's or a path's as `query.at`, `path.name`; `body` for the body as a whole."))
     message: str
 
 

@@ -148,3 +148,20 @@ def test_a_text_of_spaces_the_server_refuses_the_schema_refuses_too(
     strings = [s.get("items", s) for s in strings]
     assert refused.status_code == 422 and refused.json()["errors"][0]["field"] == field
     assert all(s.get("pattern") and not re.search(s["pattern"], "   ") for s in strings)
+
+
+def test_the_schema_names_a_field_in_errors_as_the_server_does() -> None:
+    # Given a basket whose second line's price is not an amount
+    channel = APP.state.services.keys.create("field-form", "channel", created_by="test")
+    basket = {"channel": "web", "currency": "EUR", "lines": [
+        {"id": "1", "sku": "S", "quantity": 1, "unit_price": "1.00"},
+        {"id": "2", "sku": "T", "quantity": 1, "unit_price": "x"}]}
+
+    refused = TestClient(APP).post("/v1/evaluate", json=basket,
+                                   headers={"Authorization": f"Bearer {channel}"})
+    described = TestClient(APP).get("/openapi.json").json()[
+        "components"]["schemas"]["FieldError"]["properties"]["field"]["description"]
+
+    # Then the schema's description of `errors[].field` shows the form the server writes
+    assert refused.json()["errors"][0]["field"] == "lines[1].unit_price"
+    assert "`lines[1].unit_price`" in described
