@@ -3,7 +3,9 @@
 One reading for every place an instant comes in (a basket's ``at``, the API's
 ``live?at=`` and audit bounds, the command line), so that what one accepts the
 others accept too: RFC 3339's profile of ISO 8601, ``2026-11-23T14:10:00+01:00``
-(seconds and a fraction optional, ``Z`` for UTC, a space allowed for the ``T``).
+(seconds and a fraction optional, ``Z`` for UTC, a space allowed for the ``T``;
+``t`` and ``z`` in lower case too, as RFC 3339 §5.6 allows and JSON Schema's
+``date-time`` format, which the API's schema gives ``at``, accepts).
 Other ISO 8601 forms (week dates, the basic format without separators) and
 offsets finer than a minute are refused rather than guessed at.
 
@@ -24,7 +26,7 @@ EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(3000, 1, 1, tzinfo=UTC)  # excluded
 
 _FORM = re.compile(
-    r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?P<offset>Z|[+-]\d{2}:\d{2})?",
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?P<offset>[Zz]|[+-]\d{2}:\d{2})?",
     re.ASCII)
 EXAMPLE = "2026-11-23T14:10:00+01:00"
 
@@ -38,7 +40,7 @@ def parse_instant(text: str) -> datetime:
     if form.group("offset") is None:
         raise ValueError(f"{text!r} has no UTC offset: add one, e.g. +01:00 or Z")
     try:
-        instant = datetime.fromisoformat(text)
+        instant = datetime.fromisoformat(text.upper())  # fromisoformat reads T and Z only
     except ValueError:  # the form is right, a field is not (month 13, 25:00, +24:00)
         raise ValueError(f"{text!r} is not a real instant, e.g. {EXAMPLE}") from None
     if not _in_range(instant):

@@ -105,3 +105,20 @@ def test_a_plus_typed_in_a_query_string_is_explained(published: Api, query: str,
     assert (status, named) == (422, field)
     assert detail.endswith("a '+' in a query string reads as a space: write it %2B "
                            "(2026-11-27T10:30:00%2B01:00)")
+
+
+@pytest.mark.parametrize("at", ["2026-11-23t13:10:00z", "2026-11-23T13:10:00z",
+                                "2026-11-23t14:10:00+01:00"])
+def test_an_instant_with_a_lower_case_t_or_z_is_read_as_rfc_3339_allows(
+    published: Api, at: str
+) -> None:
+    # Given a basket whose `at` writes the date-time separator or UTC as RFC 3339 §5.6
+    # allows, and the schema's `format: date-time` accepts: in lower case
+    basket = {**boots_basket(), "ruleset": "fr", "at": at}
+
+    # When it is priced, as with the upper case a basket usually carries
+    response = published.call("channel", "POST", "/v1/evaluate", json=basket)
+
+    # Then it is the same instant, 13:10 UTC, not a 422
+    assert response.status_code == 200, response.text
+    assert response.json()["at"] in ("2026-11-23T13:10:00+00:00", "2026-11-23T14:10:00+01:00")

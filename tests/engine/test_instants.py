@@ -16,6 +16,7 @@ import engine
     ("2026-11-23T14:10:00.123456789Z", datetime(2026, 11, 23, 14, 10, 0, 123456, tzinfo=UTC)),
     ("1970-01-01T00:00:00Z", datetime(1970, 1, 1, tzinfo=UTC)),
     ("2999-12-31T23:59:59Z", datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)),
+    ("2026-11-23t14:10:00z", datetime(2026, 11, 23, 14, 10, tzinfo=UTC)),  # RFC 3339 §5.6
 ])
 def test_the_contracts_forms_are_read_as_the_instant_they_write(text: str, expected: datetime
                                                                  ) -> None:
