@@ -1023,7 +1023,7 @@ def _bundle_discounts(
     """Each group of N units costs the bundle price; its discount is split over the
     group's lines in proportion to their prices, largest remainder."""
     discounts: dict[Item, tuple[int, int]] = {}
-    for cut in _expand_groups(runs, counted, rule.group):
+    for cut, repeat in _expand_groups(runs, counted, rule.group):
         price = sum(item.unit * n for item, n in cut)
         saving = max(0, price - rule.amount)
         if saving == 0:
@@ -1041,7 +1041,7 @@ def _bundle_discounts(
             # best discount still (DESIGN §2). A line's share of ``share`` minor units
             # over its ``n`` units of the group leaves n - share of them nothing when
             # share < n (0.01 of a saving over 3 candles of one line discounts one).
-            discounts[item] = (amount + share, discounted + min(n, share))
+            discounts[item] = (amount + share * repeat, discounted + min(n, share) * repeat)
     return discounts
 
 
@@ -1051,8 +1051,10 @@ def _part_line_id(part: tuple[Item, int]) -> str:
 
 def _expand_groups(
     runs: list[tuple[Item, int]], counted: int, size: int
-) -> Iterable[list[tuple[Item, int]]]:
-    """Cut the sorted units into groups of ``size``, each as (line, units) parts."""
+) -> Iterable[tuple[list[tuple[Item, int]], int]]:
+    """Cut the sorted units into groups of ``size``, each as (line, units) parts, with
+    how many times it repeats: the whole groups within one line are alike, given once
+    (a line of 10,000 units is not 5,000 groups to price one by one)."""
     group: list[tuple[Item, int]] = []
     filled = 0
     remaining = counted
@@ -1060,12 +1062,17 @@ def _expand_groups(
         count = min(count, remaining)
         remaining -= count
         while count:
+            if filled == 0 and count >= size:
+                repeat = count // size
+                yield [(item, size)], repeat
+                count -= repeat * size
+                continue
             take = min(count, size - filled)
             group.append((item, take))
             filled += take
             count -= take
             if filled == size:
-                yield group
+                yield group, 1
                 group, filled = [], 0
 
 
