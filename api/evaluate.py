@@ -104,7 +104,10 @@ async def _price(request: Request, caller: Principal
 
 @router.post("/v1/evaluate", summary="Price a basket", openapi_extra=BODY_DOC,
              response_model=EvaluateOut,
-             responses={**RESPONSES, 200: {"description": "The priced basket"}})
+             responses={**RESPONSES, 200: {"description": "The priced basket", "headers": {
+                 "X-Remise-Version": {"description": "The version that priced it, as the "
+                                                     "body's `version`",
+                                      "schema": {"type": "integer"}}}}})
 async def evaluate(request: Request, caller: Principal = EVALUATE) -> Response:
     started = time.perf_counter()
     evaluator, basket, name, _ = await _price(request, caller)

@@ -165,3 +165,18 @@ def test_the_schema_names_a_field_in_errors_as_the_server_does() -> None:
     # Then the schema's description of `errors[].field` shows the form the server writes
     assert refused.json()["errors"][0]["field"] == "lines[1].unit_price"
     assert "`lines[1].unit_price`" in described
+
+
+def test_the_version_header_of_an_evaluation_is_documented() -> None:
+    # Given a priced basket, which names its version in a header as in its body
+    client = TestClient(APP)
+    channel = APP.state.services.keys.create("version-header", "channel", created_by="test")
+    priced = client.post("/v1/evaluate", headers={"Authorization": f"Bearer {channel}"},
+                         json={"channel": "web", "currency": "EUR", "lines": [
+                             {"id": "1", "sku": "S", "quantity": 1, "unit_price": "1.00"}]})
+    answer = client.get("/openapi.json").json()["paths"]["/v1/evaluate"]["post"][
+        "responses"]["200"]
+
+    # Then the schema documents that header, as an integer
+    assert priced.headers["x-remise-version"] == str(priced.json()["version"]) == "1"
+    assert answer["headers"]["X-Remise-Version"]["schema"] == {"type": "integer"}
