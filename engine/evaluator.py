@@ -1092,6 +1092,14 @@ def _first_price_rule(evaluation: Evaluation, item: Item, ranked: Rules
     return None
 
 
+BEATEN = "a better discount applied on line {}: {}"
+# A loser that gave as much was not beaten: the tie went to the other's priority or id.
+TIED = "an equal discount applied on line {}: {} (ties go to the higher priority, then " \
+       "the smaller id)"
+BASKET_TIED = "an equal basket discount applied: {} (ties go to the higher priority, then " \
+              "the smaller id)"
+
+
 def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
     ranked = evaluation.ranked
     if not rules and not ranked:
@@ -1119,11 +1127,11 @@ def _apply_best(evaluation: Evaluation, rules: set[CompiledRule]) -> None:
         if given:
             evaluation.add(winner, given)
         if evaluation.track:
-            for rule, _ in offers:
+            for rule, offered in offers:
                 if not given:  # the most any of them gives: nothing beat the others
                     _note_nothing(evaluation, rule, item)
                 elif rule is not winner and (walked is None or rule is not walked[0]):
-                    evaluation.note(rule, "a better discount applied on line {}: {}",
+                    evaluation.note(rule, TIED if offered == amount else BEATEN,
                                     item.line.id, winner.id)
 
 
@@ -1312,8 +1320,10 @@ def _best_basket_offer(evaluation: Evaluation, rules: list[CompiledRule], subtot
         for rule in rules:
             if rule.stacking == "best" and rule is not winner:
                 if most:
-                    evaluation.note(rule, _tier_missed(evaluation, rule)
-                                    or "a better basket discount applied: {}", winner.id)
+                    tied = _basket_amount(rule, subtotal, subtotal) == most
+                    evaluation.note(rule, _tier_missed(evaluation, rule) or (
+                        BASKET_TIED if tied else "a better basket discount applied: {}"),
+                        winner.id)
                 else:  # the most any of them gives: nothing beat the others
                     evaluation.note(rule, _basket_nothing(evaluation, rule))
     return winner, most

@@ -215,6 +215,19 @@ def test_best_basket_rules_giving_as_much_at_one_priority_go_to_the_smaller_id()
     assert [item["rule"] for item in response["applied"]] == ["a_ten"]
 
 
+def test_a_basket_rule_giving_as_much_that_lost_the_tie_says_it_was_equal() -> None:
+    # given two best basket rules that both take 3.00 off a 30.00 basket
+    given = rules(
+        'rule a_ten "10%" { discount 10% on basket }\n'
+        'rule b_three "3 EUR" {\n discount 3.00 EUR on basket\n priority 2\n}'
+    )
+    # when the basket is explained
+    response = evaluate(given, three_lines_of_ten(), explain=True)
+    # then the loser is told it gave as much, not that a better discount beat it
+    assert reason(response, "a_ten") == ("an equal basket discount applied: b_three (ties go "
+                                         "to the higher priority, then the smaller id)")
+
+
 def test_a_points_rule_is_not_told_a_rule_that_earned_nothing_beat_it() -> None:
     # Given 1 point per 1.00 and 15 points per 10.00 (both best)
     given = rules('rule per_euro "1/1.00" { points 1 per 1.00 EUR on items }\n'

@@ -155,10 +155,14 @@ def explained_scope(rule: ir.Rule, request: dict[str, Any]) -> bool:
             and (rule.stores is None or request["store"] in rule.stores))
 
 
-BEATEN = re.compile(r"(?:a better discount applied on|an exclusive rule applied on"
-                    r"|another price rule set the price of) line (?P<line>\S+): (?P<winner>\w+)$"
-                    r"|(?:a better basket discount|an exclusive basket discount|a better points"
-                    r" rule|an exclusive points rule) applied: (?P<basket_winner>\w+)$")
+BEATEN = re.compile(r"(?:a better discount applied on|an equal discount applied on"
+                    r"|an exclusive rule applied on|another price rule set the price of)"
+                    r" line (?P<line>\S+): (?P<winner>\w+)"
+                    r"(?: \(ties go to the higher priority, then the smaller id\))?$"
+                    r"|(?:a better basket discount|an equal basket discount"
+                    r"|an exclusive basket discount|a better points rule"
+                    r"|an exclusive points rule) applied: (?P<basket_winner>\w+)"
+                    r"(?: \(ties go to the higher priority, then the smaller id\))?$")
 HELD_BY_NOTHING = re.compile(r"an exclusive rule holds line (?P<line>\S+), though it takes "
                              r"nothing off it: (?P<holder>\w+)$")
 NEEDS_SUBTOTAL = re.compile(r"needs subtotal (>=|<) (\d+\.\d\d) EUR, basket is (\d+\.\d\d) EUR$")

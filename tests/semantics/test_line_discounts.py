@@ -34,6 +34,23 @@ def test_equal_best_discounts_go_to_the_higher_priority() -> None:
     assert adjustments(evaluate(given, basket(JACKET)), "1") == [("b", "8.99")]
 
 
+def test_an_equal_discount_that_lost_the_tie_is_not_told_it_was_beaten() -> None:
+    # Given 10% and 8.99 EUR off each unit (10% of 89.90 is 8.99 too), the amount
+    # of priority 5
+    given = rules(
+        'rule pct "10%" { discount 10% on items }\n'
+        'rule flat "9 EUR" {\n discount 8.99 EUR each on items\n priority 5\n}'
+    )
+
+    # When the jacket is explained
+    response = evaluate(given, basket(JACKET), explain=True)
+
+    # Then the percent gave as much and lost the tie, and says so
+    assert adjustments(response, "1") == [("flat", "8.99")]
+    assert reason(response, "pct") == ("an equal discount applied on line 1: flat (ties go "
+                                       "to the higher priority, then the smaller id)")
+
+
 def test_stackable_applies_on_what_is_left() -> None:
     given = rules(
         'rule rain "Rain" { discount 15% on items where category = "rainwear" }\n'
