@@ -341,13 +341,21 @@ def audit_export(
     ruleset: Annotated[str | None, typer.Option("--ruleset", "-r")] = None,
     since: Annotated[str | None, typer.Option(help="From this instant (inclusive).")] = None,
     until: Annotated[str | None, typer.Option(help="Up to this instant (exclusive).")] = None,
+    action: Annotated[str | None, typer.Option(
+        help=f"Only this action: {', '.join(rules.audit.ACTIONS)}.")] = None,
+    actor: Annotated[str | None, typer.Option(help="Only what this author did.")] = None,
 ) -> None:
-    """Export the audit log as CSV."""
-    if ruleset == "":  # an unset variable in a script: an export of nothing, exit 0
-        fail("--ruleset: an empty filter matches no entry: leave it out to export every "
-             "entry")
+    """Export the audit log as CSV, filtered as GET /v1/audit is."""
+    for option, value in (("--ruleset", ruleset), ("--action", action), ("--actor", actor)):
+        if value == "":  # an unset variable in a script: an export of nothing, exit 0
+            fail(f"{option}: an empty filter matches no entry: leave it out to export every "
+                 "entry")
+    if action is not None and action not in rules.audit.ACTIONS:  # would export nothing
+        fail(f"--action: {action!r} is not an action of the audit log: "
+             f"{', '.join(rules.audit.ACTIONS)}")
     query = rules.AuditQuery(
-        ruleset=ruleset, since=parse_instant(since, "--since") if since is not None else None,
+        ruleset=ruleset, action=action, actor=actor,
+        since=parse_instant(since, "--since") if since is not None else None,
         until=parse_instant(until, "--until") if until is not None else None)
     if query.since is not None and query.until is not None and query.until <= query.since:
         # Swapped bounds exported a CSV with no entry, exit 0.

@@ -341,6 +341,36 @@ def test_versions_prints_one_line_per_version_whatever_its_message(
     assert out.endswith(f"ana: boots\\n{forged}\n")
 
 
+def test_audit_export_filters_by_action_and_actor_as_the_api_does(
+        remise: Remise, tmp_path: Path) -> None:
+    # Given ana's publish, then ben's publish and rollback
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-m", "v1", "--author", "ana")
+    remise("rules", "publish", _rules(tmp_path, BOOTS_20), "-m", "v2", "--author", "ben")
+    remise("rules", "rollback", "1", "-m", "back", "--author", "ben")
+
+    # When finance exports ben's publishes
+    code, out, _ = remise("audit", "export", "--action", "publish", "--actor", "ben")
+
+    # Then only that one is in the CSV
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0
+    assert [(r["actor"], r["action"], r["version"]) for r in rows] == [("ben", "publish", "2")]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--action", "publsh"], "error: --action: 'publsh' is not an action of the audit log: "
+                             "publish, rollback, key_create, "),
+    (["--actor", ""], "error: --actor: an empty filter matches no entry"),
+    (["--action", ""], "error: --action: an empty filter matches no entry"),
+])
+def test_audit_export_refuses_a_filter_that_can_match_nothing(
+        remise: Remise, args: list[str], message: str) -> None:
+    code, out, err = remise("audit", "export", *args)
+
+    assert (code, out) == (2, "")
+    assert err.startswith(message)
+
+
 def test_audit_export_refuses_an_empty_rule_set_filter(remise: Remise, tmp_path: Path) -> None:
     # Given a publish in the log
     remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-r", "fr", "-m", "v1")
