@@ -68,6 +68,33 @@ class CountRequests:
             self.metrics.requests.labels(method, endpoint, str(status)).inc()
 
 
+class HeadAsGet:
+    """HEAD answered as GET without its content (RFC 9110 §9.3.2: a general-purpose server
+    supports both), which FastAPI's routes do not do themselves: a load balancer's or a
+    monitor's `HEAD /healthz` got a 405. Keys and statuses are GET's; a route without GET
+    still answers 405."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Awaitable[Any]],
+                       send: Callable[[Any], Awaitable[None]]) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_content(message: Any) -> None:
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        scope["method"] = "GET"  # in place: CountRequests reads the route this sets
+        try:
+            await self.app(scope, receive, without_content)
+        finally:
+            scope["method"] = "HEAD"
+
+
 def _openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     """The schema, with the request bodies FastAPI does not read itself: the evaluation
     request (parsed by the engine) and those read after the key (api/bodies.py)."""
@@ -141,6 +168,7 @@ def create_app(settings: rules.Settings | None = None,
     app.include_router(admin.router)
     app.include_router(bundles.router)
     _health(app, found)
+    app.add_middleware(HeadAsGet)
     app.add_middleware(CountRequests, metrics=found.metrics)  # type: ignore[arg-type]
     app.openapi = _openapi(app)  # type: ignore[method-assign]
     return app

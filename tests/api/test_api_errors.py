@@ -261,6 +261,33 @@ def test_unknown_paths_and_methods_are_problems_too(published: Api) -> None:
     assert wrong_method.headers["content-type"] == "application/problem+json"
 
 
+@pytest.mark.parametrize(("role", "path"), [(None, "/healthz"), (None, "/readyz"),
+                                           ("finance", "/v1/rulesets")])
+def test_head_answers_as_get_does_without_the_body(
+    published: Api, role: str | None, path: str
+) -> None:
+    # Given an endpoint a load balancer or a monitor checks with HEAD (RFC 9110 §9.3.2:
+    # a general-purpose server supports GET and HEAD)
+    got = published.call(role, "GET", path)
+
+    # When it is asked with HEAD
+    head = published.call(role, "HEAD", path)
+
+    # Then it answers GET's status and headers, and no content
+    assert (head.status_code, got.status_code) == (200, 200)
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == got.headers["content-length"]
+    assert head.content == b""
+
+
+def test_head_needs_a_key_where_get_does_and_is_405_where_get_is(published: Api) -> None:
+    without_key = published.call(None, "HEAD", "/v1/rulesets")
+    on_evaluate = published.call("channel", "HEAD", "/v1/evaluate")
+
+    assert without_key.status_code == 401
+    assert (on_evaluate.status_code, on_evaluate.headers["allow"]) == (405, "POST")
+
+
 def test_a_database_outage_is_a_503_and_live_evaluation_goes_on(published: Api) -> None:
     services = published.client.app.state.services  # type: ignore[attr-defined]
     published.call("channel", "POST", "/v1/evaluate", json=_basket())  # fr is live here
