@@ -217,6 +217,18 @@ def _check_text(what: str, text: str, limit: int = 2000) -> str:
     return text
 
 
+
+def _refuse_rolling_back_to_the_live(ruleset: str, to: int, head: VersionRow,
+                                     content: _Content | _Compiled) -> None:
+    """A rollback to what is live already writes a version that changes nothing: read in
+    the transaction that appends, so two rollbacks racing to one version make one."""
+    if head.number == to:
+        raise InvalidRequest(f"version {to} of {ruleset!r} is already live: nothing to roll "
+                             "back", "to")
+    if isinstance(content, _Content) and head.content_hash == content.content_hash:
+        raise InvalidRequest(f"version {to} of {ruleset!r} is already live, as version "
+                             f"{head.number}: nothing to roll back", "to")
+
 class RuleStore:
     """Rule sets, versions and the audit log in one SQL database."""
 
@@ -281,10 +293,6 @@ class RuleStore:
         if parent is not None and not 1 <= parent <= MAX_VERSION:  # a rollback needs a version
             raise InvalidRequest(f"parent {parent} is not a version number", "parent")
         target = self.version(ruleset, to)
-        latest = self.latest(ruleset)
-        if latest is not None and latest.number == to:
-            raise InvalidRequest(f"version {to} of {ruleset!r} is already live: nothing to roll "
-                                 "back", "to")
         # Copied as stored, so read first: a version this remise cannot read (an older
         # release stored one) would be live in the database and served by no process.
         target.ruleset_ir()
@@ -321,6 +329,8 @@ class RuleStore:
             head_number = head.number if head else 0
             if parent is not None and parent != head_number:
                 raise Conflict(ruleset, parent, head_number)
+            if rollback_of is not None and head is not None:
+                _refuse_rolling_back_to_the_live(ruleset, rollback_of, head, content)
             # Revisions are filled in against the head read in this transaction: the
             # parent when one was given, else whatever is latest.
             stamped = content.on_top_of(head.ir if head else None, head_number + 1)

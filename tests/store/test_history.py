@@ -56,6 +56,19 @@ def test_rolling_back_to_the_live_version_is_refused(store: RuleStore) -> None:
         store.rollback("fr", 1, message="again", author="ana")
 
 
+def test_rolling_back_to_a_version_whose_rules_a_rollback_made_live_is_refused(
+        store: RuleStore) -> None:
+    # Given version 3, a rollback to version 1, live
+    store.publish("fr", sources(BOOTS_10), message="boots", author="ana")
+    store.publish("fr", sources(BOOTS_20), message="boots -20%", author="ana")
+    store.rollback("fr", 1, message="back", author="ana")
+
+    # Then a second rollback to 1 would change nothing: refused, nothing written
+    with pytest.raises(InvalidRequest, match="version 1 of 'fr' is already live, as version 3"):
+        store.rollback("fr", 1, message="again", author="ana")
+    assert [v.number for v in store.versions("fr")] == [1, 2, 3]
+
+
 def test_rolling_back_to_a_version_that_does_not_exist_is_refused(store: RuleStore) -> None:
     store.publish("fr", sources(BOOTS_10), message="boots", author="ana")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
@@ -13,23 +13,23 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from rules import Conflict, RuleStore
+from rules import Conflict, InvalidRequest, RuleStore
 from rules.models import RuleSetRow
 
 from .scenario import BOOTS_10, BOOTS_20, SOCKS_3_FOR_2, sources
 
 
 @contextmanager
-def _rival_publishes_as_we_lock(store: RuleStore) -> Iterator[None]:
+def _rival_publishes_as_we_lock(store: RuleStore,
+                                rival: Callable[[], object] | None = None) -> Iterator[None]:
     """Force the tightest race: this publish has compiled and is about to lock its rule
     set and read the latest version when another publisher (its own thread and
-    connection) commits the next number. (Any later, and on PostgreSQL the rival would
-    wait for our lock, which is the point of it.)"""
+    connection) commits the next number (by default a publish of socks). (Any later,
+    and on PostgreSQL the rival would wait for our lock, which is the point of it.)"""
     state = {"fired": False}
     main = threading.get_ident()
-
-    def rival() -> None:
-        store.publish("fr", sources(SOCKS_3_FOR_2), message="rival", author="bob")
+    rival = rival or (lambda: store.publish("fr", sources(SOCKS_3_FOR_2), message="rival",
+                                            author="bob"))
 
     def before_select(orm_execute_state: Any) -> None:
         locks = (orm_execute_state.is_select and RuleSetRow in {
@@ -66,6 +66,25 @@ def test_losing_the_race_without_a_parent_retries_on_top(store: RuleStore) -> No
 
     assert (mine.number, mine.parent) == (3, 2)
     assert [v.author for v in store.versions("fr")] == ["ana", "bob", "ana"]
+
+
+def test_two_rollbacks_to_one_version_racing_make_one_version(store: RuleStore) -> None:
+    # Given version 2 live, and two marketers rolling back to version 1 at once
+    store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+
+    def rival() -> None:
+        store.rollback("fr", 1, message="bob's", author="bob")
+
+    # When bob's rollback commits as ana's is about to append
+    with _rival_publishes_as_we_lock(store, rival), \
+            pytest.raises(InvalidRequest, match="version 1 of 'fr' is already live, as "
+                                                "version 3"):
+        store.rollback("fr", 1, message="ana's", author="ana")
+
+    # Then ana's is refused: it would have written version 4, changing nothing
+    assert [(v.number, v.author) for v in store.versions("fr")] == [
+        (1, "ana"), (2, "ana"), (3, "bob")]
 
 
 def test_two_publishes_on_the_same_parent_at_once_exactly_one_wins(store: RuleStore) -> None:
