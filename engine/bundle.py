@@ -33,7 +33,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from .errors import IRError, RemiseError
+from .errors import IRError, RemiseError, shortened
 from .ir import RuleSet
 from .loading import load_ruleset
 
@@ -124,8 +124,9 @@ def _verify_signature(envelope: dict[str, Any], payload: bytes,
                       trusted_keys: Mapping[str, bytes]) -> str:
     key_id = envelope.get("key_id")
     if not isinstance(key_id, str) or key_id not in trusted_keys:
-        raise BundleRefused("unknown_key", f"signed by key {key_id!r}, which this device does "
-                                           "not trust")
+        # read before any signature: whoever answered chose it, of any length
+        raise BundleRefused("unknown_key", f"signed by key {shortened(repr(key_id))}, which "
+                                           "this device does not trust")
     try:
         signature = base64.b64decode(str(envelope.get("signature")), validate=True)
         Ed25519PublicKey.from_public_bytes(trusted_keys[key_id]).verify(signature, payload)

@@ -170,6 +170,22 @@ def test_every_tampering_is_refused_with_its_reason(keys: Path, tmp_path: Path) 
             assert refused.value.reason == reason, data[:80]
 
 
+def test_a_key_id_of_a_million_characters_is_refused_in_a_short_sentence(keys: Path) -> None:
+    # Given a download whose envelope (read before any signature) names a huge key id
+    envelope, payload = _envelope(bundle_bytes(keys))
+    envelope["key_id"] = "9" * 1_000_000
+
+    # When the device reads it
+    with pytest.raises(engine.BundleRefused) as refused:
+        engine.read_bundle(_with_envelope(envelope, payload), _trusted(keys), now=ISSUED)
+
+    # Then it is refused as signed by a key it does not trust, in one short line (the
+    # device prints it on the operator's terminal and in its logs)
+    assert refused.value.reason == "unknown_key"
+    assert len(str(refused.value)) < 600
+    assert str(refused.value).endswith("which this device does not trust")
+
+
 @pytest.mark.parametrize(("options", "reason", "words"), [
     ({"now": ISSUED + timedelta(hours=72)}, "expired", "valid offline until 2026-11-30T09:00"),
     ({"at_least_version": 4}, "older_version", "version 3 is older than version 4"),
