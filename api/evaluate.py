@@ -83,8 +83,19 @@ def _evaluator(found: Services, name: str, basket: engine.BasketRequest, replay:
     return live.evaluator
 
 
+def _no_query(request: Request) -> None:
+    """The basket is the whole request: a field put in the URL (`?ruleset=fr`, as GET
+    endpoints take theirs) was ignored, and the basket priced on the `default` rule set."""
+    name = next(iter(request.query_params), None)
+    if name is not None:
+        raise invalid(f"query.{name}", "not a parameter of this endpoint, which reads none: "
+                                       "the basket's fields (`ruleset`, `version`, "
+                                       "`explain`...) go in the body")
+
+
 async def _price(request: Request, caller: Principal
                  ) -> tuple[engine.Evaluator, engine.BasketRequest, str, bool]:
+    _no_query(request)
     data = await json_object(request)
     name, replay = _limits(data)
     if (replay or data.get("version") is not None) and caller.role not in REPLAYERS:

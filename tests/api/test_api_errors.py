@@ -211,6 +211,23 @@ def test_a_body_declared_in_the_identity_coding_is_read(published: Api, coding: 
     assert response.json()["total"] == "105.00"
 
 
+@pytest.mark.parametrize("path", ["/v1/evaluate", "/v1/echo"])
+def test_a_query_parameter_on_a_basket_endpoint_is_refused_naming_it(
+    published: Api, path: str
+) -> None:
+    # Given a client that names the rule set in the URL, as GET endpoints take theirs
+    basket = {k: v for k, v in _basket().items() if k != "ruleset"}
+
+    # When it sends the basket there
+    response = published.call("channel", "POST", f"{path}?ruleset=fr", json=basket)
+
+    # Then it is told where the field goes, not priced on the `default` rule set
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "query.ruleset", "message": (
+        "not a parameter of this endpoint, which reads none: the basket's fields "
+        "(`ruleset`, `version`, `explain`...) go in the body")}]
+
+
 def test_a_body_over_the_limit_is_413(published: Api) -> None:
     response = published.call("channel", "POST", "/v1/evaluate",
                               content=b" " * (MAX_BODY_BYTES + 1),
