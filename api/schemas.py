@@ -96,10 +96,16 @@ class EvaluateIn(_Strict):
     explain: bool = False
 
 
+# An amount in an answer: a decimal string with exactly the currency's minor unit.
+Money = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?$", examples=["89.90"], description=(
+    "A decimal string with exactly the currency's minor unit of decimals: \"89.90\" EUR, "
+    "\"1000\" JPY, \"1.250\" KWD; never a float."))]
+
+
 class Adjustment(BaseModel):
     rule: str
     title: str
-    amount: str
+    amount: Money
 
 
 class RuleRef(BaseModel):
@@ -111,11 +117,11 @@ class LineOut(BaseModel):
     id: str
     sku: str
     quantity: int
-    list_price: str
-    unit_price: str
-    subtotal: str
-    discount: str
-    total: str
+    list_price: Money
+    unit_price: Money
+    subtotal: Money
+    discount: Money
+    total: Money
     adjustments: list[Adjustment]
     price_rule: RuleRef | None = None
 
@@ -152,9 +158,9 @@ class EvaluateOut(BaseModel):
     currency: str
     at: str
     lines: list[LineOut]
-    subtotal: str
-    discount: str
-    total: str
+    subtotal: Money
+    discount: Money
+    total: Money
     points: Points
     applied: list[Adjustment]
     coupons: list[CouponOut]

@@ -180,3 +180,29 @@ def test_the_version_header_of_an_evaluation_is_documented() -> None:
     # Then the schema documents that header, as an integer
     assert priced.headers["x-remise-version"] == str(priced.json()["version"]) == "1"
     assert answer["headers"]["X-Remise-Version"]["schema"] == {"type": "integer"}
+
+
+MONEY_FIELDS = {"EvaluateOut": ("subtotal", "discount", "total"), "Adjustment": ("amount",),
+                "LineOut": ("list_price", "unit_price", "subtotal", "discount", "total")}
+
+
+def test_the_schema_says_money_is_a_decimal_string_as_the_server_writes_it() -> None:
+    # Given a basket priced with a discount (boots -10%: 2 x 59.95 = 119.90, 11.99 off)
+    client = TestClient(APP)
+    channel = APP.state.services.keys.create("money-form", "channel", created_by="test")
+    answer = client.post("/v1/evaluate", headers={"Authorization": f"Bearer {channel}"},
+                         json={"channel": "web", "currency": "EUR", "lines": [
+                             {"id": "1", "sku": "B", "quantity": 2, "unit_price": "59.95",
+                              "category": "boots"}]}).json()
+    schemas = client.get("/openapi.json").json()["components"]["schemas"]
+
+    # Then every amount is documented as a decimal string, and is one, with EUR's 2 decimals
+    line = answer["lines"][0]
+    written = {"EvaluateOut": answer, "LineOut": line, "Adjustment": line["adjustments"][0]}
+    assert (line["subtotal"], line["discount"], line["total"]) == ("119.90", "11.99", "107.91")
+    for model, fields in MONEY_FIELDS.items():
+        for name in fields:
+            documented = schemas[model]["properties"][name]
+            assert documented["type"] == "string" and "minor unit" in documented["description"]
+            assert re.fullmatch(documented["pattern"].strip("^$"), written[model][name])
+            assert re.fullmatch(r"[0-9]+\.[0-9]{2}", written[model][name])
