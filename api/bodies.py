@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from starlette.requests import ClientDisconnect
 
 from .auth import Principal
 from .jsontext import JsonRefused, read_object
@@ -59,10 +60,16 @@ async def read_bytes(request: Request, limit: int) -> bytes:
     if declared and declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
     body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise too_large(limit)
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > limit:
+                raise too_large(limit)
+    except ClientDisconnect:
+        # A till that lost its network mid-request: the client's doing, not a 500 with a
+        # traceback in the log (anyone with a key could fill the log with them).
+        raise Problem(400, "client-disconnected", "The client went away",
+                      "the connection closed before the whole body arrived") from None
     return bytes(body)
 
 
