@@ -86,6 +86,8 @@ def _evaluator(found: Services, name: str, basket: engine.BasketRequest, replay:
 def _no_query(request: Request) -> None:
     """The basket is the whole request: a field put in the URL (`?ruleset=fr`, as GET
     endpoints take theirs) was ignored, and the basket priced on the `default` rule set."""
+    if not request.scope.get("query_string"):
+        return  # the hot path: no query string to parse
     name = next(iter(request.query_params), None)
     if name is not None:
         raise invalid(f"query.{name}", "not a parameter of this endpoint, which reads none: "
