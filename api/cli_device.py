@@ -28,6 +28,7 @@ import typer
 import engine
 import engine.device
 from engine.errors import printable
+from rules.store import NAME_PATTERN
 
 from .cli_common import EXIT_BAD_INPUT, EXIT_REFUSED, fail, parse_instant, read_basket
 
@@ -219,6 +220,10 @@ def sync(
 ) -> None:
     """Download the live bundle if it changed, verify it, install it atomically."""
     _check_server(server, insecure)
+    if not NAME_PATTERN.fullmatch(ruleset):
+        # it goes into the address: "../keys" asked for /v1/keys with the device's key
+        fail(f"--ruleset {ruleset!r} is not a rule set name: 1 to 64 lower-case letters, "
+             "digits, '-' or '_' (e.g. default)", EXIT_BAD_INPUT)
     device = engine.DeviceFolder(folder)
     try:
         if not device.trusted_keys():

@@ -136,6 +136,24 @@ def test_a_redirect_is_printed_with_its_escape_sequences_written_out(
     assert "redirected (302) to https://x.example/\\x9b2J:" in one_line(output)
 
 
+@pytest.mark.parametrize("ruleset", ["../keys", "fr?channel=web", "Fr"])
+def test_a_ruleset_that_is_not_a_rule_set_name_is_refused_before_any_request(
+    server: tuple[str, type[FakeServer]], till: Path, ruleset: str
+) -> None:
+    # Given a till, and a --ruleset that would be read as another address (../keys is
+    # /v1/keys, where an admin key got the list of API keys back as a "bundle")
+    url, handler = server
+    handler.bundle = (500, {}, b"asked")
+
+    # When it syncs
+    code, output = remise("device", "sync", "--server", url, "--key", "k", "--dir", str(till),
+                          "--ruleset", ruleset, "--channel", "pos", "--store", "paris-01")
+
+    # Then the name is refused, in one line naming it, with the input's exit code
+    assert code == 2
+    assert one_line(output).startswith(f"error: --ruleset {ruleset!r} is not a rule set name")
+
+
 def test_a_hostile_signature_downloaded_is_refused_as_malformed(
     server: tuple[str, type[FakeServer]], till: Path, tmp_path: Path
 ) -> None:
