@@ -1383,18 +1383,9 @@ def _apply_points(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
     # points are known, as a winner may earn nothing once its lines are summed
     beaten: list[tuple[CompiledRule, CompiledRule, Item]] | None = (
         [] if evaluation.track else None)
-    lines = [(item, item.matching(live)) for item in evaluation.canonical_items()
-             if item.matched]
-    # The nets of the lines each rule may earn on, summed: how a tie on one line is
-    # broken (§6), since a rule earns on its lines summed, not line by line. A line an
-    # exclusive rule holds counts for the exclusive rules only.
-    summed: dict[CompiledRule, int] = {}
-    for item, matching in lines:
-        held = any(rule.stacking == "exclusive" for rule in matching)
-        for rule in matching:
-            if not held or rule.stacking == "exclusive":
-                summed[rule] = summed.get(rule, 0) + item.total
-    for item, matching in lines:
+    summed = _NetsSummed(evaluation, live)
+    for item in evaluation.canonical_items():
+        matching = item.matching(live) if item.matched else None
         if not matching:
             continue
         for rule in _points_winners(item, matching, beaten, summed):
@@ -1410,6 +1401,29 @@ def _apply_points(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
         _note_points_beaten(evaluation, beaten)
     for rule in nothing:
         evaluation.note(rule, "the amount it earns on is below one step")
+
+
+class _NetsSummed:
+    """The nets of the lines each points rule may earn on, summed: how a tie on one
+    line is broken (§6), since a rule earns on its lines summed, not line by line. A
+    line an exclusive rule holds counts for the exclusive rules only. Summed when a tie
+    first asks (most baskets have none: summing every basket cost 1.6% of its work)."""
+
+    def __init__(self, evaluation: Evaluation, live: set[CompiledRule]) -> None:
+        self.evaluation = evaluation
+        self.live = live
+        self.sums: dict[CompiledRule, int] | None = None
+
+    def of(self, rule: CompiledRule) -> int:
+        if self.sums is None:
+            self.sums = {}
+            for item in self.evaluation.canonical_items():
+                matching = item.matching(self.live) if item.matched else []
+                held = any(other.stacking == "exclusive" for other in matching)
+                for other in matching:
+                    if not held or other.stacking == "exclusive":
+                        self.sums[other] = self.sums.get(other, 0) + item.total
+        return self.sums.get(rule, 0)
 
 
 def _note_points_beaten(evaluation: Evaluation,
@@ -1432,7 +1446,7 @@ def _note_points_beaten(evaluation: Evaluation,
 def _points_winners(
     item: Item, rules: list[CompiledRule],
     beaten: list[tuple[CompiledRule, CompiledRule, Item]] | None,
-    summed: dict[CompiledRule, int],
+    summed: _NetsSummed,
 ) -> list[CompiledRule]:
     """Which points rules earn on this line: exclusive alone, else the best plus stackables.
     The losers go to ``beaten`` (when reasons are kept) with the rule that beat them."""
@@ -1462,7 +1476,7 @@ def _points_winners(
 
 
 def _earns_more(rule: CompiledRule, holder: CompiledRule, net: int,
-                summed: dict[CompiledRule, int], *, by_priority: bool) -> bool:
+                summed: _NetsSummed, *, by_priority: bool) -> bool:
     """Whether ``rule`` beats ``holder`` on a line of ``net``: more points on that line
     (the rate alone chose a 15-per-10.00 rule that earns nothing on 9.00 over 1 per
     1.00, which earns 9); ties: more points on the nets of the lines each may earn on,
@@ -1472,8 +1486,8 @@ def _earns_more(rule: CompiledRule, holder: CompiledRule, net: int,
     difference = (net // rule.per) * rule.points - (net // holder.per) * holder.points
     if difference:
         return difference > 0
-    difference = (summed[rule] // rule.per) * rule.points \
-        - (summed[holder] // holder.per) * holder.points
+    difference = (summed.of(rule) // rule.per) * rule.points \
+        - (summed.of(holder) // holder.per) * holder.points
     if difference:
         return difference > 0
     order = _rate_order(rule, holder)
