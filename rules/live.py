@@ -37,7 +37,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 import engine as runtime
 
-from .errors import NotFound, UnreadableVersion
+from .errors import UnreadableVersion
 from .store import RuleStore, Version
 from .store import content_hash as hash_of
 
@@ -242,28 +242,27 @@ class LiveCache:
     def _announced(self, announcement: Announcement) -> LiveRuleSet | None:
         """The announced version, compiled; None when this database does not have it.
 
-        Pub/sub channels ignore Redis's database number, so a deployment sharing the
-        server (and the prefix) hears another's announcements: installing this
-        database's version under the announced hash served one deployment's rules
-        under the other's hash. What comes from the database carries its own hash."""
+        The database says whether it does, whatever Redis holds: pub/sub channels
+        ignore Redis's database number, so a deployment sharing the server (and the
+        prefix) hears another's announcements, and whoever may write to Redis could
+        announce rules of their own with their IR cached under its hash. Only a
+        version this database has, with the hash announced, is installed; its IR is
+        read from Redis when cached there (the database would send each worker
+        megabytes), else from the database."""
         name = announcement.ruleset
-        ir_json = self._cached_ir(announcement.content_hash)
-        if ir_json is not None:
-            return self._build(name, announcement.version, announcement.content_hash,
-                               announcement.live_from, ir_json)
-        try:
-            version = self.store.version(name, announcement.version)
-        except NotFound:
-            version = None
-        if version is None or version.content_hash != announcement.content_hash:
-            found = f"has hash {version.content_hash[:12]}" if version else "has no such version"
+        stamp = self.store.version_stamp(name, announcement.version)
+        if stamp is None or stamp[0] != announcement.content_hash:
+            found = f"has hash {stamp[0][:12]}" if stamp else "has no such version"
             log.warning("live: ignored the announcement of %s version %s (hash %s): this "
                         "database %s; a deployment sharing this Redis server needs its own "
                         "REMISE_REDIS_PREFIX", name, announcement.version,
                         announcement.content_hash[:12], found)
             return None
-        return self._build(name, version.number, version.content_hash, version.live_from,
-                           version.ir_json)
+        content_hash, live_from = stamp
+        ir_json = self._cached_ir(content_hash)
+        if ir_json is None:
+            ir_json = self.store.version(name, announcement.version).ir_json
+        return self._build(name, announcement.version, content_hash, live_from, ir_json)
 
     def _cached_ir(self, expected_hash: str) -> str | None:
         """The IR Redis holds under ``expected_hash``, if it has that hash: a key written

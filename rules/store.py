@@ -433,6 +433,16 @@ class RuleStore:
                 raise self._missing(session, ruleset, number)
             return _version(row, ruleset)
 
+    def version_stamp(self, ruleset: str, number: int) -> tuple[str, datetime] | None:
+        """Version ``number``'s content hash and live-from instant, without its IR and
+        source (None: no such version): what an announcement is checked against."""
+        query = (select(VersionRow.content_hash, VersionRow.live_from)
+                 .join(RuleSetRow, VersionRow.ruleset_id == RuleSetRow.id)
+                 .where(RuleSetRow.name == ruleset, VersionRow.number == number))
+        with Session(self.db) as session:
+            row = session.execute(query).first()
+        return (row[0], row[1]) if row else None
+
     def versions(self, ruleset: str) -> list[VersionSummary]:
         """The whole chain, oldest first, without each version's IR and source: at 10,000
         rules a version holds about 4 MB of them, and every publish's answer lists the

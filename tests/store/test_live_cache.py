@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import event
 
+import dsl
 import engine
 from rules import (
     Announcement,
@@ -21,6 +22,7 @@ from rules import (
     create_db_engine,
     upgrade,
 )
+from rules.store import content_hash as hash_of
 from tests.conftest import require_program
 
 from .processes import Follower, PrivateRedis
@@ -114,7 +116,7 @@ def _worker_on_v1_then_v2_published(store: RuleStore, fanout: RedisFanout
     return cache, store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
 
 
-def test_an_announced_version_loads_from_redis_without_touching_the_database(
+def test_an_announced_version_loads_its_rules_from_redis_not_from_the_database(
     store: RuleStore, fanout: RedisFanout
 ) -> None:
     cache, second = _worker_on_v1_then_v2_published(store, fanout)
@@ -124,7 +126,10 @@ def test_an_announced_version_loads_from_redis_without_touching_the_database(
 
     assert cache.apply(Announcement("fr", 2, second.content_hash, second.live_from))
 
-    assert statements == []
+    # one query, for the version's hash: its IR and source (megabytes) stay in the database
+    assert len(statements) == 1
+    assert "content_hash" in statements[0] and "versions.ir" not in statements[0] \
+        and "versions.sources" not in statements[0]
     assert _discount(cache.get("fr").evaluator) == "20.00"  # type: ignore[union-attr]
 
 
@@ -178,6 +183,26 @@ def test_an_announcement_of_a_version_this_database_lacks_is_ignored(
 
     # Then it is ignored, not an error, and version 1 stays live
     assert (applied, cache.get("fr").version) == (False, 1)  # type: ignore[union-attr]
+
+
+def test_rules_announced_on_redis_that_this_database_lacks_are_never_served(
+    store: RuleStore, fanout: RedisFanout
+) -> None:
+    # Given a worker serving fr version 1 (boots -10%), and someone who may write to
+    # Redis caching rules of their own under their hash (boots -20%, unpublished here)
+    first = store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    cache = LiveCache(store, fanout=fanout)
+    cache.refresh_all()
+    forged = dsl.compile_sources(sources(BOOTS_20)).model_dump_json()
+    fanout.client.set(fanout.ir_key(hash_of(forged)), forged)
+
+    # When they announce them as version 2
+    applied = cache.apply(Announcement("fr", 2, hash_of(forged), first.live_from))
+
+    # Then the worker keeps pricing on version 1: this database has no version 2
+    live = cache.get("fr")
+    assert live is not None
+    assert (applied, live.version, _discount(live.evaluator)) == (False, 1, "10.00")
 
 
 def test_an_ir_cached_under_another_hash_is_not_served(
