@@ -55,7 +55,6 @@ LARGEST_LIMIT = 1_000_000_000  # uses per customer or in all
 LARGEST_PRIORITY = 1_000_000  # either way: priorities compare, their size means nothing
 
 
-@cache
 def _unit_hint(written: str, count: int) -> str:
     """The closest unit in the form that agrees with the count: "for 30 MIN" means
     "minutes", though "MIN" is nearer to "minute"."""
@@ -66,6 +65,7 @@ def _unit_hint(written: str, count: int) -> str:
     return f'did you mean "{singular if count == 1 else singular + "s"}"?'
 
 
+@cache
 def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
