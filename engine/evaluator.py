@@ -27,9 +27,9 @@ from .basket import BasketRequest, Customer, Line
 from .compiled import CompiledRule, compile_rule, percent_of
 from .errors import BasketError
 from .instants import epoch_of
-from .ir import RuleSet
+from .ir import BundlePrice, BuyPay, RuleSet
 from .money import allocate_units, from_minor
-from .predicates import ItemView, describe_audience_miss
+from .predicates import ItemView, describe_audience_miss, describe_items
 from .response import build_response, dumps, response_opening, write_response
 from .windows import coverage, not_live_reason
 
@@ -963,11 +963,21 @@ def _unit_runs(evaluation: Evaluation, rule: CompiledRule) -> list[tuple[Item, i
 def _note_too_few_units(evaluation: Evaluation, rule: CompiledRule, pool: int) -> None:
     """Why a multi-unit rule counted no group: ``pool`` units, fewer than its group,
     perhaps because another multi-unit rule counted the others first."""
+    wanted = _units_wanted(rule, evaluation.request.currency)
     if any(item.multi_counted for item in evaluation.lines_of.get(rule, [])):
-        evaluation.note(rule, "needs {} matching units, basket has {} not already counted "
-                              "by another multi-unit rule", rule.group, pool)
+        evaluation.note(rule, "needs {}, basket has {} not already counted by another "
+                              "multi-unit rule", wanted, pool)
     else:
-        evaluation.note(rule, "needs {} matching units, basket has {}", rule.group, pool)
+        evaluation.note(rule, "needs {}, basket has {}", wanted, pool)
+
+
+def _units_wanted(rule: CompiledRule, currency: str) -> str:
+    """"3 units of items where category = "socks"": which units a group is made of, in
+    the rule's own words (a cashier sees which items would complete it)."""
+    effect = rule.rule.effect
+    items = effect.items if isinstance(effect, BuyPay | BundlePrice) else None
+    which = f" of items where {describe_items(items, currency)}" if items is not None else ""
+    return f"{rule.group} units{which}"
 
 
 def _free_positions(end: int, group: int, pay: int) -> int:

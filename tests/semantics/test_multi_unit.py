@@ -44,7 +44,8 @@ def test_groups_take_the_most_expensive_units_first() -> None:
 def test_too_few_units_is_explained() -> None:
     response = evaluate(rules(THREE_FOR_TWO),
                         basket(line("1", "S", "4.00", quantity=2, category="socks")), explain=True)
-    assert reason(response, "socks") == "needs 3 matching units, basket has 2"
+    assert reason(response, "socks") == (
+        'needs 3 units of items where category = "socks", basket has 2')
 
 
 def test_a_free_unit_takes_no_best_discount_but_paying_units_do() -> None:

@@ -51,8 +51,8 @@ def test_a_multi_unit_rule_short_of_units_another_counted_says_so() -> None:
 
     # Then m1 counts 3 units (4.00 off), and m2 is told the 4th is all that is left
     assert response["discount"] == "4.00"
-    assert reason(response, "m2") == ("needs 2 matching units, basket has 1 not already "
-                                      "counted by another multi-unit rule")
+    assert reason(response, "m2") == ("needs 2 units, basket has 1 not already counted by "
+                                      "another multi-unit rule")
 
 
 def test_a_multi_unit_coupon_whose_units_another_counted_all_of_says_so() -> None:
@@ -68,8 +68,8 @@ def test_a_multi_unit_coupon_whose_units_another_counted_all_of_says_so() -> Non
     # not apply: not "nothing left to discount" on a line with 25.00 left
     assert response["total"] == "25.00"
     assert response["coupons"] == [{"code": "CANDLE2", "status": "rejected", "reason":
-                                    "needs 2 matching units, basket has 0 not already "
-                                    "counted by another multi-unit rule"}]
+                                    "needs 2 units, basket has 0 not already counted by "
+                                    "another multi-unit rule"}]
 
 
 def test_a_code_shared_by_rules_is_rejected_with_the_reason_of_the_one_that_got_furthest(
