@@ -202,9 +202,10 @@ def describe_audience_miss(audience: Audience, customer: Customer | None) -> str
         return f"tier must be {' or '.join(audience.values)}, {who} has " + (
             f'"{tier}"' if tier else "no tier")
     if isinstance(audience, AudienceSegment):
-        return f'customer is not in segment "{audience.value}"'
+        return f"customer is not in segment {_quoted(audience.value)}"
     if isinstance(audience, AudienceAttributeIn):
-        return f'customer attribute "{audience.name}" is not {" or ".join(audience.values)}'
+        values = " or ".join(map(_quoted, audience.values))
+        return f"customer attribute {_quoted(audience.name)} is not {values}"
     if isinstance(audience, AudienceAnd):  # the first part that fails says it all
         failing = next(arg for arg in audience.args if not compile_audience(arg)(customer))
         return describe_audience_miss(failing, customer)
@@ -221,9 +222,9 @@ def _describe(audience: Audience) -> str:
     if isinstance(audience, AudienceTierIn):
         return "tier " + " or ".join(audience.values)
     if isinstance(audience, AudienceSegment):
-        return f'segment "{audience.value}"'
+        return f"segment {_quoted(audience.value)}"
     if isinstance(audience, AudienceAttributeIn):
-        return f'attribute "{audience.name}" = {" or ".join(audience.values)}'
+        return f'attribute {_quoted(audience.name)} = {" or ".join(map(_quoted, audience.values))}'
     if isinstance(audience, AudienceNot):
         return f"without {_describe_part(audience.arg)}"
     joined = " and " if isinstance(audience, AudienceAnd) else " or "

@@ -198,6 +198,23 @@ def test_an_excluded_compound_audience_is_named_part_by_part(audience: str,
     assert reason(response, "x") == f"audience: the rule excludes customers with {excluded}"
 
 
+@pytest.mark.parametrize(("audience", "said"), [
+    ('attribute "city" in ("Paris", "Lyon")', 'customer attribute "city" is not "Paris" or "Lyon"'),
+    ('not attribute "country" = "CH"',
+     'the rule excludes customers with attribute "country" = "CH"'),
+    ('segment "say \\"hi\\""', 'customer is not in segment "say \\"hi\\""'),
+])
+def test_an_audience_reason_quotes_texts_as_the_rule_writes_them(audience: str,
+                                                                  said: str) -> None:
+    # Given a rule for a profile, and a customer from Geneva outside it
+    given = rules(f'rule x "X" {{\n audience {audience}\n discount 10% on items\n}}')
+    geneva = {"id": "c-9", "attributes": {"city": "Genève", "country": "CH"}}
+
+    # Then the reason quotes the rule's texts, so "Paris or Lyon" reads as two cities
+    response = evaluate(given, basket(TSHIRT, customer=geneva), explain=True)
+    assert reason(response, "x") == f"audience: {said}"
+
+
 # Review 2026-11-29: with the ranked walk, a price rule's condition was read after
 # earlier lines (by id) were repriced, and --explain (no walk) answered otherwise.
 PRICED_BY_A_DEAR_LINE = (
