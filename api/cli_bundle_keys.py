@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 import rules
 from engine.bundle import fingerprint_of, key_id_of
-from rules.bundles import SigningKeys, raw_public
+from rules.bundles import SigningKeys, first_key_audited, raw_public
 
 from .cli_common import EXIT_REFUSED, cli_actor, cli_address, fail
 from .cli_serve import open_store
@@ -33,7 +33,8 @@ KeyIdArgument = Annotated[str, typer.Argument(
 
 def _keys() -> tuple[rules.RuleStore, SigningKeys]:
     settings, store = open_store()
-    return store, SigningKeys(settings.signing_keys_dir)
+    return store, SigningKeys(settings.signing_keys_dir,
+                              first_key_audited(store, cli_actor(), cli_address()))
 
 
 def _audited(store: rules.RuleStore, action: str, message: str, details: dict[str, Any],

@@ -14,7 +14,7 @@ import uvicorn
 
 import dsl
 import rules
-from rules.bundles import SigningKeys
+from rules.bundles import SigningKeys, first_key_audited
 
 from .auth import ROLES, KeyExists, KeyRevoked, KeyStore
 from .cli_common import (
@@ -89,7 +89,9 @@ def serve(
         if fanout is not None:
             fanout.close()
     _first_admin_key(KeyStore(store))
-    SigningKeys(settings.signing_keys_dir).active()  # before the workers start: one key
+    # before the workers start: one key
+    SigningKeys(settings.signing_keys_dir,
+                first_key_audited(store, "remise serve", "local")).active()
     store.db.dispose()
     where = "SQLite " + settings.database_url.split("///", 1)[-1] if settings.embedded else (
         "the configured database")

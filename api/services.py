@@ -21,7 +21,7 @@ from prometheus_client import (
 import engine
 import rules
 from rules.ahead import HourPreparer
-from rules.bundles import BundleIssuer, SigningKeys
+from rules.bundles import BundleIssuer, SigningKeys, first_key_audited
 
 from .auth import KeyStore
 
@@ -130,8 +130,8 @@ def build_services(settings: rules.Settings, store: rules.RuleStore | None = Non
     live = rules.follow_live(settings, store)
     live.on_reload.append(metrics.reloaded)
     live.on_slice_built.append(metrics.slice_built)
-    bundles = BundleIssuer(SigningKeys(settings.signing_keys_dir), settings.bundle_valid_hours,
-                           on_built=metrics.bundle_built)
+    keys = SigningKeys(settings.signing_keys_dir, first_key_audited(store, "remise serve"))
+    bundles = BundleIssuer(keys, settings.bundle_valid_hours, on_built=metrics.bundle_built)
     lead = settings.prepare_ahead_seconds
     preparer = HourPreparer(live, lead) if lead > 0 else None
     return Services(settings, store, KeyStore(store), live, metrics, bundles, preparer)

@@ -32,11 +32,12 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 import engine
-from engine.bundle import BundleHeader, assemble, key_id_of
+from engine.bundle import BundleHeader, assemble, fingerprint_of, key_id_of
 from engine.device import write_atomically
 from engine.ir import AbsoluteWindow, Rule
 
 from .errors import InvalidRequest, NotFound
+from .store import RuleStore
 
 BUNDLES_KEPT = 64
 DIGESTS_KEPT = 16_384  # ~200 bytes each
@@ -53,8 +54,12 @@ class SigningKeys:
 
     _creating = threading.Lock()  # one first key per process, even under load
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path,
+                 on_first_key: Callable[[str, str], None] | None = None) -> None:
         self.folder = folder
+        # told (id, SHA-256) of the key made on first use, for the audit log: the other
+        # keys are added by `remise bundle-keys`, which audits them itself
+        self.on_first_key = on_first_key
 
     def generate(self, *, activate: bool = True) -> str:
         """Create a new key, the active one unless ``activate`` is false; returns its id."""
@@ -113,14 +118,32 @@ class SigningKeys:
         key_id = self.active_id()
         if key_id is None:
             with self._creating:
-                key_id = self.active_id() or self.generate()
+                key_id = self.active_id() or self._first_key()
         return key_id, self._load(key_id)
+
+    def _first_key(self) -> str:
+        key_id = self.generate()
+        if self.on_first_key is not None:
+            self.on_first_key(key_id, fingerprint_of(raw_public(self._load(key_id))))
+        return key_id
 
     def public_keys(self) -> dict[str, bytes]:
         """Every key's raw public key, by id (the active one included)."""
         self.active()
         return {path.stem: raw_public(self._load(path.stem))
                 for path in sorted(self.folder.glob("*.pem"))}
+
+
+def first_key_audited(store: RuleStore, actor: str, address: str | None = None
+                      ) -> Callable[[str, str], None]:
+    """What tells the audit log of the signing key made on first use (a server's first
+    bundle, `remise serve`'s start, `bundle-keys list`): devices trust that key, and
+    finance can account for it as for the keys `remise bundle-keys` adds."""
+    def record(key_id: str, sha256: str) -> None:
+        store.record(actor=actor, action="bundle_key_add", address=address,
+                     message=f"bundle signing key {key_id} made on first use, active",
+                     details={"key_id": key_id, "sha256": sha256})
+    return record
 
 
 def raw_public(key: Ed25519PrivateKey) -> bytes:
@@ -247,4 +270,5 @@ def _keep(kept: OrderedDict[K, V], key: K, value: V, most: int) -> None:
         kept.popitem(last=False)
 
 
-__all__ = ["BundleIssuer", "SigningKeys", "applies_to", "next_change", "raw_public"]
+__all__ = ["BundleIssuer", "SigningKeys", "applies_to", "first_key_audited", "next_change",
+           "raw_public"]

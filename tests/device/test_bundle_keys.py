@@ -12,7 +12,7 @@ import pytest
 
 import engine
 import rules
-from rules.bundles import BundleIssuer, SigningKeys
+from rules.bundles import BundleIssuer, SigningKeys, first_key_audited
 
 from .helpers import ISSUED, one_line, published, remise
 
@@ -131,3 +131,39 @@ def test_every_rotation_step_is_in_the_audit_log(keys: SigningKeys, tmp_path: Pa
         ("ops", "bundle_key_add", {"key_id": added, "sha256": fingerprint}),
         ("ops", "bundle_key_activate", {"key_id": added, "previous": first}),
         ("ops", "bundle_key_retire", {"key_id": first})]
+
+
+def test_the_key_made_on_first_use_is_in_the_audit_log_once(tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch
+                                                            ) -> None:
+    # given a new server, no signing key yet
+    monkeypatch.setenv("REMISE_DATA_DIR", str(tmp_path / "server"))
+    monkeypatch.setenv("LOGNAME", "ops")
+
+    # when an operator lists the keys (which makes the first, as a first bundle would),
+    # twice
+    remise("bundle-keys", "list")
+    remise("bundle-keys", "list")
+
+    # then the key devices will trust is accounted for, once
+    store = rules.open_store(rules.Settings.from_env())
+    entries = rules.audit_entries(store.db)
+    store.db.dispose()
+    (key_id, public_key), = SigningKeys(tmp_path / "server" / "bundle-keys").public_keys().items()
+    assert [(e.actor, e.action, e.message, e.details) for e in entries] == [
+        ("ops", "bundle_key_add", f"bundle signing key {key_id} made on first use, active",
+         {"key_id": key_id, "sha256": hashlib.sha256(public_key).hexdigest()})]
+
+
+def test_a_servers_first_bundle_key_is_audited_as_the_server(tmp_path: Path) -> None:
+    # given a store and a key folder with no key, as a server's services hold them
+    store = rules.open_store(rules.Settings.from_env({"REMISE_DATA_DIR": str(tmp_path)}))
+    keys = SigningKeys(tmp_path / "bundle-keys", first_key_audited(store, "remise serve"))
+
+    # when the first bundle is signed
+    BundleIssuer(keys).issue("default", published(), "pos", None, ISSUED)
+
+    # then the server is named as the one that made the key
+    assert [(e.actor, e.action) for e in rules.audit_entries(store.db)] == [
+        ("remise serve", "bundle_key_add")]
+    store.db.dispose()
