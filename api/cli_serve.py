@@ -64,7 +64,12 @@ def _first_admin_key(keys: KeyStore) -> None:
     taken = {known.name for known in keys.list_keys()}
     name = next(candidate for candidate in ("admin", *(f"admin-{n}" for n in range(2, 10**6)))
                 if candidate not in taken)
-    key = keys.create(name, "admin", created_by="remise serve", address="local")
+    try:
+        key = keys.create(name, "admin", created_by="remise serve", address="local")
+    except KeyExists:  # another server starting on the same store made it first
+        typer.echo(f"admin key: {name!r} was created by another server starting meanwhile "
+                   "(its output shows it)")
+        return
     named = "" if name == "admin" else f" {name!r}"
     typer.echo(f"admin key{named} (shown once, keep it): {key}")
 

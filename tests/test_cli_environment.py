@@ -132,6 +132,25 @@ def test_a_server_starting_after_another_published_the_demo_goes_on(
     assert latest is not None and latest.number == 1
 
 
+def test_a_server_starting_after_another_made_the_admin_key_goes_on(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a store where another server made the admin key between this one's look at
+    # the keys (none) and its own
+    keys = KeyStore(rules.open_store(rules.Settings.from_env()))
+    cli_serve._first_admin_key(keys)
+    capsys.readouterr()
+    monkeypatch.setattr(keys, "has_active_admin", lambda: False)  # what this server saw
+    monkeypatch.setattr(keys, "list_keys", lambda: [])
+
+    # When this server makes the admin key in turn
+    cli_serve._first_admin_key(keys)
+
+    # Then it says so and goes on, without a traceback: the other server printed the key
+    assert capsys.readouterr().out == ("admin key: 'admin' was created by another server "
+                                       "starting meanwhile (its output shows it)\n")
+
+
 def test_a_store_whose_admin_key_was_revoked_gets_a_new_one_under_a_free_name(
     capsys: pytest.CaptureFixture[str]
 ) -> None:
