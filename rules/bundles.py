@@ -71,7 +71,7 @@ class SigningKeys:
         Both files are written atomically, so a server reading them meanwhile sees
         the old active key or the new one, never half a file."""
         key_id = key_id_of(raw_public(key))
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # private keys: owner only
         write_atomically(self.folder / f"{key_id}.pem", key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption()))

@@ -46,7 +46,10 @@ def create_db_engine(url: str) -> Engine:
 def _sqlite_engine(url: str) -> Engine:
     path = url.split(":///", 1)[1] if ":///" in url else ""
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # A folder it makes is its owner's alone: the database holds every rule source
+        # (coupon codes with them) and the API keys' hashes. One that exists is kept as
+        # the operator set it.
+        Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS},
                            hide_parameters=True)
 

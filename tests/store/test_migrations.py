@@ -20,6 +20,7 @@ from rules import (
     open_store,
     upgrade,
 )
+from rules.bundles import SigningKeys
 from rules.db import downgrade
 
 
@@ -63,6 +64,21 @@ def test_the_embedded_default_migrates_itself(tmp_path: object) -> None:
     assert settings.embedded
     assert settings.database_url.endswith("/data/remise.db")
     assert current_revision(store.db) == head_revision()
+
+
+def test_the_embedded_default_makes_its_data_folder_for_its_owner_alone(
+        tmp_path: Path) -> None:
+    # given a data folder that does not exist yet
+    settings = Settings.from_env({"REMISE_DATA_DIR": f"{tmp_path}/data"})
+
+    # when the store and the bundle signing keys are first used
+    store = open_store(settings)
+    SigningKeys(settings.signing_keys_dir).active()
+    store.db.dispose()
+
+    # then no other local user may read the rule sources, key hashes or signing keys
+    for folder in (tmp_path / "data", settings.signing_keys_dir):
+        assert folder.stat().st_mode & 0o077 == 0, folder
 
 
 @pytest.mark.parametrize(("url", "words"), [
