@@ -3,32 +3,14 @@ per line, not once per group (a channel key may send 500 lines of 10,000 units).
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
-
 from pricing import basket, by_id, evaluate, line, rules
+
+from tests.calls import python_calls
 
 CANDLES = rules('rule candles "2 pour 15" {\n'
                 ' bundle 2 for 15.00 EUR on items where category = "candles"\n}')
 MANY = basket(line("A", "CANDLE-A", "10.00", quantity=10_000, category="candles"),
               line("B", "CANDLE-B", "15.00", quantity=3, category="candles"))
-
-
-def _python_calls(work: Callable[[], object]) -> int:
-    """How many Python functions ``work`` runs (generator resumptions included): the
-    same count on every machine. The compiled build runs native code this does not see."""
-    calls = 0
-
-    def count(frame: object, event: str, arg: object) -> None:
-        nonlocal calls
-        calls += event == "call"
-
-    sys.setprofile(count)
-    try:
-        work()
-    finally:
-        sys.setprofile(None)
-    return calls
 
 
 def test_a_bundle_over_10_000_units_of_a_line_gives_each_group_its_saving() -> None:
@@ -42,11 +24,11 @@ def test_a_bundle_over_10_000_units_of_a_line_gives_each_group_its_saving() -> N
 
 
 def test_the_work_of_a_bundle_does_not_grow_with_the_units_of_a_line() -> None:
-    few = _python_calls(lambda: evaluate(CANDLES, basket(
+    few = python_calls(lambda: evaluate(CANDLES, basket(
         line("A", "CANDLE-A", "10.00", quantity=10, category="candles"),
         line("B", "CANDLE-B", "15.00", quantity=3, category="candles"))))
 
-    many = _python_calls(lambda: evaluate(CANDLES, MANY))
+    many = python_calls(lambda: evaluate(CANDLES, MANY))
 
     # 500 such lines made one basket take five seconds of a server's event loop
     assert many < few + 100
