@@ -150,12 +150,13 @@ def report_invisible(reporter: Reporter) -> None:
     for number, line in enumerate(reporter.lines, start=1):
         comment = _comment_start(line)
         code = line if comment is None else line[:comment]
-        spans = [(found.start() + 1, found.group()[1:], "a text")
+        # (1-based column of its first character, the text, what it is)
+        spans = [(found.start() + 2, found.group()[1:], "a text")  # after the quote
                  for found in _STRING.finditer(code)]
         if comment is not None:
-            spans.append((comment, line[comment:], "a comment"))
-        for start, text, where in spans:
-            _report_invisible(reporter, text, number, start + 1, where)
+            spans.append((comment + 1, line[comment:], "a comment"))
+        for column, text, where in spans:
+            _report_invisible(reporter, text, number, column, where)
 
 
 def _report_invisible(reporter: Reporter, text: str, line: int, column: int,
@@ -507,6 +508,7 @@ def _expected_words(expected: set[str]) -> list[str]:
 
 
 NEVER_CLOSED = "this block is never closed"
+NEVER_CLOSED_HINT = 'end it with "}" after its last statement'
 
 
 def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
@@ -547,8 +549,7 @@ def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
     token = None if at_end else getattr(error, "token", None)
     if _TRAIL.braces and (at_end or (token is not None and token.type == "RULE")):
         brace = _TRAIL.braces[-1]
-        reporter.error(_pos(brace), NEVER_CLOSED,
-                       'end it with "}" after its last statement')
+        reporter.error(_pos(brace), NEVER_CLOSED, NEVER_CLOSED_HINT)
         return
     incomplete = not expected & _endings()
     if previous is not None and incomplete and (
@@ -725,7 +726,8 @@ def _report_left_open(first_line: int, text: str, reporter: Reporter) -> None:
     stopped at another mistake first: say so too, at its brace, once."""
     depth, brace = 0, None
     for index, line in enumerate(text.split("\n")):
-        code = _STRING.sub(lambda text: " " * len(text.group()), line[:_comment_start(line)])
+        # texts blanked out, not removed: the brace keeps its column
+        code = _STRING.sub(lambda found: " " * len(found.group()), line[:_comment_start(line)])
         for column, char in enumerate(code, start=1):
             if char == "{":
                 depth, brace = depth + 1, brace or ast.Pos(first_line + index + 1, column,
@@ -734,7 +736,7 @@ def _report_left_open(first_line: int, text: str, reporter: Reporter) -> None:
                 depth = max(0, depth - 1)
     if depth and brace is not None and not any(
             d.message == NEVER_CLOSED and d.line == brace.line for d in reporter.diagnostics):
-        reporter.error(brace, NEVER_CLOSED, 'end it with "}" after its last statement')
+        reporter.error(brace, NEVER_CLOSED, NEVER_CLOSED_HINT)
 
 
 # A line's first word, as the lexer reads a WORD.
