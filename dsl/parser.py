@@ -25,7 +25,7 @@ from lark.tree import Meta
 
 from . import ast
 from .checks import offset_hint
-from .errors import INVISIBLE, DslError, Reporter, did_you_mean, source_lines
+from .errors import INVISIBLE, DslError, Reporter, closest_word, did_you_mean, source_lines
 
 # What a marketer reads instead of a terminal's name.
 PLAIN_WORDS = {
@@ -749,6 +749,14 @@ _BLOCK_LINE = re.compile(r"[ \t\f\r]*(?:rule(?![A-Za-z0-9_+\-/])|price[ \t]+[A-Z
 _PRICE_CONDITION = re.compile(r"[ \t\f\r]*price[ \t\f\r]*[<>=!]")
 
 
+def _starts_statement(word: str) -> bool:
+    """A statement keyword, or a misspelling of one that is no word of the language
+    (`chanels pos`): cut there too, so that the statements after a misspelt one are
+    still read. Words the language has (`where`, near `when`) continue a statement."""
+    return word in STATEMENT_KEYWORDS or (
+        word not in _keyword_types() and closest_word(word, STATEMENT_KEYWORDS) is not None)
+
+
 def _statement_pieces(text: str) -> list[tuple[int, str]]:
     """Cut a piece at the lines a statement keyword starts, as the parser reads them
     (a keyword first on its line starts a statement): (line index in text, text).
@@ -756,7 +764,7 @@ def _statement_pieces(text: str) -> list[tuple[int, str]]:
     first statement line."""
     lines = text.split("\n")
     starts = [0] + [index for index, line in enumerate(lines) if index and (
-        (word := _FIRST_WORD.match(line)) is not None and word.group(1) in STATEMENT_KEYWORDS
+        (word := _FIRST_WORD.match(line)) is not None and _starts_statement(word.group(1))
         and not _PRICE_CONDITION.match(line))]
     return [(begin, "\n".join(lines[begin:end]) + ("\n" if end < len(lines) else ""))
             for begin, end in zip(starts, [*starts[1:], len(lines)], strict=True)]

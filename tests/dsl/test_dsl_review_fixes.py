@@ -328,3 +328,15 @@ def test_no_break_spaces_and_joiners_are_kept_in_titles() -> None:
     title = "Soldes\u00a0: -20\u202f% \U0001f468\u200d\U0001f469\u200d\U0001f467"
     ruleset = dsl.compile_source(f'currency EUR\nrule a "{title}" {{ discount 5% on items }}\n')
     assert ruleset.rules[0].title == title
+
+
+def test_a_misspelt_statement_keyword_does_not_hide_the_blocks_other_mistakes() -> None:
+    # given a block whose first statement starts with a misspelt keyword, wrapped
+    # statements after it (a `where` line is no misspelt `when`), and a wrong stacking
+    source = ('currency EUR\nrule a "A" {\n    audiance cardholder\n'
+              '    discount 10% on items\n        where category = "boots"\n'
+              '    stacking bset\n}\n')
+
+    # then both mistakes are reported at once
+    assert diagnostics_of(source) == [(3, 5, 'unknown word "audiance"'),
+                                      (6, 14, 'unknown stacking "bset"')]
