@@ -9,10 +9,39 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
+from rules import LiveCache, RedisFanout, RuleStore, create_db_engine
+
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_until(condition: Callable[[], object], timeout: float = 10,
+               failing: str = "timed out") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, failing
+        time.sleep(0.02)
+
+
+@contextmanager
+def following_redis(database_url: str, redis_url: str, prefix: str) -> Iterator[LiveCache]:
+    """A process's live cache following Redis at ``redis_url`` (its database checked
+    only hourly, so what it serves came through Redis or a catch-up), subscribed before
+    it is handed over; stopped and its connection closed after."""
+    fanout = RedisFanout(redis_url, prefix=prefix)
+    cache = LiveCache(RuleStore(create_db_engine(database_url)), fanout=fanout,
+                      poll_seconds=3600)
+    cache.start()
+    try:
+        wait_until(lambda: cache.redis_connected, failing="never subscribed")
+        yield cache
+    finally:
+        cache.stop()
+        fanout.close()
 
 
 class Follower:

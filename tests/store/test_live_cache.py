@@ -25,20 +25,13 @@ from rules import (
 from rules.store import content_hash as hash_of
 from tests.conftest import require_program
 
-from .processes import Follower, PrivateRedis
+from .processes import Follower, PrivateRedis, following_redis, wait_until
 from .scenario import BOOTS_10, BOOTS_20, SOCKS_3_FOR_2, boots_basket, sources
 
 
 def _discount(entry_evaluator: engine.Evaluator) -> str:
     response = entry_evaluator.evaluate(engine.parse_request(boots_basket()))
     return str(response["discount"])
-
-
-def _wait_until(condition: object, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
 
 
 def test_a_request_in_flight_finishes_on_the_version_it_started_with(
@@ -80,7 +73,7 @@ def test_without_redis_another_process_polls_the_database(
     other.start()
     try:
         store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
-        _wait_until(lambda: other.get("fr").version == 2)  # type: ignore[union-attr]
+        wait_until(lambda: other.get("fr").version == 2)  # type: ignore[union-attr]
     finally:
         other.stop()
 
@@ -363,7 +356,7 @@ def test_a_redis_that_cannot_be_reached_from_the_start_is_logged_once(
     with caplog.at_level("WARNING", logger="remise.live"):
         cache.start()
         try:
-            _wait_until(lambda: "cannot reach Redis" in caplog.text)
+            wait_until(lambda: "cannot reach Redis" in caplog.text)
             time.sleep(0.5)  # a few retries (backoff from 0.1 s)
         finally:
             cache.stop()
@@ -385,30 +378,26 @@ def test_after_a_long_outage_a_short_redis_restart_is_caught_up_at_once(
     publisher = RedisFanout(redis_server.url, prefix=redis_prefix)
     store.listeners.append(publisher.announce)
     store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
-    follower_fanout = RedisFanout(redis_server.url, prefix=redis_prefix)
-    cache = LiveCache(RuleStore(create_db_engine(database_url)), fanout=follower_fanout,
-                      poll_seconds=3600)
-    cache.start()
     try:
-        _wait_until(lambda: cache.redis_connected)
-        redis_server.stop()
-        _wait_until(lambda: not cache.redis_connected)
-        time.sleep(1.6)
-        redis_server.start()
-        _wait_until(lambda: cache.redis_connected)
+        with following_redis(database_url, redis_server.url, redis_prefix) as cache:
+            redis_server.stop()
+            wait_until(lambda: not cache.redis_connected)
+            time.sleep(1.6)
+            redis_server.start()
+            wait_until(lambda: cache.redis_connected)
 
-        # when, days later, Redis restarts in a blink and a version is published as it
-        # comes back
-        redis_server.stop()
-        _wait_until(lambda: not cache.redis_connected)
-        redis_server.start()
-        store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
+            # when, days later, Redis restarts in a blink and a version is published as
+            # it comes back
+            redis_server.stop()
+            wait_until(lambda: not cache.redis_connected)
+            redis_server.start()
+            store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
 
-        # then the process resubscribes and catches up from the database at once, as after
-        # the first outage, not after the 3.2 s the first outage had grown its backoff to
-        _wait_until(lambda: cache.get("fr").version == 2, timeout=1.5)  # type: ignore[union-attr]
+            # then the process resubscribes and catches up from the database at once, as
+            # after the first outage, not after the 3.2 s the first outage had grown its
+            # backoff to
+            wait_until(lambda: cache.get("fr").version == 2,  # type: ignore[union-attr]
+                       timeout=1.5)
     finally:
-        cache.stop()
-        follower_fanout.close()
         publisher.close()
         redis_server.stop()

@@ -7,16 +7,15 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
 
-from rules import LiveCache, RedisFanout, RuleStore, create_db_engine
+from rules import RedisFanout, RuleStore
 from rules.live import HEARTBEAT_SECONDS, PONG_TIMEOUT_SECONDS
 from tests.conftest import require_program
 
-from .processes import PrivateRedis
+from .processes import PrivateRedis, following_redis, wait_until
 from .scenario import BOOTS_10, BOOTS_20, sources
 
 
@@ -89,31 +88,20 @@ def test_a_subscription_gone_silent_is_made_again_and_caught_up(
     store.listeners.append(publisher.announce)
     store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
     proxy = SilentProxy(private_redis.port)
-    follower = RedisFanout(proxy.url, prefix=redis_prefix)
-    cache = LiveCache(RuleStore(create_db_engine(database_url)), fanout=follower,
-                      poll_seconds=3600)
-    cache.start()
     try:
-        deadline = time.monotonic() + 10
-        while not cache.redis_connected:
-            assert time.monotonic() < deadline, "never subscribed"
-            time.sleep(0.02)
-
-        # when the middlebox drops the flow without a word, and a version is published
-        with caplog.at_level(logging.WARNING, logger="remise.live"):
+        with following_redis(database_url, proxy.url, redis_prefix) as cache, \
+                caplog.at_level(logging.WARNING, logger="remise.live"):
+            # when the middlebox drops the flow without a word, and a version is published
             proxy.silence_open_connections()
             store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
 
             # then, within a heartbeat and a PONG's wait, the process notices, subscribes
             # again and catches up from the database
-            deadline = time.monotonic() + HEARTBEAT_SECONDS + PONG_TIMEOUT_SECONDS + 5
-            while cache.get("fr").version != 2:  # type: ignore[union-attr]
-                assert time.monotonic() < deadline, "the silent subscription went unnoticed"
-                time.sleep(0.05)
+            wait_until(lambda: cache.get("fr").version == 2,  # type: ignore[union-attr]
+                       HEARTBEAT_SECONDS + PONG_TIMEOUT_SECONDS + 5,
+                       "the silent subscription went unnoticed")
         assert "did not answer a PING" in caplog.text
     finally:
-        cache.stop()
-        follower.close()
         publisher.close()
         proxy.close()
 
@@ -128,28 +116,16 @@ def test_a_publish_after_a_quiet_spell_is_announced_at_once(
     publisher = RedisFanout(proxy.url, prefix=redis_prefix)
     store.listeners.append(publisher.announce)
     store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
-    follower = RedisFanout(private_redis.url, prefix=redis_prefix)
-    cache = LiveCache(RuleStore(create_db_engine(database_url)), fanout=follower,
-                      poll_seconds=3600)
-    cache.start()
     try:
-        deadline = time.monotonic() + 10
-        while not cache.redis_connected:
-            assert time.monotonic() < deadline, "never subscribed"
-            time.sleep(0.02)
+        with following_redis(database_url, private_redis.url, redis_prefix) as cache:
+            # when the middlebox has dropped that idle flow without a word, and a version
+            # is published
+            proxy.silence_open_connections()
+            store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
 
-        # when the middlebox has dropped that idle flow without a word, and a version is
-        # published
-        proxy.silence_open_connections()
-        store.publish("fr", sources(BOOTS_20), message="v2", author="ana")
-
-        # then it is announced on a connection that works, and served at once
-        deadline = time.monotonic() + 2
-        while cache.get("fr").version != 2:  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "the publish was not announced"
-            time.sleep(0.02)
+            # then it is announced on a connection that works, and served at once
+            wait_until(lambda: cache.get("fr").version == 2,  # type: ignore[union-attr]
+                       2, "the publish was not announced")
     finally:
-        cache.stop()
-        follower.close()
         publisher.close()
         proxy.close()
