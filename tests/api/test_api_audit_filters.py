@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests.store.scenario import BOOTS_10, BOOTS_20, HEADER
-
 from .conftest import Api
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
-def published_and_rolled_back(api: Api) -> Api:
+def published_and_rolled_back(fr_at_version_2: Api) -> Api:
     """fr: version 1 published, 2 published, 3 a rollback to 1."""
-    for parent, source in enumerate((BOOTS_10, BOOTS_20)):
-        response = api.call("marketer", "POST", "/v1/rulesets/fr/versions", json={
-            "source": HEADER + source, "message": f"v{parent + 1}", "parent": parent})
-        assert response.status_code == 201
-    response = api.call("marketer", "POST", "/v1/rulesets/fr/rollback",
-                        json={"to": 1, "message": "back"})
+    response = fr_at_version_2.call("marketer", "POST", "/v1/rulesets/fr/rollback",
+                                    json={"to": 1, "message": "back"})
     assert response.status_code == 201
-    return api
+    return fr_at_version_2
 
 
 @pytest.mark.parametrize("accept", ["application/json", "text/csv"])

@@ -13,13 +13,16 @@ from api.cli import app
 runner = CliRunner()
 
 
-def test_a_file_that_is_not_utf8_is_refused_at_its_line_and_column(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # given a rule file saved as Latin-1: "été" in the title of line 2 is 0xe9 't' 0xe9
+@pytest.fixture(autouse=True)
+def _embedded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The embedded default in the test's folder: no configured database or Redis."""
     monkeypatch.setenv("REMISE_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("REMISE_DATABASE_URL", raising=False)
     monkeypatch.delenv("REMISE_REDIS_URL", raising=False)
+
+
+def test_a_file_that_is_not_utf8_is_refused_at_its_line_and_column(tmp_path: Path) -> None:
+    # given a rule file saved as Latin-1: "été" in the title of line 2 is 0xe9 't' 0xe9
     folder = tmp_path / "rules"
     folder.mkdir()
     (folder / "promo.rules").write_bytes(
@@ -42,13 +45,8 @@ def test_a_file_that_is_not_utf8_is_refused_at_its_line_and_column(
     assert runner.invoke(app, ["rules", "list"]).stdout == ""
 
 
-def test_two_files_that_would_be_stored_under_one_name_are_refused(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_two_files_that_would_be_stored_under_one_name_are_refused(tmp_path: Path) -> None:
     # given two folders, each with its own promo.rules (remise check counts 2 rules)
-    monkeypatch.setenv("REMISE_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("REMISE_DATABASE_URL", raising=False)
-    monkeypatch.delenv("REMISE_REDIS_URL", raising=False)
     for folder, rule, category in (("winter", "boots", "boots"), ("flash", "socks", "socks")):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "promo.rules").write_text(
