@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import re
 import threading
+import unicodedata
 from collections.abc import Iterator
 from datetime import date, time
 from decimal import Decimal
@@ -529,7 +530,7 @@ def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
         char = text[column - 1] if column <= len(text) else "?"
         pos = ast.Pos(line, column, column + 1)
         if char == '"':
-            reporter.error(pos, "this text is never closed", 'end it with " on the same line')
+            reporter.error(pos, "this text is never closed", _unclosed_hint(text[column:]))
         elif char == "%" and re.search(r"[0-9]\s+$", text[:column - 1]):
             reporter.error(pos, "a space before %", "write the % right after the number: 10%")
         elif char == ":" and _zone_in_pieces(before, line, column):
@@ -542,6 +543,8 @@ def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
         elif char in CURRENCY_SIGNS:
             reporter.error(pos, f"unexpected character {char!r}",
                            f"write the currency's code: {CURRENCY_SIGNS[char]}")
+        elif (lookalike := _lookalike(char, text[column:column + 1])) is not None:
+            reporter.error(pos, *lookalike)
         else:
             reporter.error(pos, f"unexpected character {char!r}", _expected_hint(_expected(error)))
         return
@@ -574,6 +577,46 @@ def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
     suggestion = did_you_mean(written, keywords) if unknown else None
     what = "unknown word" if unknown else "unexpected"
     reporter.error(pos, f'{what} "{written}"', suggestion or _expected_hint(expected))
+
+
+# Characters a word processor puts in place of the ones the language reads (a rule
+# copied from Word or an e-mail): named, with the character to type instead.
+CURLY_QUOTES = "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033"  # “ ” „ ‟ « » ″
+SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b\u2032"  # ' ‘ ’ ‚ ‛ ′
+DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"  # ‐ ‑ ‒ – — ― − ﹣ －
+QUOTE_HINT = 'write texts between straight double quotes: "Soldes" (a word processor curls them)'
+
+
+def _lookalike(char: str, after: str) -> tuple[str, str] | None:
+    """(message, hint) for a character that stands in for one the language reads,
+    or is invisible; None for any other. ``after`` is the character that follows."""
+    code = f"U+{ord(char):04X}"
+    if char in CURLY_QUOTES:
+        return f'a curly quote {char} instead of "', QUOTE_HINT
+    if char in SINGLE_QUOTES:
+        return f'a single quote {char} instead of "', 'write texts between double quotes: "Soldes"'
+    if char in DASHES:
+        return (f"a dash {char} instead of -",
+                "write a hyphen -, like 17:00-19:00 (a word processor lengthens it)")
+    category = unicodedata.category(char)
+    if category == "Zs":  # a no-break, thin or wide space
+        name = unicodedata.name(char, "space").lower()
+        if after == "%":  # French typography: "10 %"
+            return (f"a {name} ({code}) before %", "write the % right after the number: 10%")
+        return (f"a {name} ({code}) instead of a space",
+                "replace it with an ordinary space (it comes with a copy and paste)")
+    if category.startswith("C"):  # a control, a zero-width or a format character
+        return (f"an invisible character ({code})",
+                "delete it (it comes with a copy and paste)")
+    return None
+
+
+def _unclosed_hint(rest: str) -> str:
+    """A text opened with a straight quote and closed with a curly one."""
+    curly = next((char for char in rest if char in CURLY_QUOTES), None)
+    if curly is not None:
+        return f'it ends with a curly quote {curly}: write a straight " there'
+    return 'end it with " on the same line'
 
 
 def _zone_in_pieces(before: list[Token], line: int, column: int) -> bool:

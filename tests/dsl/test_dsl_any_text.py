@@ -29,12 +29,12 @@ def _assert_located(source: str) -> None:
             diagnostic.render()
 
 
-def test_a_record_separator_is_an_unexpected_character_on_line_1() -> None:
+def test_a_record_separator_is_an_invisible_character_on_line_1() -> None:
     try:
         dsl.compile_source("\x1e", "any.rules")
     except dsl.DslError as error:
         assert [(d.line, d.column, d.message) for d in error.diagnostics] == [
-            (1, 1, "unexpected character '\\x1e'")]
+            (1, 1, "an invisible character (U+001E)")]
     else:
         raise AssertionError("compiled")
 
