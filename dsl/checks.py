@@ -65,6 +65,29 @@ def _unit_hint(written: str, count: int) -> str:
     return f'did you mean "{singular if count == 1 else singular + "s"}"?'
 
 
+# Words for several days at once, and the days they stand for.
+DAY_GROUPS = {"weekday": DAYS[:5], "weekdays": DAYS[:5], "weekend": DAYS[5:],
+              "weekends": DAYS[5:], "daily": ("day",), "everyday": ("day",)}
+
+
+def _day_hint(written: str) -> str:
+    """What to write for an unknown day: a group (`weekdays`) or a range (`mon-fri`)
+    is written day by day; a full name (`monday`) by its first three letters."""
+    lower = written.lower()
+    days = DAY_GROUPS.get(lower)
+    if days is None and lower.count("-") == 1:
+        first, last = (closest_word(end[:3], DAYS) for end in lower.split("-"))
+        if first is not None and last is not None:
+            start, stop = DAYS.index(first), DAYS.index(last)
+            days = tuple(DAYS[(start + n) % 7] for n in range((stop - start) % 7 + 1))
+    if days == ("day",):
+        return "write `every day`"
+    if days is not None:
+        return f"write each day: every {', '.join(days)}"
+    return (did_you_mean(lower[:3], DAYS)
+            or "use mon, tue, wed, thu, fri, sat, sun or `every day`")
+
+
 @cache
 def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
@@ -372,9 +395,7 @@ class FileChecker:
             return
         for day in window.days:
             if day.text not in DAYS:
-                self.report.error(day.pos, f'unknown day "{day.text}"',
-                                  did_you_mean(day.text.lower()[:3], DAYS)
-                                  or "use mon, tue, wed, thu, fri, sat, sun or `every day`")
+                self.report.error(day.pos, f'unknown day "{day.text}"', _day_hint(day.text))
                 dated = False
         if dated:
             assert window.from_date is not None and window.until_date is not None
