@@ -1410,7 +1410,7 @@ def _apply_points(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
     if beaten:
         _note_points_beaten(evaluation, beaten)
     for rule in nothing:
-        evaluation.note(rule, "the amount it earns on is below one step")
+        _note_below_step(evaluation, rule, "its lines pay", earned_on[rule])
 
 
 class _NetsSummed:
@@ -1449,8 +1449,20 @@ def _note_points_beaten(evaluation: Evaluation,
         elif exclusive:
             evaluation.note(rule, "an exclusive points rule holds line {}, though it earns "
                                   "nothing: {}", item.line.id, winner.id)
-        else:
-            evaluation.note(rule, "the amount it earns on is below one step")
+        else:  # the winner earned nothing on the line: this rule earned no more on it
+            _note_below_step(evaluation, rule, f"line {item.line.id} pays", item.total)
+
+
+def _note_below_step(evaluation: Evaluation, rule: CompiledRule, paying: str, net: int
+                     ) -> None:
+    """Why a points rule earned nothing: what it pays for and what ``paying`` (its lines,
+    or the line it lost) pays, so a cashier can tell the customer how far off a point is
+    ("earns 15 points per 10.00 EUR paid, line 1 pays 0.50 EUR")."""
+    currency = evaluation.request.currency
+    evaluation.note(rule, "earns {} {} per {} {} paid, {} {} {}", rule.points,
+                    "point" if rule.points == 1 else "points",
+                    from_minor(rule.per, currency), currency, paying,
+                    from_minor(net, currency), currency)
 
 
 def _points_winners(

@@ -239,7 +239,35 @@ def test_a_points_rule_is_not_told_a_rule_that_earned_nothing_beat_it() -> None:
     # Then no points, and 1 per 1.00 is told what holds for both, not "a better points
     # rule applied: per_ten", which the answer does not show
     assert response["points"] == {"total": 0, "by_rule": []}
-    assert reason(response, "per_euro") == "the amount it earns on is below one step"
+    assert reason(response, "per_euro") == "earns 1 point per 1.00 EUR paid, line 1 pays 0.50 EUR"
+
+
+def test_a_points_rule_short_of_its_step_says_what_its_lines_pay_after_discounts() -> None:
+    # Given 10 points per 10.00 EUR on books, and 50% off books
+    given = rules('rule book_points "10/10.00" {\n points 10 per 10.00 EUR on items where '
+                  'category = "books"\n}\n'
+                  'rule half "50%" { discount 50% on items where category = "books" }')
+
+    # When a book at 15.00 comes: it pays 7.50, below the 10.00 a step needs
+    response = evaluate(given, basket(line("1", "BOOK", "15.00", category="books")),
+                        explain=True)
+
+    # Then the cashier reads what a step needs and what the lines pay (2.50 more earns 10)
+    assert response["points"] == {"total": 0, "by_rule": []}
+    assert reason(response, "book_points") == (
+        "earns 10 points per 10.00 EUR paid, its lines pay 7.50 EUR")
+
+
+def test_a_points_rule_short_of_its_step_writes_amounts_as_its_currency_does() -> None:
+    # Given 1 point per 100 JPY
+    given = rules('rule yen_points "1/100" { points 1 per 100 JPY on items }', currency="JPY")
+
+    # When two 45 JPY sweets come, one line each (90 JPY in all)
+    request = basket(line("1", "AME", "45"), line("2", "AME", "45"), currency="JPY")
+    response = evaluate(given, request, explain=True)
+
+    # Then the amounts have no decimals, as yen are written
+    assert reason(response, "yen_points") == "earns 1 point per 100 JPY paid, its lines pay 90 JPY"
 
 
 def test_an_exclusive_points_rule_that_earns_nothing_is_not_said_to_have_applied() -> None:
