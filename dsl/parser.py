@@ -545,6 +545,12 @@ def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
                            f"write the currency's code: {CURRENCY_SIGNS[char]}")
         elif (lookalike := _lookalike(char, text[column:column + 1])) is not None:
             reporter.error(pos, *lookalike)
+        elif char in OPERATORS:
+            reporter.error(pos, f"unexpected character {char!r}", f'write "{OPERATORS[char]}"')
+        elif char.isalpha() and _in_rule_id(before, line, column):
+            word = text[(before[-1].column or 1) - 1:].split()[0]
+            reporter.error(pos, "a rule id is written without accents",
+                           f"write {_without_accents(word)}")
         else:
             reporter.error(pos, f"unexpected character {char!r}", _expected_hint(_expected(error)))
         return
@@ -570,6 +576,9 @@ def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
     written = str(token)
     width = len(written) if "\n" not in written else 1
     pos = ast.Pos(line, column, column + width)
+    if (explained := _explain_unexpected(token, before, expected, text)) is not None:
+        reporter.error(pos, *explained)
+        return
     keywords = [_keywords()[n] for n in expected if n in _keywords()]
     if "FIELD" in expected:
         keywords += ["sku", "category", "brand"]
@@ -617,6 +626,69 @@ def _unclosed_hint(rest: str) -> str:
     if curly is not None:
         return f'it ends with a curly quote {curly}: write a straight " there'
     return 'end it with " on the same line'
+
+
+# What other languages write for and, or, not.
+OPERATORS = {"&": "and", "|": "or", "!": "not"}
+
+
+def _without_accents(text: str) -> str:
+    """"soldes_été" -> "soldes_ete": the letters of a text, their accents dropped."""
+    letters = unicodedata.normalize("NFKD", text)
+    return "".join(char for char in letters if not unicodedata.combining(char) and char.isascii())
+
+
+def _in_rule_id(before: list[Token], line: int, column: int) -> bool:
+    """Is ``line:column`` inside a rule id (`rule soldes_été`)?"""
+    return len(before) > 1 and before[-2].type in ("RULE", "PRICE") \
+        and before[-1].type == "WORD" and before[-1].end_line == line \
+        and before[-1].end_column == column
+
+
+def _explain_unexpected(token: Token, before: list[Token], expected: set[str],
+                        line: str) -> tuple[str, str] | None:
+    """(message, hint) for a token out of place that a marketer writes naturally:
+    a rule without an id, an id of two words, a value without its quotes, `==`,
+    `or` between basket conditions, an amount off items without `each`."""
+    written, previous = str(token), before[-1] if before else None
+    after_kind = previous is not None and previous.type in ("RULE", "PRICE")
+    if after_kind and expected == {"WORD"}:
+        return _missing_id(str(previous), token, line)
+    if expected == {"STRING"} and previous is not None and len(before) > 1 \
+            and before[-2].type in ("RULE", "PRICE"):  # rule black friday "..."
+        words = line[(previous.column or 1) - 1:].split('"', 1)[0].split()
+        return "a rule id is one word", f"join the words with _: {'_'.join(words)}"
+    if "STRING" in expected and token.type == "WORD":
+        return f'unknown word "{written}"', f'put it in double quotes: "{written}"'
+    if written == "=" and previous is not None and str(previous) == "=" \
+            and _touching(previous, token):
+        return 'one "=" is enough', 'compare with a single "=": category = "rainwear"'
+    if written == "or" and "AND" in expected and "OR" not in expected:
+        return ('"or" between basket conditions',
+                'every condition of "when" must hold: write "and", or make two rules')
+    if written == "items" and expected == {"BASKET"} and "each" not in line:
+        return ("an amount off items is an amount off each unit",
+                'write "each": discount 5.00 EUR each on items, or "on basket" for the basket')
+    if token.type == "WORD" and written not in _keyword_types() and expected & {"FIELD"} \
+            and closest_word(written, ("sku", "category", "brand", "attribute")) is None:
+        return (f'unknown word "{written}"',
+                f'items have a sku, category and brand; for another of their details write '
+                f'attribute "{written}"')
+    return None
+
+
+def _missing_id(kind: str, token: Token, line: str) -> tuple[str, str]:
+    """`rule "Black Friday" {` or `rule 2for1 ...`: the id is missing or not a name."""
+    if token.type == "STRING":
+        title = _without_accents(str(token)[1:-1]).lower()
+        suggested = "_".join(re.findall(r"[a-z0-9]+", title)) or "my_rule"
+        if suggested[0].isdigit():
+            suggested = f"promo_{suggested}"
+        return ("the rule has no id",
+                f"write a one-word id before the title: {kind} {suggested} {token} {{")
+    word = line[(token.column or 1) - 1:].split()[0]
+    return (f'"{word}" cannot be a rule id',
+            f"an id starts with a letter: promo_{word}")
 
 
 def _zone_in_pieces(before: list[Token], line: int, column: int) -> bool:
@@ -673,7 +745,8 @@ def _expected_hint(expected: set[str]) -> str | None:
 # "Title" {`, or a misspelt `rules ID "Title" {`; a `price 19.99 EUR` effect is
 # not one), or a header at the margin outside any block (an indented
 # `timezone`, or one inside a block's braces, is a rule's own).
-_BLOCK_START = re.compile(r'[ \t]*[A-Za-z_]\w*[ \t]+[^\s"{]+[ \t]+"(?:[^"\\\n]|\\.)*"[ \t]*\{')
+_BLOCK_START = re.compile(r'[ \t]*(?:[A-Za-z_]\w*[ \t]+[^\s"{]+|rule|price)[ \t]+'
+                          r'"(?:[^"\\\n]|\\.)*"[ \t]*\{')  # with its id, or without
 _HEADER_START = re.compile(r"(?:currency|timezone)\b")
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"?')
 
@@ -785,7 +858,7 @@ def _report_left_open(first_line: int, text: str, reporter: Reporter) -> None:
 # A line's first word, as the lexer reads a WORD.
 _FIRST_WORD = re.compile(r"[ \t\f\r]*([A-Za-z_][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*)")
 # A line that starts a block (`rule ...`, `price NAME ...`), not a `price 19.99` effect.
-_BLOCK_LINE = re.compile(r"[ \t\f\r]*(?:rule(?![A-Za-z0-9_+\-/])|price[ \t]+[A-Za-z_])")
+_BLOCK_LINE = re.compile(r'[ \t\f\r]*(?:rule(?![A-Za-z0-9_+\-/])|price[ \t]+[A-Za-z_"])')
 
 
 # `price >= 40.00 EUR` wrapped onto its own line: an item condition, not a statement.
