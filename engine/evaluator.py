@@ -1408,7 +1408,7 @@ def _apply_points(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
         else:
             nothing.append(rule)
     if beaten:
-        _note_points_beaten(evaluation, beaten)
+        _note_points_beaten(evaluation, beaten, summed)
     for rule in nothing:
         _note_below_step(evaluation, rule, "its lines pay", earned_on[rule])
 
@@ -1436,16 +1436,27 @@ class _NetsSummed:
         return self.sums.get(rule, 0)
 
 
+POINTS_TIED = "an equal points rule applied: {} (ties go to the higher rate, then the " \
+              "higher priority, then the smaller id)"
+
+
 def _note_points_beaten(evaluation: Evaluation,
-                        beaten: list[tuple[CompiledRule, CompiledRule, Item]]) -> None:
+                        beaten: list[tuple[CompiledRule, CompiledRule, Item]],
+                        summed: _NetsSummed) -> None:
     """Why each points rule that lost a line earned nothing: the rule that won it, unless
     that one earned nothing either (then a `best` loser earned no more on the line, and
-    an exclusive winner held the line all the same)."""
+    an exclusive winner held the line all the same). A `best` loser that would have
+    earned as much, on the line and on its lines summed, is told it was a tie."""
     for rule, winner, item in beaten:
         exclusive = winner.stacking == "exclusive"
         if winner.id in evaluation.points:
-            evaluation.note(rule, "an exclusive points rule applied: {}" if exclusive
-                            else "a better points rule applied: {}", winner.id)
+            if exclusive:
+                reason = "an exclusive points rule applied: {}"
+            elif _earns_as_much(rule, winner, item.total, summed):
+                reason = POINTS_TIED
+            else:
+                reason = "a better points rule applied: {}"
+            evaluation.note(rule, reason, winner.id)
         elif exclusive:
             evaluation.note(rule, "an exclusive points rule holds line {}, though it earns "
                                   "nothing: {}", item.line.id, winner.id)
@@ -1516,6 +1527,15 @@ def _earns_more(rule: CompiledRule, holder: CompiledRule, net: int,
     if order:
         return order > 0
     return _wins_tie(rule, holder) if by_priority else rule.id < holder.id
+
+
+def _earns_as_much(rule: CompiledRule, holder: CompiledRule, net: int,
+                   summed: _NetsSummed) -> bool:
+    """Whether ``rule`` earns as many points as ``holder`` on a line of ``net`` and on
+    the nets summed (the tie-breaks of _earns_more that give the customer more)."""
+    return ((net // rule.per) * rule.points == (net // holder.per) * holder.points
+            and (summed.of(rule) // rule.per) * rule.points
+            == (summed.of(holder) // holder.per) * holder.points)
 
 
 def _rate_order(rule: CompiledRule, other: CompiledRule) -> int:

@@ -270,6 +270,48 @@ def test_a_points_rule_short_of_its_step_writes_amounts_as_its_currency_does() -
     assert reason(response, "yen_points") == "earns 1 point per 100 JPY paid, its lines pay 90 JPY"
 
 
+def test_a_points_rule_that_earned_as_much_and_lost_the_tie_says_it_was_equal() -> None:
+    # Given two best rules of 1 point per 1.00 EUR
+    given = rules('rule a_card "1/1.00" { points 1 per 1.00 EUR on items }\n'
+                  'rule b_app "1/1.00 too" { points 1 per 1.00 EUR on items }')
+
+    # When a scarf at 10.00 comes: both earn 10 on it, the smaller id takes it
+    response = evaluate(given, basket(line("1", "SCARF", "10.00")), explain=True)
+
+    # Then the loser is told it was a tie, not that a better points rule beat it
+    assert response["points"]["by_rule"] == [{"rule": "a_card", "title": "1/1.00", "points": 10}]
+    assert reason(response, "b_app") == (
+        "an equal points rule applied: a_card (ties go to the higher rate, then the higher "
+        "priority, then the smaller id)")
+
+
+def test_a_points_rule_that_earned_as_much_at_a_lower_rate_says_it_was_equal() -> None:
+    # Given 1 point per 1.00 EUR and 3 points per 2.00 EUR (the higher rate)
+    given = rules('rule a_one "1/1.00" { points 1 per 1.00 EUR on items }\n'
+                  'rule b_three "3/2.00" { points 3 per 2.00 EUR on items }')
+
+    # When a mug at 3.00 comes: 3 points either way; the higher rate takes the line
+    response = evaluate(given, basket(line("1", "MUG", "3.00")), explain=True)
+
+    # Then the other earned as much: a tie the rate broke
+    assert response["points"]["total"] == 3
+    assert reason(response, "a_one") == (
+        "an equal points rule applied: b_three (ties go to the higher rate, then the higher "
+        "priority, then the smaller id)")
+
+
+def test_a_points_rule_that_earned_less_is_told_a_better_one_applied() -> None:
+    # Given 1 point per 1.00 EUR and 2 points per 1.00 EUR
+    given = rules('rule a_one "1/1.00" { points 1 per 1.00 EUR on items }\n'
+                  'rule b_two "2/1.00" { points 2 per 1.00 EUR on items }')
+
+    # When a mug at 3.00 comes: 3 points against 6
+    response = evaluate(given, basket(line("1", "MUG", "3.00")), explain=True)
+
+    # Then the loser is told the other was better
+    assert reason(response, "a_one") == "a better points rule applied: b_two"
+
+
 def test_an_exclusive_points_rule_that_earns_nothing_is_not_said_to_have_applied() -> None:
     # Given 1 point per 100.00 (exclusive, priority 5) and 1 point per 1.00 (exclusive)
     given = rules('rule slow "1/100.00" {\n points 1 per 100.00 EUR on items\n'

@@ -161,8 +161,9 @@ BEATEN = re.compile(r"(?:a better discount applied on|an equal discount applied 
                     r"(?: \(ties go to the higher priority, then the smaller id\))?$"
                     r"|(?:a better basket discount|an equal basket discount"
                     r"|an exclusive basket discount|a better points rule"
-                    r"|an exclusive points rule) applied: (?P<basket_winner>\w+)"
-                    r"(?: \(ties go to the higher priority, then the smaller id\))?$")
+                    r"|an equal points rule|an exclusive points rule) applied: "
+                    r"(?P<basket_winner>\w+)(?: \(ties go to the higher (?:rate, then the "
+                    r"higher )?priority, then the smaller id\))?$")
 HELD_BY_NOTHING = re.compile(r"an exclusive rule holds line (?P<line>\S+), though it takes "
                              r"nothing off it: (?P<holder>\w+)$")
 NEEDS_SUBTOTAL = re.compile(r"needs subtotal (>=|<) (\d+\.\d\d) EUR, basket is (\d+\.\d\d) EUR$")
