@@ -374,8 +374,9 @@ class FileChecker:
             return
         start, end = absolute_bounds(window)
         if end <= start:
-            self.report.error(window.end_pos, "the window ends before it starts",
-                              f"it starts {start:%Y-%m-%d %H:%M}")
+            self.report.error(window.end_pos, "the window ends "
+                              f"{'when' if end == start else 'before'} it starts",
+                              _crossing_midnight_hint(window, start))
             return
         if window.start_time is not None:
             self._check_wall_time(window.start_date, window.start_time, zone, window.pos)
@@ -538,6 +539,16 @@ class FileChecker:
 
     def _too_large(self, number: ast.Number, what: str, hint: str) -> None:
         self.report.error(number.pos, f"{number.value} is too large for {what}", hint)
+
+
+def _crossing_midnight_hint(window: ast.AbsoluteWindow, start: datetime) -> str:
+    """`from 2026-12-24 18:00 to 2026-12-24 02:00` means to 02:00 the next day."""
+    if window.end_date == window.start_date and window.end_time is not None \
+            and window.start_time is not None and window.end_time < window.start_time:
+        following = window.end_date + timedelta(days=1)
+        return (f"it starts {start:%Y-%m-%d %H:%M}; to end after midnight, write the next "
+                f"day: to {following} {window.end_time:%H:%M}")
+    return f"it starts {start:%Y-%m-%d %H:%M}"
 
 
 def absolute_bounds(window: ast.AbsoluteWindow) -> tuple[datetime, datetime]:

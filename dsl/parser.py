@@ -12,8 +12,8 @@ import calendar
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
-from datetime import date, time
+from collections.abc import Callable, Iterator
+from datetime import date, time, timedelta
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -208,12 +208,22 @@ def _date_hint(written: str) -> str:
             f"{calendar.monthrange(year, month)[1]} days")
 
 
-def _time(token: Token) -> time:
+def _time(token: Token, midnight: Callable[[], str] | None = None) -> time:
+    """A time of day; ``midnight`` gives the hint for 24:00 where a window ends."""
     hours, minutes = (int(part) for part in str(token).split(":"))
     if hours > 23 or minutes > 59:
-        raise _BadValue(_pos(token), f"{token} is not a time of day",
-                        "write it as HH:MM, 00:00-23:59")
+        hint = midnight() if (hours, minutes) == (24, 0) and midnight else \
+            "write it as HH:MM, 00:00-23:59"
+        raise _BadValue(_pos(token), f"{token} is not a time of day", hint)
     return time(hours, minutes)
+
+
+def _midnight_after(day: Token) -> str:
+    """The hint for `to DAY 24:00`: the next day's 00:00, or the day alone."""
+    whole_day = f"write `to {day}`: the whole day"
+    if _date(day) == date.max:
+        return whole_day
+    return f"midnight ending {day} is {_date(day) + timedelta(days=1)} 00:00; or {whole_day}"
 
 
 class _BadValue(Exception):
@@ -341,14 +351,16 @@ class _ToAst(Transformer[Token, Any]):
                           end[-1].end_column or (end[0].column or 1) + 1)
         return ast.AbsoluteWindow(
             _date(start[0]), _time(start[1]) if len(start) > 1 else None,
-            _date(end[0]), _time(end[1]) if len(end) > 1 else None,
+            _date(end[0]), _time(end[1], lambda: _midnight_after(end[0])) if len(end) > 1 else None,
             _meta_pos(meta), end_pos)
 
     def date_bounds(self, meta: Meta, children: list[Token]) -> tuple[date, date]:
         return (_date(children[0]), _date(children[1]))
 
     def window_recurring(self, meta: Meta, children: list[Any]) -> ast.RecurringWindow:
-        days, start, end = children[0], _time(children[1]), _time(children[2])
+        days, start = children[0], _time(children[1])
+        end = _time(children[2],
+                    lambda: f"a slot ending at midnight ends at 00:00: {children[1]}-00:00")
         bounds = children[3] if len(children) > 3 else (None, None)
         return ast.RecurringWindow(days, start, end, bounds[0], bounds[1], _meta_pos(meta))
 
