@@ -162,12 +162,14 @@ def create_app(settings: rules.Settings | None = None,
         "Promotion and pricing rules, exact to the cent, identical on every channel. "
         "Every error is an RFC 9457 problem (application/problem+json)."))
     app.state.services = found
-    problems.install(app)
-    app.include_router(evaluate.router)
-    app.include_router(authoring.router)
-    app.include_router(admin.router)
-    app.include_router(bundles.router)
+    routers = (evaluate.router, authoring.router, admin.router, bundles.router)
+    for router in routers:
+        app.include_router(router)
     _health(app, found)
+    # Every route by itself, for a 405's Allow header: FastAPI keeps an included router's
+    # routes inside a wrapper whose matching is private.
+    problems.install(app, routes=[*app.router.routes, *(r for each in routers
+                                                        for r in each.routes)])
     app.add_middleware(HeadAsGet)
     app.add_middleware(CountRequests, metrics=found.metrics)  # type: ignore[arg-type]
     app.openapi = _openapi(app)  # type: ignore[method-assign]

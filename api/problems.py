@@ -9,6 +9,7 @@ compile. Served as ``application/problem+json``; never a traceback.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute, Match
 
 import engine
 import rules
@@ -111,13 +113,28 @@ def from_store_error(error: rules.StoreError) -> Problem:
     return Problem(422, "invalid-request", "The request is not valid", str(error))
 
 
+def _allowed_methods(request: Request, routes: Sequence[BaseRoute]) -> str:
+    """Every method the path answers (RFC 9110 §15.5.6), HEAD wherever GET is (HeadAsGet).
+    Starlette names only the methods of the first route on the path: a DELETE on
+    /v1/rulesets/{name}/versions said `Allow: POST`, though GET answers there too."""
+    methods: set[str] = set()
+    for route in routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    if "GET" in methods:
+        methods.add("HEAD")
+    return ", ".join(sorted(methods))
+
+
 def _field(loc: tuple[Any, ...] | list[Any]) -> str:
     parts = [str(p) for p in loc]
     return ".".join(parts) if parts else "body"
 
 
-def install(app: FastAPI) -> None:
-    """Route every error through problem details."""
+def install(app: FastAPI, routes: Sequence[BaseRoute]) -> None:
+    """Route every error through problem details; `routes`, every route of the app by
+    itself, name the methods a path takes when it answers 405."""
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, problem: Problem) -> JSONResponse:
@@ -144,8 +161,11 @@ def install(app: FastAPI) -> None:
             return problem_response(invalid("body", "not valid JSON (UTF-8 expected)"),
                                     request.url.path)
         slug = {404: "not-found", 405: "method-not-allowed"}.get(error.status_code, "http-error")
+        headers = error.headers
+        if error.status_code == 405:
+            headers = {**(headers or {}), "Allow": _allowed_methods(request, routes)}
         return problem_response(Problem(error.status_code, slug, str(error.detail),
-                                        str(error.detail), headers=error.headers),
+                                        str(error.detail), headers=headers),
                                 request.url.path)
 
     @app.exception_handler(OperationalError)

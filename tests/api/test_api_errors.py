@@ -305,6 +305,24 @@ def test_head_needs_a_key_where_get_does_and_is_405_where_get_is(published: Api)
     assert (on_evaluate.status_code, on_evaluate.headers["allow"]) == (405, "POST")
 
 
+@pytest.mark.parametrize(("method", "path", "allowed"), [
+    ("DELETE", "/v1/rulesets/fr/versions", "GET, HEAD, POST"),
+    ("PUT", "/v1/rulesets/fr/versions/1", "GET, HEAD"),
+    ("POST", "/healthz", "GET, HEAD"),
+    ("GET", "/v1/evaluate", "POST"),
+])
+def test_a_405_names_every_method_the_path_answers(
+    published: Api, method: str, path: str, allowed: str
+) -> None:
+    # Given a path that several routes answer, each with its own method
+    # When a client uses a method none of them takes
+    response = published.call("admin", method, path)
+
+    # Then the Allow header lists what the path does take (RFC 9110 §15.5.6), so a client
+    # author reading it learns how to call it
+    assert (response.status_code, response.headers["allow"]) == (405, allowed)
+
+
 def test_a_database_outage_is_a_503_and_live_evaluation_goes_on(published: Api) -> None:
     services = published.client.app.state.services  # type: ignore[attr-defined]
     published.call("channel", "POST", "/v1/evaluate", json=_basket())  # fr is live here
