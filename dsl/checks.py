@@ -392,6 +392,10 @@ class FileChecker:
             self.report.error(window.pos, "the dates end before they start",
                               f"it starts {window.from_date}")
             dated = False
+        if window.start == window.end != time(0):  # a typo far likelier than 24 hours
+            self.report.error(window.pos, f"the slot starts and ends at {window.start:%H:%M}",
+                              "a slot past midnight ends the next day, like 22:00-02:00; "
+                              "for the whole day write 00:00-00:00")
         if [day.text for day in window.days] == ["day"]:
             return
         for day in window.days:
