@@ -837,9 +837,11 @@ def _recover(source: str, reporter: Reporter) -> dict[str, Any]:
             for kind, word, line in tree["headers"]:
                 if blocks:  # a header read alone parses: say where it belongs
                     column = reporter.lines[line - 1].find(kind) + 1
+                    first = next((w for k, w, _ in headers if k == kind), None)
                     reporter.error(ast.Pos(line, column, column + len(kind)),
                                    f"the {kind} line comes after a rule",
-                                   "move it to the top of the file, before the first rule")
+                                   "move it to the top of the file, before the first rule"
+                                   if first is None else _twice_hint(kind, first, word))
                 else:
                     headers.append((kind, word, line))
             blocks.extend(tree["blocks"])
@@ -983,6 +985,17 @@ def _comment_start(line: str) -> int | None:
     return None
 
 
+def _twice_hint(kind: str, first: ast.Word | None, again: ast.Word) -> str:
+    """Two currencies are two rule sets; two time zones, a zone per rule."""
+    if first is None or first.text == again.text:
+        return "keep one"
+    if kind == "currency":
+        return (f"a rule set prices in one currency, here {first.text} (line "
+                f"{first.pos.line}): put the {again.text} rules in a rule set of their own")
+    return (f"a file has one time zone, here {first.text} (line {first.pos.line}); a rule "
+            f"in another says so inside its block: timezone {again.text}")
+
+
 def parse_file(source: str, filename: str = "<string>") -> tuple[ast.File, Reporter]:
     """Parse; return the tree (empty when broken) and the reporter with the errors.
 
@@ -1001,8 +1014,9 @@ def parse_file(source: str, filename: str = "<string>") -> tuple[ast.File, Repor
     currency = next((word for kind, word, _ in headers if kind == "currency"), None)
     zone = next((word for kind, word, _ in headers if kind == "timezone"), None)
     for kind, word, _ in headers:
-        if word is not (currency if kind == "currency" else zone):
-            reporter.error(word.pos, f"{kind} is given twice", "keep one")
+        first = currency if kind == "currency" else zone
+        if word is not first:
+            reporter.error(word.pos, f"{kind} is given twice", _twice_hint(kind, first, word))
     file = ast.File(filename, source, currency, zone, tree["blocks"], _comments(source),
                     tuple(line for _, _, line in headers))
     return file, reporter
