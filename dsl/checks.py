@@ -65,6 +65,24 @@ def _unit_hint(written: str, count: int) -> str:
     return f'did you mean "{singular if count == 1 else singular + "s"}"?'
 
 
+# What marketers call the channels: the app is `mobile`, a shop's till `pos`.
+CHANNEL_NAMES = {
+    "app": "mobile", "apps": "mobile", "appli": "mobile", "application": "mobile",
+    "ios": "mobile", "android": "mobile", "phone": "mobile", "smartphone": "mobile",
+    "store": "pos", "stores": "pos", "shop": "pos", "shops": "pos", "till": "pos",
+    "instore": "pos", "in-store": "pos", "magasin": "pos", "retail": "pos",
+    "online": "web", "website": "web", "site": "web", "ecommerce": "web",
+    "e-commerce": "web", "internet": "web", "borne": "kiosk",
+}
+
+
+def _channel_hint(written: str) -> str:
+    meant = CHANNEL_NAMES.get(written.lower())
+    if meant is not None:
+        return f'write "{meant}" (the channels are {", ".join(CHANNELS)})'
+    return did_you_mean(written, CHANNELS) or f"channels are {', '.join(CHANNELS)}"
+
+
 # Words for several days at once, and the days they stand for.
 DAY_GROUPS = {"weekday": DAYS[:5], "weekdays": DAYS[:5], "weekend": DAYS[5:],
               "weekends": DAYS[5:], "daily": ("day",), "everyday": ("day",)}
@@ -268,8 +286,7 @@ class FileChecker:
             for word in value:
                 if word.text not in CHANNELS:
                     self.report.error(word.pos, f'unknown channel "{word.text}"',
-                                      did_you_mean(word.text, CHANNELS)
-                                      or f"channels are {', '.join(CHANNELS)}")
+                                      _channel_hint(word.text))
         elif keyword == "stacking":
             assert isinstance(value, ast.Word)
             if value.text not in STACKING:
