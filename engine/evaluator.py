@@ -27,7 +27,16 @@ from .basket import BasketRequest, Customer, Line
 from .compiled import CompiledRule, compile_rule, percent_of
 from .errors import BasketError
 from .instants import epoch_of
-from .ir import BundlePrice, BuyPay, RuleSet
+from .ir import (
+    AmountOffEach,
+    BundlePrice,
+    BuyPay,
+    ItemPredicate,
+    PercentOff,
+    Points,
+    PriceOverride,
+    RuleSet,
+)
 from .money import allocate_units, from_minor
 from .predicates import ItemView, describe_audience_miss, describe_items
 from .response import build_response, dumps, response_opening, write_response
@@ -638,7 +647,7 @@ def _why_not(rule: CompiledRule, evaluation: Evaluation, stopped: int) -> str:
     if stopped == CONDITION:
         return _failed_condition(rule, evaluation)
     if stopped == ITEMS:
-        return "no item in the basket matches"
+        return _no_item_reason(rule, request.currency)
     noted = evaluation.notes.get(rule.id)
     if noted is not None:
         return noted
@@ -648,6 +657,24 @@ def _why_not(rule: CompiledRule, evaluation: Evaluation, stopped: int) -> str:
         return (f"a group of {rule.group} matching units costs no more than the bundle "
                 f"price, {from_minor(rule.amount, request.currency)} {request.currency}")
     return "nothing left to discount on the lines it matches"
+
+
+def _no_item_reason(rule: CompiledRule, currency: str) -> str:
+    """Why a rule found no line to work on, naming the items it wants in the rule's own
+    words, so the cashier can tell the customer what would qualify."""
+    items = _effect_items(rule)
+    if items is None:  # every line matches: said for completeness
+        return "no item in the basket matches"
+    return f"needs items where {describe_items(items, currency)}, basket has none"
+
+
+def _effect_items(rule: CompiledRule) -> ItemPredicate | None:
+    """The items a rule's effect works on (None: every line, or a basket effect)."""
+    effect = rule.rule.effect
+    if isinstance(effect, PercentOff | AmountOffEach | PriceOverride | BuyPay | BundlePrice
+                  | Points):
+        return effect.items
+    return None
 
 
 def _items_match(rule: CompiledRule, item: Item) -> bool:
@@ -974,8 +1001,7 @@ def _note_too_few_units(evaluation: Evaluation, rule: CompiledRule, pool: int) -
 def _units_wanted(rule: CompiledRule, currency: str) -> str:
     """"3 units of items where category = "socks"": which units a group is made of, in
     the rule's own words (a cashier sees which items would complete it)."""
-    effect = rule.rule.effect
-    items = effect.items if isinstance(effect, BuyPay | BundlePrice) else None
+    items = _effect_items(rule)
     which = f" of items where {describe_items(items, currency)}" if items is not None else ""
     return f"{rule.group} units{which}"
 

@@ -162,10 +162,46 @@ def test_quantity_condition_counts_matching_units() -> None:
         'needs quantity of items where category = "boots" >= 2, basket has 1')
 
 
-def test_no_matching_item_is_explained() -> None:
-    given = rules('rule r "R" { discount 10% on items where category = "boots" }')
-    assert reason(evaluate(given, basket(TSHIRT), explain=True), "r") == (
-        "no item in the basket matches")
+def test_no_matching_item_is_explained_by_the_items_the_rule_needs() -> None:
+    # Given 10% off boots of 40.00 EUR or more
+    given = rules('rule r "R" {\n discount 10% on items where category = "boots" and '
+                  'price >= 40.00 EUR\n}')
+
+    # When a basket with a T-shirt and boots at 35.00 is explained
+    boots = line("2", "BOOT-1", "35.00", category="boots")
+    response = evaluate(given, basket(TSHIRT, boots), explain=True)
+
+    # Then the cashier reads which items would qualify, as the rule writes them
+    assert reason(response, "r") == (
+        'needs items where category = "boots" and price >= 40.00 EUR, basket has none')
+
+
+def test_a_coupon_whose_items_are_missing_says_which_items_it_needs() -> None:
+    # Given a coupon for 5.00 EUR off each pair of socks
+    given = rules('rule socks5 "Socks" {\n coupon "SOCKS5"\n'
+                  ' discount 5.00 EUR each on items where category = "socks"\n}')
+
+    # When a basket without socks brings the code
+    response = evaluate(given, basket(TSHIRT, coupons=["socks5"]))
+
+    # Then the coupon report names the items it is for
+    assert response["coupons"] == [{"code": "SOCKS5", "status": "rejected",
+                                    "reason": 'needs items where category = "socks", '
+                                              "basket has none"}]
+
+
+def test_a_price_rule_whose_items_are_missing_reads_the_price_sent() -> None:
+    # Given a price of 15.00 on T-shirts sent at 25.00 or more
+    given = rules('price t "T" {\n price 15.00 EUR on items where category = "tshirts" '
+                  'and price >= 25.00 EUR\n}')
+
+    # When a T-shirt sent at 24.99 is explained
+    response = evaluate(given, basket(TSHIRT), explain=True)
+
+    # Then the items it needs are named, the price being the one sent
+    assert by_id(response)["1"]["unit_price"] == "24.99"
+    assert reason(response, "t") == (
+        'needs items where category = "tshirts" and price >= 25.00 EUR, basket has none')
 
 
 def test_a_compound_audience_names_the_part_that_fails() -> None:
