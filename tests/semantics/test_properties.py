@@ -75,14 +75,17 @@ def test_amounts_add_up_and_never_go_negative(ruleset: ir.RuleSet, request: dict
                                               ) -> None:
     response = price(ruleset, request)
     for item in response["lines"]:
+        assert cents(item["subtotal"]) == cents(item["unit_price"]) * item["quantity"]
         assert cents(item["total"]) >= 0
         assert 0 <= cents(item["discount"]) <= cents(item["subtotal"])
         assert sum(cents(a["amount"]) for a in item["adjustments"]) == cents(item["discount"])
         assert cents(item["subtotal"]) - cents(item["discount"]) == cents(item["total"])
+    assert sum(cents(i["subtotal"]) for i in response["lines"]) == cents(response["subtotal"])
     assert sum(cents(i["discount"]) for i in response["lines"]) == cents(response["discount"])
     assert sum(cents(a["amount"]) for a in response["applied"]) == cents(response["discount"])
     assert cents(response["subtotal"]) - cents(response["discount"]) == cents(response["total"])
-    assert response["points"]["total"] >= 0
+    assert response["points"]["total"] == sum(p["points"] for p in response["points"]["by_rule"])
+    assert all(p["points"] > 0 for p in response["points"]["by_rule"])
 
 
 @settings(max_examples=200, deadline=None)
