@@ -255,8 +255,24 @@ class FileChecker:
             if self._check_zone(word):
                 zone = word.text
         self._check_effects(block, effects)
+        self._check_window_kinds(block)
         for statement in block.statements:
             self._check_statement(statement, zone)
+
+    def _check_window_kinds(self, block: ast.Block) -> None:
+        """`valid every sat ...` and `valid from 2026-12-01 to 2026-12-24` in one rule
+        are live at either: every day of December, where the marketer meant the
+        Saturdays of December. Refused, naming the form for both at once."""
+        windows = [s.value for s in block.statements if s.keyword == "valid"]
+        weekly = [w for w in windows if isinstance(w, ast.RecurringWindow)]
+        dated = [w for w in windows if not isinstance(w, ast.RecurringWindow)]
+        if not weekly or not dated:
+            return
+        window = dated[0]
+        assert isinstance(window, ast.AbsoluteWindow | ast.RelativeWindow | ast.PublishWindow)
+        self.report.error(window.pos, "a weekly window and a dated one in one rule: it "
+                                      "would be live in either, not only when both hold",
+                          _weekly_between_hint(weekly[0], window))
 
     def _check_effects(self, block: ast.Block, effects: list[ast.Statement]) -> None:
         if not effects and block.lost:
@@ -560,6 +576,18 @@ class FileChecker:
 
     def _too_large(self, number: ast.Number, what: str, hint: str) -> None:
         self.report.error(number.pos, f"{number.value} is too large for {what}", hint)
+
+
+def _weekly_between_hint(weekly: ast.RecurringWindow, dated: ast.Window) -> str:
+    """The weekly slot bounded by the dates, when the dated window is whole days."""
+    example = "valid every sat 09:00-20:00 from 2026-12-01 to 2026-12-24"
+    if isinstance(dated, ast.AbsoluteWindow) and dated.start_time is None \
+            and dated.end_time is None and weekly.from_date is None:
+        days = ", ".join(day.text for day in weekly.days)
+        example = (f"valid every {days} {weekly.start:%H:%M}-{weekly.end:%H:%M} "
+                   f"from {dated.start_date} to {dated.end_date}")
+    return f"for a weekly slot between dates, write one line: {example}; for either, " \
+           "write two rules"
 
 
 def _crossing_midnight_hint(window: ast.AbsoluteWindow, start: datetime) -> str:
