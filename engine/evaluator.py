@@ -1254,7 +1254,8 @@ def _note_held(evaluation: Evaluation, rule: CompiledRule, item: Item) -> None:
         _note_all_units_taken(evaluation, rule, item)
 
 
-TAKES_NO_OTHER = "line {} already has a discount that takes no other"
+# Names the holder: the cashier tells the customer which discount left no room for this one.
+TAKES_NO_OTHER = "line {} already has a discount that takes no other: {}"
 
 
 def _note_locked(evaluation: Evaluation, rule: CompiledRule, item: Item, reason: str) -> None:

@@ -164,6 +164,8 @@ BEATEN = re.compile(r"(?:a better discount applied on|an equal discount applied 
                     r"|an equal points rule|an exclusive points rule) applied: "
                     r"(?P<basket_winner>\w+)(?: \(ties go to the higher (?:rate, then the "
                     r"higher )?priority, then the smaller id\))?$")
+HELD = re.compile(r"line (?P<line>\S+) already has a discount that takes no other: "
+                  r"(?P<holder>\w+)$")
 HELD_BY_NOTHING = re.compile(r"an exclusive rule holds line (?P<line>\S+), though it takes "
                              r"nothing off it: (?P<holder>\w+)$")
 NO_ITEM = re.compile(r"needs items where .*, basket has none$|no item in the basket matches$")
@@ -222,6 +224,9 @@ def test_explain_tells_what_the_answer_shows(ruleset: ir.RuleSet, request: dict[
         held = HELD_BY_NOTHING.match(reason)
         if held:
             assert held["holder"] not in adjusted_on[held["line"]]
+        held = HELD.match(reason)
+        if held:  # the discount said to hold the line is on it
+            assert held["holder"] in adjusted_on[held["line"]]
         found = NEEDS_SUBTOTAL.match(reason)
         if found:
             # the subtotal quoted is the one the rule is compared against, and fails there

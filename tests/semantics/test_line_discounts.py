@@ -81,7 +81,7 @@ def test_exclusive_applies_alone_and_blocks_best_and_stackable() -> None:
     response = evaluate(given, basket(JACKET), explain=True)
     # 5% of 89.90 = 4.495 -> 4.50, alone, even though 30% would give more
     assert adjustments(response, "1") == [("only", "4.50")]
-    assert reason(response, "best") == "line 1 already has a discount that takes no other"
+    assert reason(response, "best") == "line 1 already has a discount that takes no other: only"
 
 
 def test_the_highest_priority_exclusive_wins() -> None:

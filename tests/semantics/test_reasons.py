@@ -20,7 +20,7 @@ def test_a_coupon_held_back_by_an_exclusive_rule_says_so() -> None:
     # Then the outlet rule applies alone (70.00 left), and the coupon is told why
     assert response["total"] == "70.00"
     assert response["coupons"] == [{"code": "EXTRA5", "status": "rejected", "reason":
-                                    "line 1 already has a discount that takes no other"}]
+                                    "line 1 already has a discount that takes no other: outlet"}]
 
 
 PRICES = ('price p_hi "A at 10" {\n price 10.00 EUR on items where sku = "A"\n priority 5\n}\n'
