@@ -24,6 +24,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.lark import PostLex
 from lark.tree import Meta
 
+from engine.money import MINOR_UNITS
+
 from . import ast
 from .checks import offset_hint
 from .errors import INVISIBLE, DslError, Reporter, closest_word, did_you_mean, source_lines
@@ -681,6 +683,15 @@ def _explain_unexpected(token: Token, before: list[Token], expected: set[str],
     if written == "items" and expected == {"BASKET"} and "each" not in line:
         return ("an amount off items is an amount off each unit",
                 'write "each": discount 5.00 EUR each on items, or "on basket" for the basket')
+    if written in ("except", "excluding", "but") and "WHERE" in expected:
+        return (f'unknown word "{written}"',
+                'to leave items out write "where not": items where not category = "clearance"')
+    if re.fullmatch(r"[xX]\d+", written) and expected == {"INT"}:  # points x2
+        return (f'unknown word "{written}"',
+                f"points are earned per amount: points {written[1:]} per 1.00 EUR on items")
+    if written in MINOR_UNITS and "NUMBER" in expected:  # per EUR
+        one = "1." + "0" * MINOR_UNITS[written] if MINOR_UNITS[written] else "1"
+        return f'"{written}" without an amount', f"write the amount first: {one} {written}"
     if token.type == "WORD" and written not in _keyword_types() and expected & {"FIELD"} \
             and closest_word(written, ("sku", "category", "brand", "attribute")) is None:
         return (f'unknown word "{written}"',
