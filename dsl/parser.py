@@ -683,6 +683,17 @@ def _explain_unexpected(token: Token, before: list[Token], expected: set[str],
     if written == "items" and expected == {"BASKET"} and "each" not in line:
         return ("an amount off items is an amount off each unit",
                 'write "each": discount 5.00 EUR each on items, or "on basket" for the basket')
+    if written == "for" and expected == {"TO"} and _after_from(before):  # from D T for 3 days
+        return ('a window for a duration starts without "from"',
+                f"write: valid {_after_from(before)} {line[(token.column or 1) - 1:].strip()}")
+    if written == "for" and expected == {"TIME"} and previous is not None:  # D for 3 days
+        return ("the start has no time",
+                f"write the time it starts: valid {previous} 00:00 "
+                f"{line[(token.column or 1) - 1:].strip()}")
+    if written in ("until", "till", "through", "thru") and "FROM" in expected:
+        end = line[(token.column or 1) - 1 + len(written):].strip()
+        return (f'unknown word "{written}"',
+                f"a window has a start and an end: valid from YYYY-MM-DD to {end}")
     if written in ("except", "excluding", "but") and "WHERE" in expected:
         return (f'unknown word "{written}"',
                 'to leave items out write "where not": items where not category = "clearance"')
@@ -751,7 +762,20 @@ def _missing(before: list[Token], expected: set[str]) -> tuple[str, str | None]:
         return "a time zone is missing", "write it like: timezone Europe/Paris"
     if word == "stacking":
         return "the stacking is missing", "write exclusive, best or stackable"
+    start = _after_from(before)
+    if "TO" in expected and start:  # valid from 2026-11-27, and nothing more
+        return ("the window has no end",
+                f"write when it ends: from {start} to {start[:4]}-12-31 (a date without a "
+                "time takes in the whole day)")
     return f'the line ends too early, after "{word}"', _expected_hint(expected)
+
+
+def _after_from(before: list[Token]) -> str:
+    """What follows the last `from` among the tokens read: a window's start."""
+    words = [str(t) for t in before]
+    if "from" not in words:
+        return ""
+    return " ".join(words[len(words) - words[::-1].index("from"):])
 
 
 def _expected_hint(expected: set[str]) -> str | None:
