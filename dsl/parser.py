@@ -672,7 +672,9 @@ def _explain_unexpected(token: Token, before: list[Token], expected: set[str],
             and before[-2].type in ("RULE", "PRICE"):  # rule black friday "..."
         words = line[(previous.column or 1) - 1:].split('"', 1)[0].split()
         return "a rule id is one word", f"join the words with _: {'_'.join(words)}"
-    if "STRING" in expected and token.type == "WORD":
+    if (listed := _list_hint(token, before, expected)) is not None:
+        return f'unexpected "{written}"', listed
+    if "STRING" in expected and token.type == "WORD" and written not in _keyword_types():
         return f'unknown word "{written}"', f'put it in double quotes: "{written}"'
     if written == "=" and previous is not None and str(previous) == "=" \
             and _touching(previous, token):
@@ -708,6 +710,28 @@ def _explain_unexpected(token: Token, before: list[Token], expected: set[str],
         return (f'unknown word "{written}"',
                 f'items have a sku, category and brand; for another of their details write '
                 f'attribute "{written}"')
+    return None
+
+
+def _list_hint(token: Token, before: list[Token], expected: set[str]) -> str | None:
+    """Several values written as another language would: `= "a", "b"`, `= ("a", "b")`,
+    `in "a", "b"`, `= "a" or "b"`, `segment in (...)`, `stores ("a", "b")`."""
+    written = str(token)
+    words = [str(t) for t in before]
+    if written == "," and len(words) > 2 and words[-2] in ("=", "!="):
+        return f'for several values write "in": {words[-3]} in ({words[-1]}, ...)'
+    if written == "(" and words[-1:] == ["="]:
+        return 'for several values write "in": category in ("a", "b")'
+    if written == "(" and words[-1:] in (["stores"], ["coupon"]):
+        return f'write the values without parentheses: {words[-1]} "a", "b"'
+    if token.type == "STRING" and "LPAR" in expected and words[-1:] == ["in"]:
+        return f'put the values in parentheses: in ({written}, ...)'
+    if token.type == "STRING" and words[-1:] in (["or"], ["and"]):
+        example = ('segment "students" or segment "teachers"' if "SEGMENT" in expected
+                   else 'category = "a" or category = "b", or category in ("a", "b")')
+        return f'each side of "{words[-1]}" is a whole condition: {example}'
+    if written == "in" and words[-1:] == ["segment"]:
+        return 'one segment per condition: segment "students" or segment "teachers"'
     return None
 
 
