@@ -98,6 +98,19 @@ def test_an_unknown_coupon_is_rejected() -> None:
                                     "reason": "unknown coupon"}]
 
 
+def test_coupons_are_answered_in_the_order_the_till_presented_them() -> None:
+    # Given the welcome coupon
+    given = rules(WELCOME)
+
+    # When a till presents an unknown code, the welcome code, then another unknown one
+    response = evaluate(given, basket(line("1", "A", "60.00"),
+                                      coupons=["ZZZ", "welcome10", "AAA"]))
+
+    # Then each is answered where it was presented (not sorted), as read (upper case)
+    assert [c["code"] for c in response["coupons"]] == ["ZZZ", "WELCOME10", "AAA"]
+    assert [c["status"] for c in response["coupons"]] == ["rejected", "applied", "rejected"]
+
+
 def test_usage_limits_are_kept_in_the_ir() -> None:
     limits = rules(WELCOME).rules[0].limits
     assert limits is not None
