@@ -11,6 +11,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from engine.money import (
+    MINOR_UNITS,
     MinorFormatter,
     UnknownCurrency,
     allocate,
@@ -200,3 +201,62 @@ def test_small_amounts_are_kept_by_position_not_in_the_dict() -> None:
     assert texts == ["0.00", "89.90", "655.35"]
     assert formatter.cache == {}
     assert formatter.texts[8990] == "89.90"
+
+
+# --- Boundaries a finance controller checks (mutation review) ------------------------
+
+# ISO 4217: every currency remise prices in has 2 decimals but these.
+NO_DECIMALS = ("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX",
+               "VND", "VUV", "XAF", "XOF", "XPF")
+THREE_DECIMALS = ("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND")
+
+
+@pytest.mark.parametrize("currency", NO_DECIMALS)
+def test_currencies_without_a_minor_unit_price_in_whole_units(currency: str) -> None:
+    assert minor_units(currency) == 0
+    assert format_money(Decimal("1500"), currency) == "1500"
+
+
+@pytest.mark.parametrize("currency", THREE_DECIMALS)
+def test_the_dinars_and_rial_price_to_the_thousandth(currency: str) -> None:
+    assert minor_units(currency) == 3
+    assert format_money(Decimal("1.5"), currency) == "1.500"
+
+
+def test_every_other_currency_prices_to_the_hundredth() -> None:
+    others = set(MINOR_UNITS) - set(NO_DECIMALS) - set(THREE_DECIMALS)
+
+    assert {code: minor_units(code) for code in others} == dict.fromkeys(others, 2)
+
+
+@pytest.mark.parametrize(("amount", "currency", "expected"), [
+    ("0.005", "EUR", "0.01"),  # exactly half a cent goes up
+    ("0.0049999", "EUR", "0.00"),  # just under half stays down
+    ("2.5", "JPY", "3"),  # half a yen up, not to the even 2
+    ("3.5", "CLP", "4"),
+    ("0.0005", "BHD", "0.001"),  # half a fils up
+    ("0.0025", "KWD", "0.003"),  # not to the even 0.002
+    ("-0.005", "EUR", "-0.01"),  # a correction: half a cent away from zero, as its opposite
+])
+def test_exactly_half_the_minor_unit_rounds_away_from_zero(amount: str, currency: str,
+                                                           expected: str) -> None:
+    assert format_money(Decimal(amount), currency) == expected
+
+
+def test_a_negative_amount_does_not_take_the_place_of_a_positive_one() -> None:
+    # Given a formatter that has written -0.01 EUR
+    formatter = MinorFormatter("EUR")
+    assert formatter.format(-1) == "-0.01"
+
+    # When it writes 655.35 EUR, the last amount it keeps by position
+    text = formatter.format(MinorFormatter.DIRECT - 1)
+
+    # Then it writes that amount, not the negative one
+    assert text == "655.35"
+
+
+def test_a_discount_cannot_be_shared_over_lines_that_weigh_nothing() -> None:
+    # 0.05 EUR over two lines of 0.00: no share would be in proportion, and giving
+    # none would lose the five cents between the basket discount and its lines.
+    with pytest.raises(ValueError, match="cannot allocate a non-zero amount over zero weights"):
+        allocate_units(5, [0, 0])
