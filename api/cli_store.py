@@ -145,9 +145,9 @@ def db_upgrade() -> None:
     """Create or migrate the schema to this version of remise."""
     settings = rules.Settings.from_env()
     try:
-        db = rules.create_db_engine(settings.database_url)
-        before = rules.current_revision(db)
-        after = rules.upgrade(db)
+        # the revision before, as read under the migration's lock: with several servers
+        # upgrading at once, all but one find it done
+        before, after = rules.db.migrate(rules.create_db_engine(settings.database_url))
     except rules.StoreError as error:
         fail(str(error), EXIT_REFUSED)
     verb = "already at" if before == after else f"upgraded from {before or 'nothing'} to"

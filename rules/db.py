@@ -17,13 +17,16 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from .errors import InvalidRequest, SchemaNotReady
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_SECONDS = 30
+# The key of the advisory lock that makes migrations of one PostgreSQL database wait
+# for each other: "remise:m" (the audit log's is "remise:a").
+MIGRATION_LOCK = 0x72656D6973653A6D
 
 
 def create_db_engine(url: str) -> Engine:
@@ -109,12 +112,35 @@ def _refuse_newer(current: str | None) -> None:
 
 def upgrade(engine: Engine) -> str:
     """Bring the schema to this code's revision; returns it. Safe to run twice."""
-    _refuse_newer(current_revision(engine))
+    return migrate(engine)[1]
+
+
+def migrate(engine: Engine) -> tuple[str | None, str]:
+    """Bring the schema to this code's revision; returns the revision it was at (None:
+    no schema) and the one it is at now. Safe to run twice, and at once: every server
+    of a deployment may run it as it starts, and the embedded default runs it on each
+    command. Each waits for the one before it, then finds the schema made (two at once
+    both created the tables, and all but one failed on "already exists")."""
+    _refuse_newer(current_revision(engine))  # an unreachable database, said in one line
     config = _config()
     with engine.begin() as connection:
+        _one_migration_at_a_time(connection)
+        before = MigrationContext.configure(connection).get_current_revision()
+        _refuse_newer(before)
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
-    return head_revision()
+    return before, head_revision()
+
+
+def _one_migration_at_a_time(connection: Connection) -> None:
+    """Hold, until the migration commits, what makes another one wait: PostgreSQL's
+    transaction-scoped advisory lock, SQLite's write lock taken at once (it would
+    otherwise be taken at the first write, after the schema was read as missing)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                           {"key": MIGRATION_LOCK})
+    elif connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
@@ -141,5 +167,6 @@ __all__ = [
     "downgrade",
     "ensure_schema",
     "head_revision",
+    "migrate",
     "upgrade",
 ]
