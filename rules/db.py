@@ -121,7 +121,10 @@ def migrate(engine: Engine) -> tuple[str | None, str]:
     of a deployment may run it as it starts, and the embedded default runs it on each
     command. Each waits for the one before it, then finds the schema made (two at once
     both created the tables, and all but one failed on "already exists")."""
-    _refuse_newer(current_revision(engine))  # an unreachable database, said in one line
+    current = current_revision(engine)  # an unreachable database, said in one line
+    _refuse_newer(current)
+    if current == head_revision():  # every command of the embedded default: no lock
+        return current, current
     config = _config()
     with engine.begin() as connection:
         _one_migration_at_a_time(connection)
