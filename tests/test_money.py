@@ -10,6 +10,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+import engine
 from engine.money import (
     MINOR_UNITS,
     MinorFormatter,
@@ -260,3 +261,15 @@ def test_a_discount_cannot_be_shared_over_lines_that_weigh_nothing() -> None:
     # none would lose the five cents between the basket discount and its lines.
     with pytest.raises(ValueError, match="cannot allocate a non-zero amount over zero weights"):
         allocate_units(5, [0, 0])
+
+
+@pytest.mark.parametrize("currency", ["XCG", "VED"])
+def test_the_currencies_iso_4217_added_lately_are_priced_in_cents(currency: str) -> None:
+    # XCG, the Caribbean guilder, replaced ANG in Curaçao and Sint Maarten on 2025-03-31
+    # (ISO 4217 amendment 176); VED, the digital bolívar, is listed beside VES.
+    request = {"channel": "pos", "currency": currency, "at": "2026-11-23T14:10:00-04:00",
+               "lines": [{"id": "1", "sku": "A", "quantity": 1, "unit_price": "12.50"}]}
+
+    line = engine.parse_request(request).lines[0]
+
+    assert (minor_units(currency), line.unit_minor) == (2, 1250)
