@@ -111,6 +111,41 @@ def _zones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
+# Abbreviations a marketer writes for a zone, and the place whose clock they mean:
+# "PST" is not a zone (the nearest name, MST, is Phoenix); "CEST" is not "EST".
+ZONE_ABBREVIATIONS = {
+    "ET": "America/New_York", "EST": "America/New_York", "EDT": "America/New_York",
+    "CT": "America/Chicago", "CST": "America/Chicago", "CDT": "America/Chicago",
+    "MT": "America/Denver", "MST": "America/Denver", "MDT": "America/Denver",
+    "PT": "America/Los_Angeles", "PST": "America/Los_Angeles", "PDT": "America/Los_Angeles",
+    "AKST": "America/Anchorage", "AKDT": "America/Anchorage",
+    "GMT": "Europe/London", "BST": "Europe/London",
+    "CET": "Europe/Paris", "CEST": "Europe/Paris", "MEZ": "Europe/Berlin",
+    "MESZ": "Europe/Berlin", "WET": "Europe/Lisbon", "WEST": "Europe/Lisbon",
+    "EET": "Europe/Athens", "EEST": "Europe/Athens", "MSK": "Europe/Moscow",
+    "IST": "Asia/Kolkata", "JST": "Asia/Tokyo", "KST": "Asia/Seoul",
+    "SGT": "Asia/Singapore", "HKT": "Asia/Hong_Kong", "AEST": "Australia/Sydney",
+    "AEDT": "Australia/Sydney", "NZST": "Pacific/Auckland", "NZDT": "Pacific/Auckland",
+}
+# Names the zone database knows but which keep one offset all year, where the
+# marketer means a place that changes for summer: "EST" is UTC-5 in July too, an
+# hour off New York. (place, its summer abbreviation, the name of the fixed offset)
+FIXED_ABBREVIATIONS = {"EST": ("America/New_York", "EDT", "Etc/GMT+5"),
+                       "MST": ("America/Denver", "MDT", "Etc/GMT+7"),
+                       "GMT": ("Europe/London", "BST", "UTC")}
+
+
+def _zone_hint(written: str) -> str | None:
+    """The place meant by an abbreviation (PST) or a city alone (Paris, New York)."""
+    place = ZONE_ABBREVIATIONS.get(written.upper())
+    if place is not None:
+        return f"write the zone of a place, like {place}, which follows daylight saving"
+    city = written.lower().replace(" ", "_")
+    found = sorted(zone for zone in _zones() if zone.lower().rsplit("/", 1)[-1] == city
+                   and "/" in zone)
+    return f'did you mean "{found[0]}"?' if found else None
+
+
 def known_zone(name: str) -> bool:
     return name in _zones()
 
@@ -215,11 +250,18 @@ class FileChecker:
         return False
 
     def _check_zone(self, word: ast.Word) -> bool:
+        if word.text in FIXED_ABBREVIATIONS:
+            place, summer, fixed = FIXED_ABBREVIATIONS[word.text]
+            self.report.error(word.pos, f'"{word.text}" keeps the same hour all year',
+                              f"write the zone of a place: {place} ({word.text} in winter, "
+                              f"{summer} in summer); for no daylight saving write {fixed}")
+            return False
         if known_zone(word.text):
             return True
         # an offset first: "UTC" is close in spelling, and hours off, never to suggest
         self.report.error(word.pos, f'unknown time zone "{word.text}"',
-                          offset_hint(word.text) or did_you_mean(word.text, _zones())
+                          offset_hint(word.text) or _zone_hint(word.text)
+                          or did_you_mean(word.text, _zones())
                           or "use a name like Europe/Paris")
         return False
 
