@@ -314,6 +314,8 @@ class Evaluator:
         # (channel, hour since the epoch) -> its slice, oldest cached first
         self._slices: dict[tuple[str, int], _ChannelSlice] = {}
         self._lock = threading.Lock()
+        self._explain_keys: tuple[dict[tuple[str, str | None], list[CompiledRule]],
+                                  list[CompiledRule]] | None = None
 
     # --- the index -----------------------------------------------------------------
 
@@ -554,13 +556,9 @@ class Evaluator:
         return _why_not(rule, evaluation, _stopped_at(rule, evaluation))
 
     def _explain(self, evaluation: Evaluation) -> list[dict[str, str]]:
-        """Why each rule that can matter to the basket's channel and store applied or
-        not, plus the rules behind the codes it presents (_explained)."""
+        """Why each rule that can matter to the basket applied or not (_spoken_of)."""
         explained = []
-        request = evaluation.request
-        for rule in sorted(self.rules, key=lambda r: r.id):
-            if not _explained(rule, request):
-                continue
+        for rule in self._spoken_of(evaluation.request):
             applied = _applied_reason(rule, evaluation, self.currency)
             explained.append({
                 "rule": rule.id, "title": rule.title,
@@ -568,6 +566,44 @@ class Evaluator:
                 "reason": applied or self.why_not(rule, evaluation),
             })
         return explained
+
+    def _spoken_of(self, request: BasketRequest) -> list[CompiledRule]:
+        """The rules ``explain`` speaks of, by id: those of the basket's channel and store
+        (_explained) that a line of the basket has an index key of, or that no key
+        indexes (basket-wide offers, items named by attribute or price alone), and those
+        behind the codes it presents.
+
+        A rule on boots says nothing to a basket without boots: with 10,000 rules,
+        listing every rule of the channel made an explained 20-line basket a 1 MB answer
+        that took a worker 0.2 s, nearly all of it rules on other items.
+        """
+        by_key, unkeyed = self._explain_index()
+        found: dict[CompiledRule, None] = dict.fromkeys(unkeyed)
+        for line in request.lines:
+            for key in (("sku", line.sku), ("category", line.category),
+                        ("brand", line.brand)):
+                found.update(dict.fromkeys(by_key.get(key, ())))
+        for code in request.coupons:
+            found.update(dict.fromkeys(self.by_coupon.get(code, ())))
+        return sorted((rule for rule in found if _explained(rule, request)),
+                      key=lambda rule: rule.id)
+
+    def _explain_index(self) -> tuple[dict[tuple[str, str | None], list[CompiledRule]],
+                                      list[CompiledRule]]:
+        """Every rule under each index key it has (CompiledRule.keys: a line that matches
+        it has one of them), whatever its channel or window, and the rules with none.
+        Built by the first basket that asks to explain: a server that is never asked
+        does not keep it. Two baskets building it at once build the same."""
+        if self._explain_keys is None:
+            by_key: dict[tuple[str, str | None], list[CompiledRule]] = {}
+            unkeyed: list[CompiledRule] = []
+            for rule in self.rules:
+                if rule.keys is None:
+                    unkeyed.append(rule)
+                for key in rule.keys or ():
+                    by_key.setdefault(key, []).append(rule)
+            self._explain_keys = (by_key, unkeyed)
+        return self._explain_keys
 
     def _coupon_report(self, evaluation: Evaluation) -> list[dict[str, str]]:
         report = []

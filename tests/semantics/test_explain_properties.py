@@ -2,7 +2,8 @@
 
 Over generated rule sets (every effect, channels, stores, audiences, coupons,
 subtotal and quantity conditions, windows) and baskets: each rule of the
-basket's channel and store, or behind a code it presents, is explained once;
+basket's channel and store whose items take a line of the basket, or behind a
+code it presents, is explained once, and a rule on other items only is left out;
 a rule is explained as applied exactly when the answer shows it (an
 adjustment, points, a price it set) and with that amount; a rule explained as
 not applied is nowhere in the answer; a subtotal quoted in a reason is the
@@ -155,6 +156,20 @@ def explained_scope(rule: ir.Rule, request: dict[str, Any]) -> bool:
             and (rule.stores is None or request["store"] in rule.stores))
 
 
+def presents_a_code_of(rule: ir.Rule, request: dict[str, Any]) -> bool:
+    return bool({code.strip().upper() for code in request["coupons"]} & set(rule.coupons))
+
+
+def takes_a_line(rule: ir.Rule, request: dict[str, Any], response: dict[str, Any]) -> bool:
+    """Whether the rule's items take a line, at the price sent or the price after prices
+    (a rule with no items, a basket discount, takes every line)."""
+    matches = compile_items(getattr(rule.effect, "items", None), "EUR")
+    category_of = {line["id"]: line["category"] for line in request["lines"]}
+    return any(matches(_Line(i["sku"], category_of[i["id"]], None, {}, i["quantity"],
+                             cents(i[price])))
+               for i in response["lines"] for price in ("list_price", "unit_price"))
+
+
 BEATEN = re.compile(r"(?:a better discount applied on|an equal discount applied on"
                     r"|an exclusive rule applied on|another price rule set the price of)"
                     r" line (?P<line>\S+): (?P<winner>\w+)"
@@ -185,10 +200,16 @@ def test_explain_tells_what_the_answer_shows(ruleset: ir.RuleSet, request: dict[
     assert engine.dumps({k: v for k, v in response.items() if k != "explain"}) == \
         engine.dumps(plain)
 
-    # Each rule of the basket's channel and store, or behind a presented code: once, by id
+    # Rules of the basket's channel and store, or behind a presented code, once, by id:
+    # every one behind a presented code or whose items take a line of the basket, and
+    # only a rule on other items left out
     explain = response["explain"]
-    assert [e["rule"] for e in explain] == sorted(
-        r.id for r in ruleset.rules if explained_scope(r, request))
+    listed = [e["rule"] for e in explain]
+    assert listed == sorted(set(listed))
+    in_scope = {r.id for r in ruleset.rules if explained_scope(r, request)}
+    assert set(listed) <= in_scope
+    assert set(listed) >= {r.id for r in ruleset.rules if r.id in in_scope and (
+        presents_a_code_of(r, request) or takes_a_line(r, request, response))}
 
     seen = shown(response)
     category_of = {line["id"]: line["category"] for line in request["lines"]}
