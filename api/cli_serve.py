@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import socket
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -105,10 +106,22 @@ def serve(
                f"rules in {where}, {'Redis fan-out' if settings.redis_url else 'polling'}")
     try:
         uvicorn.run("api.app:create_server_app", factory=True, host=host, port=port,
-                    workers=workers, log_level="info", access_log=False)
+                    workers=workers, log_level="info", access_log=False,
+                    log_config=log_config())
     finally:
         if shared_metrics is not None:
             shutil.rmtree(shared_metrics, ignore_errors=True)
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with remise's own loggers (``remise.live``, ``remise.ahead``,
+    ``remise.api``) on its handler at INFO. Without them, a new version going live or the
+    next hour prepared was never said, and a warning (Redis lost) reached stderr through
+    Python's last-resort handler, without its level."""
+    config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["loggers"]["remise"] = {"handlers": ["default"], "level": "INFO",
+                                   "propagate": False}
+    return config
 
 
 def _check_port(host: str, port: int) -> None:
