@@ -24,6 +24,16 @@ UNITS = {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600, "day": 86400,
 STACKING = ("exclusive", "best", "stackable")
 # Suggested first when a currency code is mistyped: what retailers mostly mean.
 COMMON_CURRENCIES = ("EUR", "USD", "GBP", "CHF", "JPY", "CAD", "SEK", "DKK", "NOK", "PLN")
+# A currency by its name or a common abbreviation, not its code: the nearest code
+# in spelling is another country's ("YEN" is close to YER, the Yemeni rial).
+CURRENCY_NAMES = {
+    "EURO": "EUR", "EUROS": "EUR", "YEN": "JPY", "DOLLAR": "USD", "DOLLARS": "USD",
+    "US$": "USD", "POUND": "GBP", "POUNDS": "GBP", "STERLING": "GBP", "UKP": "GBP",
+    "FRANC": "CHF", "FRANCS": "CHF", "SFR": "CHF", "CHFR": "CHF", "RMB": "CNY",
+    "YUAN": "CNY", "NIS": "ILS", "SHEKEL": "ILS", "RUPEE": "INR", "RUPEES": "INR",
+    "WON": "KRW", "REAL": "BRL", "REAIS": "BRL", "ZLOTY": "PLN", "KRONA": "SEK",
+    "KRONOR": "SEK",
+}
 REPEATABLE = frozenset({"valid"})
 DEFAULT_TIMEZONE = "UTC"
 # A zone written as an offset from UTC: UTC+1, GMT-05, UTC+5:30.
@@ -53,6 +63,17 @@ LARGEST_QUANTITY = MAX_QUANTITY * MAX_LINES  # `quantity >= N`: what a basket ma
 LARGEST_POINTS = 10_000  # points per amount
 LARGEST_LIMIT = 1_000_000_000  # uses per customer or in all
 LARGEST_PRIORITY = 1_000_000  # either way: priorities compare, their size means nothing
+
+
+def _currency_hint(written: str) -> str:
+    """The code meant: by its name (YEN), a common one misspelt (EUT), or, for a
+    three-letter word only, the nearest code of all."""
+    named = CURRENCY_NAMES.get(written)
+    if named is not None:
+        return f'write its ISO 4217 code: "{named}"'
+    return (did_you_mean(written, COMMON_CURRENCIES)
+            or (did_you_mean(written, MINOR_UNITS) if len(written) == 3 else None)
+            or "use an ISO 4217 code such as EUR")
 
 
 def _unit_hint(written: str, count: int) -> str:
@@ -244,9 +265,7 @@ class FileChecker:
         if word.text in MINOR_UNITS:
             return True
         self.report.error(word.pos, f'unknown currency "{word.text}"',
-                          did_you_mean(word.text.upper(), COMMON_CURRENCIES)
-                          or did_you_mean(word.text.upper(), MINOR_UNITS)
-                          or "use an ISO 4217 code such as EUR")
+                          _currency_hint(word.text.upper()))
         return False
 
     def _check_zone(self, word: ast.Word) -> bool:
