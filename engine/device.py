@@ -52,6 +52,10 @@ NO_TRUSTED_KEY = ("this device trusts no signing key yet: run `remise device tru
                   "'Trusting the server's key')")
 
 
+# A file's inode, modification time (ns) and size: None when it is not there.
+_Stamp = tuple[int, int, int] | None
+
+
 class WhenExpired(StrEnum):
     MARK_STALE = "mark-stale"
     BASE_PRICES = "base-prices"
@@ -98,7 +102,7 @@ class DeviceFolder:
 
     def __init__(self, folder: Path | str) -> None:
         self.folder = Path(folder)
-        self._loaded: tuple[float, Bundle, Evaluator] | None = None
+        self._loaded: tuple[tuple[_Stamp, ...], Bundle, Evaluator] | None = None
 
     # --- trust -----------------------------------------------------------------------
 
@@ -216,10 +220,14 @@ class DeviceFolder:
 
     def _current(self, now: datetime) -> tuple[Bundle | None, Evaluator | None]:
         path = self.folder / BUNDLE_FILE
-        if not path.exists():
+        # The bundle is used only with the keys and state it was checked against: a till
+        # running for days must stop pricing once `remise device untrust` (another
+        # process) drops its key, or a deleted state.json no longer records it.
+        stamps = tuple(_stamp(self.folder / name) for name in (BUNDLE_FILE, KEYS_FILE,
+                                                               STATE_FILE))
+        if stamps[0] is None:
             return None, None
-        stamp = path.stat().st_mtime
-        if self._loaded is not None and self._loaded[0] == stamp:
+        if self._loaded is not None and self._loaded[0] == stamps:
             return self._loaded[1], self._loaded[2]
         try:
             data = path.read_bytes()
@@ -228,7 +236,7 @@ class DeviceFolder:
         bundle = read_bundle(data, self.trusted_keys(), now=now, allow_expired=True)
         self._check_installed(bundle, path)
         evaluator = Evaluator(bundle.ruleset)
-        self._loaded = (stamp, bundle, evaluator)
+        self._loaded = (stamps, bundle, evaluator)
         return bundle, evaluator
 
     def _check_installed(self, bundle: Bundle, path: Path) -> None:
@@ -338,6 +346,19 @@ class DeviceFolder:
         response["stale"] = True
         response["stale_since"] = header.offline_valid_until.isoformat()
         return response
+
+
+def _stamp(path: Path) -> _Stamp:
+    """What changes whenever a file of the folder is written (each write is a new file,
+    renamed into place, whose inode number may be a deleted one's: hence all three), or
+    None when it is not there."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise DeviceError(f"cannot read {path}: {error.strerror or error}") from None
+    return info.st_ino, info.st_mtime_ns, info.st_size
 
 
 def _version(number: object) -> int:
