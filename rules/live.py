@@ -33,7 +33,7 @@ from typing import Any
 import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 import engine as runtime
 
@@ -163,6 +163,7 @@ class LiveCache:
         self._readers: dict[str, runtime.RuleSetReader] = {}
         self._unknown: dict[str, float] = {}  # name -> until when not to ask again
         self._unloadable: dict[str, int] = {}  # name -> the version that failed to load
+        self._database_lost = False  # said once per outage, not at every check
         self._reload_lock = threading.Lock()  # one reload at a time; reads never take it
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -402,15 +403,27 @@ class LiveCache:
         finally:
             pubsub.close()
 
-    @staticmethod
-    def _safely(action: Callable[[], object]) -> None:
-        """A failed reload keeps the current version serving; it is logged and retried."""
+    def _safely(self, action: Callable[[], object]) -> None:
+        """A failed reload keeps the current version serving; it is logged and retried.
+        A database that cannot be reached is said in one line when it is lost and one
+        when it answers again: a traceback at every check filled the log with
+        thousands of lines an hour, per worker."""
         try:
             action()
         except redis.RedisError:
             raise
-        except Exception:  # the database may be restarting; never kill the follower
+        except OperationalError as error:
+            if not self._database_lost:
+                reason = (str(error.orig).strip().splitlines() or [type(error).__name__])[0]
+                log.warning("lost the database (%s); still serving the current versions, "
+                            "asking it again every few seconds", reason)
+            self._database_lost = True
+        except Exception:  # never kill the follower
             log.exception("live cache reload failed; still serving the current versions")
+        else:
+            if self._database_lost:
+                log.warning("the database answers again")
+            self._database_lost = False
 
 
 class _Heartbeat:
