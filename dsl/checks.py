@@ -79,7 +79,18 @@ def _currency_hint(written: str) -> str:
 def _unit_hint(written: str, count: int) -> str:
     """The closest unit in the form that agrees with the count: "for 30 MIN" means
     "minutes", though "MIN" is nearer to "minute"."""
-    close = closest_word(written, UNITS)
+    lower = written.lower()
+    if lower.startswith(("week", "wk")):
+        return f"write days: for {count * 7} days"
+    if lower.startswith(("month", "year", "yr")):  # "months" is close to "minutes"
+        return ("months and years differ in length: write days, or the end date with "
+                "valid from ... to ...")
+    if lower.startswith("sec") or lower == "s":
+        return "the shortest unit is the minute"
+    if lower in ("h", "hr"):
+        close: str | None = "hour"
+    else:
+        close = closest_word(written, UNITS)
     if close is None:
         return "use minutes, hours or days"
     singular = close.removesuffix("s")
