@@ -283,8 +283,18 @@ def status(folder: DirOption) -> None:
     if current is None:
         typer.echo("no bundle yet: run `remise device sync`")
         return
-    state = "EXPIRED" if current.expired(now) else "valid"
-    typer.echo(f"bundle: {_describe(current)} ({state}); sha256 {current.digest}")
+    typer.echo(f"bundle: {_describe(current)} ({_validity(current, now)}); sha256 "
+               f"{current.digest}")
+
+
+def _validity(bundle: engine.Bundle, now: datetime) -> str:
+    """As `evaluate` sees the bundle: a clock set back before its issue prices as if
+    it had expired (docs/devices.md, 'When the bundle has expired')."""
+    if engine.device.clock_is_behind(bundle, now):
+        return (f"CLOCK BEHIND: this device's clock ({now.isoformat(timespec='seconds')}) "
+                f"reads before the bundle was issued ({bundle.header.issued_at.isoformat()}),"
+                " so it is priced as expired: set the clock")
+    return "EXPIRED" if bundle.expired(now) else "valid"
 
 
 @device_app.command("evaluate")

@@ -328,7 +328,7 @@ class DeviceFolder:
         # refuses such a bundle): the bundle's age is unknown, so it may have expired.
         # Only a clock set back that far is seen: telling one set back by less would
         # mean recording the clock's readings, a write per basket.
-        clock_behind = now < header.issued_at - CLOCK_SKEW
+        clock_behind = clock_is_behind(bundle, now)
         if not bundle.expired(now) and not clock_behind:
             return evaluator.evaluate(basket, explain=basket.explain)
         if when_expired is WhenExpired.REFUSE:
@@ -361,6 +361,13 @@ def _stamp(path: Path) -> _Stamp:
     return info.st_ino, info.st_mtime_ns, info.st_size
 
 
+def clock_is_behind(bundle: Bundle, now: datetime) -> bool:
+    """Whether the device's clock reads more than CLOCK_SKEW before the bundle's issue:
+    it was set back since the install (which refuses such a bundle), so the bundle's
+    age, and whether it expired, are unknown."""
+    return now < bundle.header.issued_at - CLOCK_SKEW
+
+
 def _version(number: object) -> int:
     if isinstance(number, bool) or not isinstance(number, int) or number < 0:
         raise ValueError(f"{number!r} is not a version number")
@@ -385,4 +392,4 @@ def _check_rules_asked(basket: BasketRequest, header: BundleHeader) -> None:
 
 
 __all__ = ["BundleRefused", "DeviceError", "DeviceFolder", "ReplacedBundle", "WhenExpired",
-           "write_atomically"]
+           "clock_is_behind", "write_atomically"]
