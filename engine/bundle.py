@@ -192,8 +192,13 @@ def read_bundle(
         raise BundleRefused("bad_rules", "the rules do not match the hash in the header")
     _check_scope(header, ruleset, channel, store, at_least_version)
     if not allow_expired and now >= header.offline_valid_until:
+        # Just downloaded, a bundle is at most an hour old: expired, it is the device's
+        # clock that is ahead, far more often than the server's validity that is short.
         raise BundleRefused("expired", f"this bundle was valid offline until "
-                                       f"{header.offline_valid_until.isoformat()}")
+                                       f"{header.offline_valid_until.isoformat()}, and "
+                                       f"this device's clock reads "
+                                       f"{now.isoformat(timespec='seconds')}: if the server "
+                                       "issued it just now, set the device's clock")
     try:
         rules = load_ruleset(ir_bytes)
     except IRError as error:
