@@ -1472,8 +1472,9 @@ def _apply_points(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
             nothing.append(rule)
     if beaten:
         _note_points_beaten(evaluation, beaten, summed)
-    for rule in nothing:
-        _note_below_step(evaluation, rule, "its lines pay", earned_on[rule])
+    if evaluation.track:  # its amounts are formatted only for someone who reads them
+        for rule in nothing:
+            _note_below_step(evaluation, rule, "its lines pay", earned_on[rule])
 
 
 class _NetsSummed:
