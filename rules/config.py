@@ -26,6 +26,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from redis.connection import parse_url
+
+from .db import redact_url
 from .errors import InvalidRequest
 
 DEFAULT_DATA_DIR = "remise-data"
@@ -51,7 +54,7 @@ class Settings:
         env = os.environ if env is None else env
         data_dir = Path(env.get("REMISE_DATA_DIR") or DEFAULT_DATA_DIR)
         url = env.get("REMISE_DATABASE_URL") or ""
-        redis_url = env.get("REMISE_REDIS_URL") or None
+        redis_url = _redis_url(env.get("REMISE_REDIS_URL"))
         default_poll = POLL_SECONDS_WITH_REDIS if redis_url else POLL_SECONDS_WITHOUT_REDIS
         return cls(
             database_url=url or f"sqlite:///{(data_dir / 'remise.db').as_posix()}",
@@ -70,6 +73,18 @@ class Settings:
         return self.bundle_keys_dir or self.data_dir / "bundle-keys"
 
 
+def _redis_url(text: str | None) -> str | None:
+    """A Redis URL as redis-py reads it, refused at once naming the setting: its error
+    came when the server started following Redis, without saying which setting."""
+    if not text:
+        return None
+    try:
+        parse_url(text)
+    except ValueError as error:
+        raise InvalidRequest(f"REMISE_REDIS_URL={redact_url(text)!r}: {error}") from None
+    return text
+
+
 def _hours(text: str | None) -> float:
     if not text:
         return 72.0
@@ -77,8 +92,11 @@ def _hours(text: str | None) -> float:
         value = float(text)
     except ValueError:
         raise InvalidRequest(f"REMISE_BUNDLE_VALID_HOURS={text!r} is not a number") from None
-    if not 0 < value <= 24 * 90:
-        raise InvalidRequest(f"REMISE_BUNDLE_VALID_HOURS={text!r} must be above 0 and at most "
+    # A bundle is issued at the start of its hour, and its validity counts from there:
+    # under an hour, the server would hand out bundles that expired within the hour.
+    if not 1 <= value <= 24 * 90:
+        raise InvalidRequest(f"REMISE_BUNDLE_VALID_HOURS={text!r} must be at least 1 (bundles "
+                             "are issued per hour, valid from the hour's start) and at most "
                              "2160 (90 days)")
     return value
 

@@ -37,10 +37,17 @@ def create_db_engine(url: str) -> Engine:
         if url.startswith("sqlite"):
             return _sqlite_engine(url)
         return create_engine(url, pool_pre_ping=True, hide_parameters=True)
-    except (ArgumentError, NoSuchModuleError) as error:
-        raise InvalidRequest(f"cannot use database URL {_redact(url)!r}: {error}") from None
+    except NoSuchModuleError:
+        raise InvalidRequest(f"cannot use database URL {redact_url(url)!r}: SQLAlchemy knows no "
+                             f"database {url.split(':', 1)[0]!r}; for PostgreSQL write "
+                             "postgresql+psycopg://user@host/database") from None
+    except ArgumentError as error:
+        raise InvalidRequest(f"cannot use database URL {redact_url(url)!r}: {error}") from None
+    except ValueError:  # the one part SQLAlchemy converts as it parses: the port
+        raise InvalidRequest(f"cannot use database URL {redact_url(url)!r}: its port is not a "
+                             "number") from None
     except ImportError as error:
-        raise InvalidRequest(f"cannot use database URL {_redact(url)!r}: its driver is not "
+        raise InvalidRequest(f"cannot use database URL {redact_url(url)!r}: its driver is not "
                              f"installed ({error.name}); for PostgreSQL use "
                              "postgresql+psycopg://... with `pip install remise[postgresql]`"
                              ) from None
@@ -49,10 +56,7 @@ def create_db_engine(url: str) -> Engine:
 def _sqlite_engine(url: str) -> Engine:
     path = url.split(":///", 1)[1] if ":///" in url else ""
     if path and path != ":memory:":
-        # A folder it makes is its owner's alone: the database holds every rule source
-        # (coupon codes with them) and the API keys' hashes. One that exists is kept as
-        # the operator set it.
-        Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _make_folder(Path(path).parent)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_SECONDS},
                            hide_parameters=True)
 
@@ -66,7 +70,21 @@ def _sqlite_engine(url: str) -> Engine:
     return engine
 
 
-def _redact(url: str) -> str:
+def _make_folder(folder: Path) -> None:
+    """The SQLite file's folder (the data folder), made if missing. A folder it makes is
+    its owner's alone: the database holds every rule source (coupon codes with them) and
+    the API keys' hashes. One that exists is kept as the operator set it."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as error:
+        file = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()),
+                    None)
+        reason = f"{file} is a file" if file is not None else error.strerror or str(error)
+        raise InvalidRequest(f"cannot make the folder {folder} for the SQLite database: "
+                             f"{reason} (REMISE_DATA_DIR names the data folder)") from None
+
+
+def redact_url(url: str) -> str:
     """A URL fit for an error message: no password, neither before the host nor as a
     query parameter (libpq reads ``?password=`` too)."""
     url = re.sub(r"([?&]password=)[^&]*", r"\1***", url, flags=re.IGNORECASE)
@@ -74,7 +92,8 @@ def _redact(url: str) -> str:
         return url
     scheme, rest = url.split("://", 1)
     credentials, host = rest.rsplit("@", 1)
-    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+    user, has_password, _ = credentials.partition(":")
+    return f"{scheme}://{user}{':***' if has_password else ''}@{host}"
 
 
 def _config() -> Config:
@@ -96,7 +115,7 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except OperationalError as error:
-        raise SchemaNotReady(f"cannot reach the database {_redact(str(engine.url))}: "
+        raise SchemaNotReady(f"cannot reach the database {redact_url(str(engine.url))}: "
                              f"{error.orig}") from None
 
 
@@ -160,7 +179,7 @@ def ensure_schema(engine: Engine) -> None:
     _refuse_newer(current)
     if current != needed:
         state = "has no remise schema" if current is None else f"is at schema {current}"
-        raise SchemaNotReady(f"the database {_redact(str(engine.url))} {state}; this remise "
+        raise SchemaNotReady(f"the database {redact_url(str(engine.url))} {state}; this remise "
                              f"needs {needed}: run `remise db upgrade`")
 
 

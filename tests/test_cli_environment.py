@@ -35,9 +35,15 @@ def _embedded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.mark.parametrize(("setting", "value", "command", "code", "words"), [
     ("REMISE_POLL_SECONDS", "abc", "db current", 3,
      "REMISE_POLL_SECONDS='abc' is not a number of seconds"),
-    ("REMISE_REDIS_URL", "notaurl", "rules list", 2, "Redis URL must specify"),
-    ("REMISE_DATABASE_URL", "postgresql+psycopg://u@127.0.0.1:notaport/x", "db current", 2,
-     "notaport"),
+    ("REMISE_REDIS_URL", "notaurl", "rules list", 3,
+     "REMISE_REDIS_URL='notaurl': Redis URL must specify"),
+    ("REMISE_REDIS_URL", "redis://:secret@127.0.0.1:notaport/0", "rules list", 3,
+     "REMISE_REDIS_URL='redis://:***@127.0.0.1:notaport/0': Port could not be cast"),
+    ("REMISE_DATABASE_URL", "postgresql+psycopg://u@127.0.0.1:notaport/x", "db current", 3,
+     "cannot use database URL 'postgresql+psycopg://u@127.0.0.1:notaport/x': its port is "
+     "not a number"),
+    ("REMISE_DATABASE_URL", "postgres://u:secret@127.0.0.1/x", "rules list", 3,
+     "SQLAlchemy knows no database 'postgres'; for PostgreSQL write postgresql+psycopg://"),
 ])
 def test_a_setting_that_cannot_be_read_is_one_line(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], setting: str,
@@ -61,7 +67,8 @@ def test_a_data_folder_that_is_a_file_is_one_line(
     exit_code, lines = _remise(monkeypatch, capsys, "rules", "list")
 
     assert exit_code == 3
-    assert len(lines) == 1 and "File exists" in lines[0]
+    assert lines == [f"error: cannot make the folder {a_file} for the SQLite database: "
+                     f"{a_file} is a file (REMISE_DATA_DIR names the data folder)"]
 
 
 def test_serve_refuses_a_metrics_folder_that_does_not_exist_before_starting(
