@@ -642,6 +642,32 @@ def _unclosed_hint(rest: str) -> str:
     return 'end it with " on the same line'
 
 
+# Words a marketer starts a statement with, and the statement that says it: the
+# nearest keyword in spelling is no help ("categories" is nearest to "stores").
+_ITEMS = 'say which items after the effect: discount 15% on items where category = "rainwear"'
+_WINDOW = "say when the rule is live with valid: valid from 2026-12-01 to 2026-12-24"
+_DISCOUNT = "write discount: discount 15% on items, or discount 10.00 EUR on basket"
+_AUDIENCE = 'say who with audience: audience segment "students", audience cardholder'
+STATEMENT_WORDS = {
+    **dict.fromkeys(("category", "categories", "brand", "brands", "sku", "skus", "product",
+                     "products", "item", "items", "articles"), _ITEMS),
+    **dict.fromkeys(("window", "dates", "date", "period", "start", "starts", "end", "ends",
+                     "expires", "until", "from", "during", "schedule"), _WINDOW),
+    **dict.fromkeys(("reduction", "remise", "rabais", "off", "percent", "promo", "promotion",
+                     "sale"), _DISCOUNT),
+    **dict.fromkeys(("segment", "segments", "customer", "customers", "members", "tier",
+                     "tiers", "cardholders", "who"), _AUDIENCE),
+    **dict.fromkeys(("code", "codes", "voucher", "promocode"),
+                    'write coupon: coupon "WELCOME10"'),
+    **dict.fromkeys(("free", "gift", "offer"),
+                    "write buy 3 pay 2 on items, or bundle 2 for 25.00 EUR on items"),
+    **dict.fromkeys(("bonus", "loyalty", "fidelite"),
+                    "write points: points 2 per 1.00 EUR on items"),
+    **dict.fromkeys(("shop", "shops", "store", "magasin", "magasins"),
+                    'write stores: stores "lyon-01", "lyon-02"'),
+}
+
+
 # What other languages write for and, or, not.
 OPERATORS = {"&": "and", "|": "or", "!": "not"}
 
@@ -672,6 +698,9 @@ def _explain_unexpected(token: Token, before: list[Token], expected: set[str],
             and before[-2].type in ("RULE", "PRICE"):  # rule black friday "..."
         words = line[(previous.column or 1) - 1:].split('"', 1)[0].split()
         return "a rule id is one word", f"join the words with _: {'_'.join(words)}"
+    if "DISCOUNT" in expected and written not in _keyword_types() \
+            and (meant := STATEMENT_WORDS.get(written.lower())) is not None:
+        return f'unknown word "{written}"', meant
     if (listed := _list_hint(token, before, expected)) is not None:
         return f'unexpected "{written}"', listed
     if "STRING" in expected and token.type == "WORD" and written not in _keyword_types():
