@@ -224,6 +224,7 @@ def sync(
         # it goes into the address: "../keys" asked for /v1/keys with the device's key
         fail(f"--ruleset {ruleset!r} is not a rule set name: 1 to 64 lower-case letters, "
              "digits, '-' or '_' (e.g. default)", EXIT_BAD_INPUT)
+    _check_place(channel, store)
     device = engine.DeviceFolder(folder)
     try:
         if not device.trusted_keys():
@@ -233,6 +234,17 @@ def sync(
         _sync(device, server, key, ruleset, channel, store, deadline)
     except engine.DeviceError as error:  # a corrupt or unwritable device folder
         fail(str(error), EXIT_REFUSED)
+
+
+def _check_place(channel: str, store: str | None) -> None:
+    """Before any request: an empty --store downloaded every store's bundle, then refused
+    it (`for store None, not ''`), and a misspelt channel cost a round trip."""
+    if channel not in engine.ir.CHANNELS:
+        fail(f"--channel {channel!r} is not a channel: one of "
+             f"{', '.join(engine.ir.CHANNELS)}", EXIT_BAD_INPUT)
+    if store is not None and not store.strip():
+        fail("--store is empty: give the store's id as baskets name it (e.g. paris-01), "
+             "or leave --store out for every store of the channel", EXIT_BAD_INPUT)
 
 
 def _sync(device: engine.DeviceFolder, server: str, key: str, ruleset: str, channel: str,

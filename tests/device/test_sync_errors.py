@@ -154,6 +154,28 @@ def test_a_ruleset_that_is_not_a_rule_set_name_is_refused_before_any_request(
     assert one_line(output).startswith(f"error: --ruleset {ruleset!r} is not a rule set name")
 
 
+@pytest.mark.parametrize(("option", "value", "words"), [
+    ("--channel", "till", "error: --channel 'till' is not a channel: one of pos, web, "
+                          "mobile, kiosk"),
+    ("--store", "", "error: --store is empty: give the store's id"),
+    ("--store", "  ", "error: --store is empty: give the store's id"),
+])
+def test_a_channel_or_store_that_cannot_be_is_refused_before_any_request(
+    server: tuple[str, type[FakeServer]], till: Path, option: str, value: str, words: str
+) -> None:
+    # given a server that would answer, had it been asked (an empty --store downloaded
+    # every store's bundle, then refused it: "for store None, not ''")
+    url, handler = server
+    handler.bundle = (500, {}, b"asked")
+    place = {"--channel": "pos", "--store": "paris-01", option: value}
+
+    code, output = remise("device", "sync", "--server", url, "--key", "k", "--dir", str(till),
+                          "--ruleset", "fr", *[text for pair in place.items() for text in pair])
+
+    assert code == 2
+    assert one_line(output).startswith(words)
+
+
 def test_a_hostile_signature_downloaded_is_refused_as_malformed(
     server: tuple[str, type[FakeServer]], till: Path, tmp_path: Path
 ) -> None:
