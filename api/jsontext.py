@@ -128,6 +128,8 @@ def _decode(text: str) -> Any:
     try:
         return _READER.decode(text)
     except json.JSONDecodeError as error:
+        if not text.strip():  # "expecting value at line 1, column 1" did not say why
+            raise JsonRefused("body", "empty: expected a JSON object") from None
         raise _syntax(error) from None
     except (ValueError, ArithmeticError):  # a name twice, a number out of reach, NaN
         raise _located(text) from None

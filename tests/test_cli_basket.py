@@ -102,3 +102,13 @@ def test_a_refusal_quoting_a_long_value_has_its_middle_cut(tmp_path: Path) -> No
     assert code == 2
     assert "[... 99,624 characters ...]" in error and error.endswith("is used twice\n")
     assert len(error) < 600
+
+
+def test_an_empty_basket_file_is_refused_saying_it_is_empty(tmp_path: Path) -> None:
+    # Given a basket file that a failed export left empty
+    # When it is priced
+    code, out, err = evaluate(tmp_path, b"")
+
+    # Then one line says so, exit 2, nothing priced
+    assert (code, out) == (2, "")
+    assert err == f"error: basket {tmp_path / 'basket.json'}: empty: expected a JSON object\n"
