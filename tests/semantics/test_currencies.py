@@ -26,3 +26,28 @@ def test_yen_basket_allocation_is_in_whole_yen() -> None:
                                       line("c", "C", "300"), currency="JPY"))
     # 100 / 3 = 33.3: 33 + 33 + 33 = 99, the spare yen to line a
     assert [by_id(response)[i]["discount"] for i in "abc"] == ["34", "33", "33"]
+
+
+def test_a_yen_reason_writes_whole_yen() -> None:
+    # Given 500 JPY off a basket of 3000 JPY or more
+    given = rules('rule r "R" {\n when subtotal >= 3000 JPY\n discount 500 JPY on basket\n}',
+                  currency="JPY", timezone="Asia/Tokyo")
+
+    # When a basket of 2091 JPY is explained
+    response = evaluate(given, basket(line("1", "A", "2091"), currency="JPY"), explain=True)
+
+    # Then the amounts read as yen are written: no decimals
+    assert response["explain"][0]["reason"] == "needs subtotal >= 3000 JPY, basket is 2091 JPY"
+
+
+def test_a_dinar_reason_writes_the_fils() -> None:
+    # Given 10% off snacks in dinars
+    given = rules('rule r "R" { discount 10% on items }', currency="KWD", timezone="Asia/Kuwait")
+
+    # When 3 snacks at 2.125 are explained: 6.375 x 10% = 0.6375 -> 0.638 (half-up)
+    response = evaluate(given, basket(line("1", "A", "2.125", quantity=3), currency="KWD"),
+                        explain=True)
+
+    # Then the reason writes three decimals, as the answer does
+    assert by_id(response)["1"]["total"] == "5.737"
+    assert response["explain"][0]["reason"] == "applied: 0.638 KWD off"
