@@ -105,6 +105,10 @@ def _bad_number(number: Token, written: str) -> _BadValue:
     pos = ast.Pos(number.line or 1, column, column + len(written))
     if "," in written:
         hint = "write decimals with a point, like 10.5, and no thousands separator"
+    elif number.type in ("INT", "SIGNED_INT") and re.fullmatch(r"-?\d+\.\d+", written):
+        return _BadValue(pos, f'"{written}" is not a whole number',
+                         "units, points, limits, priorities and durations are whole: 1.5 hours "
+                         "is 90 minutes")
     else:
         hint = "write amounts like 1000 or 12.50"
     return _BadValue(pos, f'"{written}" is not a number', hint)
@@ -668,6 +672,8 @@ STATEMENT_WORDS = {
 }
 
 
+_BUY_GET = re.compile(r"\bbuy\s+(\d+)\s+get\s+(\d+)(?![\d.%])")
+
 # What other languages write for and, or, not.
 OPERATORS = {"&": "and", "|": "or", "!": "not"}
 
@@ -725,6 +731,12 @@ def _explain_unexpected(token: Token, before: list[Token], expected: set[str],
         end = line[(token.column or 1) - 1 + len(written):].strip()
         return (f'unknown word "{written}"',
                 f"a window has a start and an end: valid from YYYY-MM-DD to {end}")
+    if written == "get" and "PAY" in expected and (free := _BUY_GET.search(line)):
+        bought, given = int(free.group(1)), int(free.group(2))  # buy 2 get 1 free
+        return ('unknown word "get"',
+                f"write buy {bought + given} pay {bought}: in each group of {bought + given} "
+                "units, the " + ("cheapest is" if given == 1 else f"{given} cheapest are")
+                + " free")
     if written in ("except", "excluding", "but") and "WHERE" in expected:
         return (f'unknown word "{written}"',
                 'to leave items out write "where not": items where not category = "clearance"')
