@@ -27,7 +27,7 @@ from lark.tree import Meta
 from engine.money import MINOR_UNITS
 
 from . import ast
-from .checks import offset_hint
+from .checks import ZONE_ABBREVIATIONS, known_zone, offset_hint
 from .errors import INVISIBLE, DslError, Reporter, closest_word, did_you_mean, source_lines
 
 # What a marketer reads instead of a terminal's name.
@@ -731,6 +731,11 @@ def _explain_unexpected(token: Token, before: list[Token], expected: set[str],
         end = line[(token.column or 1) - 1 + len(written):].strip()
         return (f'unknown word "{written}"',
                 f"a window has a start and an end: valid from YYYY-MM-DD to {end}")
+    if previous is not None and previous.type in ("TIME", "DATE") and token.type == "WORD" \
+            and (known_zone(written) or written.upper() in ZONE_ABBREVIATIONS):
+        zone = ZONE_ABBREVIATIONS.get(written.upper(), written)  # EST: New York's
+        return ("a time zone in a window",
+                f"give the rule its zone on a line of its own: timezone {zone}")
     if written == "get" and "PAY" in expected and (free := _BUY_GET.search(line)):
         bought, given = int(free.group(1)), int(free.group(2))  # buy 2 get 1 free
         return ('unknown word "get"',
