@@ -14,15 +14,25 @@ Conventions that keep the IR portable and deterministic:
   saturday 09:00-20:00" moves with daylight saving.
 * Percentages are ``Decimal`` in (0, 100].
 * Tagged unions use a ``kind`` field.
+
+A reader refuses what the evaluator cannot price as the rule language means it
+(the checks in dsl/checks.py, which the compiler's output always passes): a
+percentage outside (0, 100], an amount below zero or of 10**12 or more, a group
+of units that divides by zero, a weekday that is not one, a time zone the zone
+database does not know, an instant without an offset, tiers that do not go up.
+An IR from elsewhere (a bundle, a hand-made file) is refused when read, with
+the place, rather than failing or answering wrongly on every basket.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+import functools
+from datetime import date, time
 from decimal import Decimal
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 IR_SCHEMA = "remise.ir/1"
 
@@ -31,6 +41,25 @@ CHANNELS: tuple[str, ...] = ("pos", "web", "mobile", "kiosk")
 Stacking = Literal["exclusive", "best", "stackable"]
 Comparison = Literal[">=", ">", "<=", "<", "=", "!="]
 ItemField = Literal["sku", "category", "brand"]
+
+# Amounts are below 10**12, as a basket's prices are (engine/basket.py): far beyond
+# Decimal's 28 digits they cannot be rounded to a minor unit at all.
+Amount = Annotated[Decimal, Field(ge=0, lt=Decimal(10) ** 12)]
+Percent = Annotated[Decimal, Field(gt=0, le=100)]
+Weekday = Annotated[int, Field(ge=1, le=7)]
+
+
+@functools.lru_cache(maxsize=256)
+def _known_zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (KeyError, ValueError, OSError):  # not found, not a key, a folder ("Europe")
+        raise ValueError(f"unknown time zone {name!r}: expected an IANA name such as "
+                         "Europe/Paris") from None
+    return name
+
+
+TimeZone = Annotated[str, AfterValidator(_known_zone)]
 
 
 class _Node(BaseModel):
@@ -64,7 +93,7 @@ class ItemPriceCompare(_Node):
 
     kind: Literal["price"] = "price"
     op: Comparison
-    amount: Decimal
+    amount: Amount
 
 
 class ItemAnd(_Node):
@@ -156,9 +185,9 @@ class AbsoluteWindow(_Node):
     """
 
     kind: Literal["absolute"] = "absolute"
-    start: datetime
-    end: datetime
-    timezone: str
+    start: AwareDatetime
+    end: AwareDatetime
+    timezone: TimeZone
 
 
 class RecurringWindow(_Node):
@@ -171,10 +200,10 @@ class RecurringWindow(_Node):
     """
 
     kind: Literal["recurring"] = "recurring"
-    days: tuple[int, ...]
+    days: tuple[Weekday, ...]
     start: time
     end: time
-    timezone: str
+    timezone: TimeZone
     from_date: date | None = None
     until_date: date | None = None
 
@@ -195,7 +224,7 @@ class SubtotalCondition(_Node):
 
     kind: Literal["subtotal"] = "subtotal"
     op: Comparison
-    amount: Decimal
+    amount: Amount
 
 
 class QuantityCondition(_Node):
@@ -217,7 +246,7 @@ class PercentOff(_Node):
     """``discount 15% on items where ...`` or ``discount 5% on basket``."""
 
     kind: Literal["percent"] = "percent"
-    percent: Decimal
+    percent: Percent
     target: Literal["items", "basket"]
     items: ItemPredicate | None = None  # None with target "items" = every line
 
@@ -226,14 +255,14 @@ class AmountOffBasket(_Node):
     """``discount 10.00 EUR on basket``."""
 
     kind: Literal["amount_basket"] = "amount_basket"
-    amount: Decimal
+    amount: Amount
 
 
 class AmountOffEach(_Node):
     """``discount 5.00 EUR each on items where ...``: per unit, capped at the unit."""
 
     kind: Literal["amount_each"] = "amount_each"
-    amount: Decimal
+    amount: Amount
     items: ItemPredicate | None = None
 
 
@@ -241,7 +270,7 @@ class PriceOverride(_Node):
     """``price 19.99 EUR on items where ...``: sets the unit price (a ``price`` block)."""
 
     kind: Literal["price"] = "price"
-    amount: Decimal
+    amount: Amount
     items: ItemPredicate | None = None
 
 
@@ -251,8 +280,15 @@ class BuyPay(_Node):
 
     kind: Literal["buy_pay"] = "buy_pay"
     buy: int
-    pay: int
+    pay: Annotated[int, Field(ge=1)]
     items: ItemPredicate | None = None
+
+    @model_validator(mode="after")
+    def _gives_units_away(self) -> BuyPay:
+        if self.buy <= self.pay:
+            raise ValueError(f"buy {self.buy} pay {self.pay} gives nothing away: "
+                             "buy must be more than pay")
+        return self
 
 
 class BundlePrice(_Node):
@@ -260,8 +296,8 @@ class BundlePrice(_Node):
     costs ``amount`` together."""
 
     kind: Literal["bundle"] = "bundle"
-    size: int
-    amount: Decimal
+    size: Annotated[int, Field(ge=2)]
+    amount: Amount
     items: ItemPredicate | None = None
 
 
@@ -271,9 +307,15 @@ class Tier(_Node):
     Exactly one of ``percent`` and ``amount`` is set.
     """
 
-    threshold: Decimal
-    percent: Decimal | None = None
-    amount: Decimal | None = None
+    threshold: Amount
+    percent: Percent | None = None
+    amount: Amount | None = None
+
+    @model_validator(mode="after")
+    def _one_discount(self) -> Tier:
+        if (self.percent is None) == (self.amount is None):
+            raise ValueError("a tier has a percent or an amount, not both nor neither")
+        return self
 
 
 class TieredBasket(_Node):
@@ -283,15 +325,22 @@ class TieredBasket(_Node):
     """
 
     kind: Literal["tiered"] = "tiered"
-    tiers: tuple[Tier, ...]
+    tiers: Annotated[tuple[Tier, ...], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _tiers_go_up(self) -> TieredBasket:
+        for lower, higher in zip(self.tiers, self.tiers[1:], strict=False):
+            if higher.threshold <= lower.threshold:
+                raise ValueError("tiers must go up: each threshold above the one before")
+        return self
 
 
 class Points(_Node):
     """``points 2 per 1.00 EUR on items where ...``: on the net amount of the lines."""
 
     kind: Literal["points"] = "points"
-    points: int
-    per: Decimal
+    points: Annotated[int, Field(ge=1)]
+    per: Annotated[Decimal, Field(gt=0, lt=Decimal(10) ** 12)]
     items: ItemPredicate | None = None
 
 
@@ -348,7 +397,7 @@ class Rule(_Node):
 class RuleSet(_Node):
     schema_: Literal["remise.ir/1"] = Field(default="remise.ir/1", alias="schema")
     currency: str
-    timezone: str
+    timezone: TimeZone
     version: int | None = None  # the store's version number; None from files
     # SHA-256 of the version's IR (as the store computed it); None from files.
     # Responses carry it so a receipt names exactly which rules priced it.
