@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import base64
+import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
 import engine
 from engine.bundle import MEDIA_TYPE, fingerprint_of
+from rules.bundles import SigningKeyUnusable
 
 from .deps import require, services
 from .negotiation import coding_quality
-from .problems import PROBLEM_RESPONSES, not_found
+from .problems import PROBLEM_RESPONSES, Problem, not_found
 from .schemas import NAME_PATTERN, SigningKeysOut
 
 router = APIRouter(prefix="/v1/bundles", tags=["bundles"], responses=PROBLEM_RESPONSES)
@@ -29,6 +33,23 @@ def _headers(digest: str, version: int) -> dict[str, str]:
             "X-Remise-Version": str(version), "Vary": "Accept-Encoding"}
 
 
+log = logging.getLogger("remise.bundles")
+
+
+@contextmanager
+def _signing_keys() -> Iterator[None]:
+    """A damaged key folder is the server's to mend, said in a 503 to the device (which
+    keeps its last bundle) and, with the file and the reason, in the log: not a 500."""
+    try:
+        yield
+    except SigningKeyUnusable as error:
+        log.error("cannot sign device bundles: %s", error)
+        raise Problem(503, "bundle-keys-unusable", "Bundles cannot be signed",
+                      "this server cannot use its bundle signing keys; its operator must "
+                      "mend the keys' folder (REMISE_BUNDLE_KEYS_DIR): the reason is in its "
+                      "log") from None
+
+
 def _unchanged(if_none_match: str, etag: str) -> bool:
     """Whether If-None-Match names ``etag``. RFC 9110 §13.1.2 compares weakly: a
     client or proxy that marked the tag weak (W/"...") still means these bytes."""
@@ -42,11 +63,13 @@ def _unchanged(if_none_match: str, etag: str) -> bool:
 def signing_keys(request: Request) -> dict[str, Any]:
     """Every key that signs or will sign bundles: a device trusts them by id."""
     keys = services(request).bundles.keys
-    active, _ = keys.active()
+    with _signing_keys():
+        active, _ = keys.active()
+        listed = keys.public_keys()
     return {"keys": [{"key_id": key_id, "algorithm": "Ed25519", "active": key_id == active,
                       "public_key": base64.b64encode(raw).decode("ascii"),
                       "sha256": fingerprint_of(raw)}
-                     for key_id, raw in keys.public_keys().items()]}
+                     for key_id, raw in listed.items()]}
 
 
 @router.get("/{ruleset}", summary="The live version's signed bundle for a channel and store",
@@ -67,11 +90,12 @@ def bundle(
     if live is None:
         raise not_found(f"no rule set named {ruleset!r} is published")
     now, if_none_match = found.clock(), request.headers.get("if-none-match", "")
-    known = found.bundles.known_digest(ruleset, live.ruleset, channel, store, now)
-    if known is not None and _unchanged(if_none_match, f'"{known}"'):
-        # the usual sync: answered without building the bundle again
-        return Response(status_code=304, headers=_headers(known, live.version))
-    data, digest = found.bundles.issue_tagged(ruleset, live.ruleset, channel, store, now)
+    with _signing_keys():
+        known = found.bundles.known_digest(ruleset, live.ruleset, channel, store, now)
+        if known is not None and _unchanged(if_none_match, f'"{known}"'):
+            # the usual sync: answered without building the bundle again
+            return Response(status_code=304, headers=_headers(known, live.version))
+        data, digest = found.bundles.issue_tagged(ruleset, live.ruleset, channel, store, now)
     headers = _headers(digest, live.version)
     if _unchanged(if_none_match, headers["ETag"]):
         return Response(status_code=304, headers=headers)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 import rules
 from engine.bundle import fingerprint_of, key_id_of
-from rules.bundles import SigningKeys, first_key_audited, raw_public
+from rules.bundles import SigningKeys, SigningKeyUnusable, first_key_audited, raw_public
 
 from .cli_common import EXIT_REFUSED, cli_actor, cli_address, fail
 from .cli_serve import open_store
@@ -47,8 +47,8 @@ def _audited(store: rules.RuleStore, action: str, message: str, details: dict[st
                          message=message, details=details, session=session)
             session.flush()
             change()
-    except (rules.NotFound, rules.InvalidRequest) as error:  # no such key; the active one
-        fail(str(error), EXIT_REFUSED)
+    except (rules.NotFound, rules.InvalidRequest, SigningKeyUnusable) as error:
+        fail(str(error), EXIT_REFUSED)  # no such key; the active one; a damaged key file
     except OSError as error:
         fail(f"cannot change the bundle keys in {error.filename}: {error.strerror}",
              EXIT_REFUSED)
@@ -58,8 +58,11 @@ def _audited(store: rules.RuleStore, action: str, message: str, details: dict[st
 def list_keys() -> None:
     """Every signing key: id, active or standby, and the full SHA-256 fingerprint."""
     _, keys = _keys()
-    listed = keys.public_keys()  # makes the first key, as a server's first bundle would
-    active = keys.active_id()
+    try:
+        listed = keys.public_keys()  # makes the first key, as a server's first bundle would
+        active = keys.active_id()
+    except SigningKeyUnusable as error:  # a key file damaged by hand: which, and why
+        fail(str(error), EXIT_REFUSED)
     for key_id, public_key in listed.items():
         state = "active" if key_id == active else "standby"
         typer.echo(f"{key_id}  {state:<7}  sha256:{fingerprint_of(public_key)}")

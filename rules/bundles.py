@@ -34,9 +34,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 import engine
 from engine.bundle import BundleHeader, assemble, fingerprint_of, key_id_of
 from engine.device import write_atomically
+from engine.errors import shortened
 from engine.ir import AbsoluteWindow, Rule
 
-from .errors import InvalidRequest, NotFound
+from .errors import InvalidRequest, NotFound, StoreError
 from .store import RuleStore
 
 BUNDLES_KEPT = 64
@@ -44,6 +45,12 @@ DIGESTS_KEPT = 16_384  # ~200 bytes each
 K = TypeVar("K")
 V = TypeVar("V")
 KEY_ID = re.compile(r"[0-9a-f]{16}")  # engine.bundle.key_id_of
+
+
+class SigningKeyUnusable(StoreError):
+    """A file of the signing keys' folder that cannot sign: unreadable, not an Ed25519
+    private key in PEM, or holding another key than its name says (a file renamed or
+    copied by hand). Nothing is signed or listed until the folder is mended."""
 
 
 class SigningKeys:
@@ -96,7 +103,17 @@ class SigningKeys:
     def active_id(self) -> str | None:
         """The id of the key that signs, or None before the first key is made."""
         marker = self.folder / "active"
-        return marker.read_text(encoding="utf-8").strip() if marker.exists() else None
+        if not marker.exists():
+            return None
+        try:
+            key_id = marker.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            raise SigningKeyUnusable(f"cannot read {marker}: {_reason(error)}") from None
+        if not KEY_ID.fullmatch(key_id):
+            raise SigningKeyUnusable(f"{marker} does not name a key "
+                                     f"({shortened(repr(key_id))}): it holds the 16-digit id "
+                                     "of the key that signs")
+        return key_id
 
     def _known(self, key_id: str) -> Path:
         path = self.folder / f"{key_id}.pem"
@@ -107,10 +124,21 @@ class SigningKeys:
         return path
 
     def _load(self, key_id: str) -> Ed25519PrivateKey:
-        key = serialization.load_pem_private_key((self.folder / f"{key_id}.pem").read_bytes(),
-                                                 password=None)
+        path = self.folder / f"{key_id}.pem"
+        try:
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        except OSError as error:
+            raise SigningKeyUnusable(f"cannot read bundle key {key_id} from {path}: "
+                                     f"{_reason(error)}") from None
+        except (ValueError, TypeError):  # not PEM, damaged, or protected by a password
+            raise SigningKeyUnusable(f"{path} is not an unencrypted private key in PEM: "
+                                     "restore it from the secret store") from None
         if not isinstance(key, Ed25519PrivateKey):
-            raise InvalidRequest(f"bundle key {key_id} is not an Ed25519 key")
+            raise SigningKeyUnusable(f"{path} is not an Ed25519 key")
+        if key_id_of(raw_public(key)) != key_id:
+            # devices look the key up by the id the bundle names: none would verify
+            raise SigningKeyUnusable(f"{path} holds key {key_id_of(raw_public(key))}, not "
+                                     f"{key_id}: a key file renamed or copied over another")
         return key
 
     def active(self) -> tuple[str, Ed25519PrivateKey]:
@@ -131,7 +159,11 @@ class SigningKeys:
         """Every key's raw public key, by id (the active one included)."""
         self.active()
         return {path.stem: raw_public(self._load(path.stem))
-                for path in sorted(self.folder.glob("*.pem"))}
+                for path in sorted(self.folder.glob("*.pem")) if KEY_ID.fullmatch(path.stem)}
+
+
+def _reason(error: OSError | UnicodeDecodeError) -> str:
+    return (error.strerror or str(error)) if isinstance(error, OSError) else "not text"
 
 
 def first_key_audited(store: RuleStore, actor: str, address: str | None = None
@@ -270,5 +302,5 @@ def _keep(kept: OrderedDict[K, V], key: K, value: V, most: int) -> None:
         kept.popitem(last=False)
 
 
-__all__ = ["BundleIssuer", "SigningKeys", "applies_to", "first_key_audited", "next_change",
-           "raw_public"]
+__all__ = ["BundleIssuer", "SigningKeyUnusable", "SigningKeys", "applies_to",
+           "first_key_audited", "next_change", "raw_public"]

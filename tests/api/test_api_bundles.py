@@ -201,3 +201,34 @@ def test_bad_bundle_requests_are_problems(api: Api, path: str, params: dict[str,
 
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
+
+
+# --- a damaged signing keys' folder ----------------------------------------------------
+
+
+def _damage_active_key(api: Api, tmp_path: Path) -> Path:
+    """fr published; the key that signs cut short in the server's keys' folder."""
+    _publish(api, BOOTS_10, 0)
+    keys = SigningKeys(tmp_path / "bundle-keys")
+    path = keys.folder / f"{keys.active()[0]}.pem"
+    path.write_bytes(path.read_bytes()[:40])
+    return path
+
+
+@pytest.mark.parametrize(("path", "params"), [("/v1/bundles/fr", POS_PARIS),
+                                              ("/v1/bundles/keys", {})])
+def test_a_damaged_signing_key_is_a_503_naming_the_setting_and_logging_the_file(
+        api: Api, tmp_path: Path, caplog: pytest.LogCaptureFixture, path: str,
+        params: dict[str, str]) -> None:
+    damaged = _damage_active_key(api, tmp_path)
+
+    response = api.call("device", "GET", path, params=params)
+
+    # then the device (which keeps its last bundle) is told it is the server's to mend,
+    # and the server's log says which file and why
+    assert response.status_code == 503
+    assert response.json()["detail"] == (
+        "this server cannot use its bundle signing keys; its operator must mend the keys' "
+        "folder (REMISE_BUNDLE_KEYS_DIR): the reason is in its log")
+    assert (f"cannot sign device bundles: {damaged} is not an unencrypted private key in "
+            "PEM") in caplog.text
