@@ -536,6 +536,10 @@ class FileChecker:
     def _check_audience(self, expr: ast.AudienceExpr) -> None:
         if isinstance(expr, ast.AudienceTier):
             self._check_not_blank(expr.values, "tier")
+        elif isinstance(expr, ast.AudienceSegment):
+            self._check_no_surrounding_space(expr.value, "segment")
+        elif isinstance(expr, ast.AudienceAttribute):
+            self._check_no_surrounding_space(expr.name, "attribute")
         elif isinstance(expr, ast.AudienceAll | ast.AudienceAny):
             for arg in expr.args:
                 self._check_audience(arg)
@@ -551,10 +555,25 @@ class FileChecker:
                 self.report.error(text.pos, f"an empty {what}: a basket's {what} is "
                                             "never empty",
                                   f"write the {what} meant, or leave this condition out")
+            else:
+                self._check_no_surrounding_space(text, what)
+
+    def _check_no_surrounding_space(self, text: ast.Text, what: str) -> None:
+        """`category = "rainwear "` (a cell copied from a spreadsheet) never matches the
+        "rainwear" a basket sends: texts are compared as they are."""
+        value, stripped = text.value, text.value.strip()
+        if value == stripped:
+            return
+        where = " and ".join(side for side, spaced in (("start", value[:1].isspace()),
+                                                       ("end", value[-1:].isspace())) if spaced)
+        self.report.error(text.pos, f'a space at the {where} of "{value}"',
+                          f'a basket\'s {what} "{stripped}" would not match it: remove the space')
 
     def _check_items(self, expr: ast.ItemExpr) -> None:
         if isinstance(expr, ast.ItemField):  # sku, category or brand
             self._check_not_blank(expr.values, expr.field.text)
+        elif isinstance(expr, ast.ItemAttribute):
+            self._check_no_surrounding_space(expr.name, "attribute")
         elif isinstance(expr, ast.ItemPrice):
             self._check_amount(expr.amount, allow_zero=True)
         elif isinstance(expr, ast.ItemAll | ast.ItemAny):
