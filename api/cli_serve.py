@@ -87,6 +87,7 @@ def serve(
     _check_metrics_folder()
     _check_port(host, port)
     settings, store = open_store()
+    _check_keys_folder(settings.signing_keys_dir)
     if demo:
         # announced: servers already running on this database (another host's first
         # start, say) serve the demo at once, not at their next poll
@@ -141,6 +142,15 @@ def _check_port(host: str, port: int) -> None:
         except OSError as error:
             fail(f"cannot listen on {host}:{port}: {error.strerror or error} (another server "
                  "there? choose another --port)", EXIT_REFUSED)
+
+
+def _check_keys_folder(folder: Path) -> None:
+    """A bundle-keys folder that is a file stopped serve with "[Errno 17] File exists"
+    after it had published the demo and printed an admin key: refused before."""
+    file = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if file is not None:
+        fail(f"cannot use {folder} as the bundle keys folder: {file} is a file "
+             "(REMISE_BUNDLE_KEYS_DIR, or bundle-keys in REMISE_DATA_DIR)", EXIT_REFUSED)
 
 
 def _check_metrics_folder() -> None:

@@ -13,6 +13,7 @@ import rules
 from api import cli_serve
 from api.auth import KeyStore
 from api.cli import main
+from tests.store.processes import free_port
 
 
 def _remise(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
@@ -190,3 +191,22 @@ def test_a_password_in_the_database_urls_query_is_not_printed(
 
     assert exit_code == 3
     assert "leak" not in "\n".join(lines) and "password=***" in lines[0]
+
+
+def test_serve_refuses_a_bundle_keys_folder_that_is_a_file_before_publishing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # given REMISE_BUNDLE_KEYS_DIR naming a file
+    a_file = tmp_path / "keys.txt"
+    a_file.write_text("x")
+    monkeypatch.setenv("REMISE_BUNDLE_KEYS_DIR", str(a_file))
+
+    # when serve starts on an empty store
+    exit_code, lines = _remise(monkeypatch, capsys, "serve", "--port", str(free_port()))
+
+    # then it stops in one line, before publishing the demo or making an admin key
+    assert exit_code == 3
+    assert lines == [f"error: cannot use {a_file} as the bundle keys folder: {a_file} is a "
+                     "file (REMISE_BUNDLE_KEYS_DIR, or bundle-keys in REMISE_DATA_DIR)"]
+    store = rules.open_store(rules.Settings.from_env())
+    assert store.rulesets() == [] and KeyStore(store).list_keys() == []
