@@ -251,7 +251,7 @@ def test_deeply_nested_valid_json_is_not_called_invalid(published: Api) -> None:
 
 
 @pytest.mark.parametrize(("body", "field", "words"), [
-    (b"", "body", "not valid JSON at line 1, column 1"),
+    (b"", "body", "empty: expected a JSON object"),
     (b"[1]", "body", "expected a JSON object"),
     (b'{"to": "\xff"}', "body", "not UTF-8"),
     (b'{"to": 1, "to": 2}', "body.to", "given twice"),
