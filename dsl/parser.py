@@ -707,6 +707,8 @@ def _explain_unexpected(token: Token, before: list[Token], expected: set[str],
     if "DISCOUNT" in expected and written not in _keyword_types() \
             and (meant := STATEMENT_WORDS.get(written.lower())) is not None:
         return f'unknown word "{written}"', meant
+    if "CARDHOLDER" in expected and token.type == "WORD" and written not in _keyword_types():
+        return f'unknown word "{written}"', _audience_hint(written, line, token)
     if (listed := _list_hint(token, before, expected)) is not None:
         return f'unexpected "{written}"', listed
     if "STRING" in expected and token.type == "WORD" and written not in _keyword_types():
@@ -757,6 +759,32 @@ def _explain_unexpected(token: Token, before: list[Token], expected: set[str],
                 f'items have a sku, category and brand; for another of their details write '
                 f'attribute "{written}"')
     return None
+
+
+AUDIENCE_KEYWORDS = ("cardholder", "known", "anonymous", "segment", "tier", "attribute", "not")
+# Words for whole audiences, and the language's.
+AUDIENCE_WORDS = {"guest": "anonymous", "guests": "anonymous", "identified": "known",
+                  "registered": "known", "logged_in": "known", "signed_in": "known"}
+
+
+def _audience_hint(written: str, line: str, token: Token) -> str:
+    """`not_cardholder` is nearest to "cardholder", the opposite; `students` is a
+    segment, `gold` a tier, `everyone` no audience at all."""
+    lower = written.lower()
+    negated = re.match(r"(?:not|non|no)[_-](.+)", lower)
+    if negated:
+        meant = AUDIENCE_WORDS.get(negated.group(1), negated.group(1))
+        return f'write "not" and a space: not {meant}'
+    if lower == "card" and re.match(r"card\s+holders?\b", line[(token.column or 1) - 1:]):
+        return "write cardholder, in one word"
+    if lower in AUDIENCE_WORDS:
+        return f'did you mean "{AUDIENCE_WORDS[lower]}"?'
+    if (typo := did_you_mean(written, AUDIENCE_KEYWORDS)) is not None:
+        return typo
+    if lower in ("all", "everyone", "everybody", "anyone"):
+        return "leave out audience: a rule without one is for every customer"
+    return (f'a group of customers is a segment: segment "{written}"; a loyalty tier: '
+            f'tier = "{written}"')
 
 
 def _list_hint(token: Token, before: list[Token], expected: set[str]) -> str | None:
