@@ -115,8 +115,10 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except OperationalError as error:
+        # one line: libpq adds a second, indented, to its own ("Is the server running...")
+        reason = "; ".join(line.strip() for line in str(error.orig).splitlines() if line.strip())
         raise SchemaNotReady(f"cannot reach the database {redact_url(str(engine.url))}: "
-                             f"{error.orig}") from None
+                             f"{reason}") from None
 
 
 def _refuse_newer(current: str | None) -> None:

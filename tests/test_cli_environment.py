@@ -193,6 +193,23 @@ def test_a_password_in_the_database_urls_query_is_not_printed(
     assert "leak" not in "\n".join(lines) and "password=***" in lines[0]
 
 
+def test_a_database_that_does_not_answer_is_said_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # given a PostgreSQL URL on a port where nothing listens
+    monkeypatch.setenv("REMISE_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:1/x")
+
+    # when a command opens the store
+    exit_code, lines = _remise(monkeypatch, capsys, "rules", "list")
+
+    # then libpq's hint is on the same line as its reason
+    assert exit_code == 3
+    assert lines == ["error: cannot reach the database postgresql+psycopg://postgres@127.0.0.1:1/x"
+                     ": connection failed: connection to server at \"127.0.0.1\", port 1 failed: "
+                     "Connection refused; Is the server running on that host and accepting "
+                     "TCP/IP connections?"]
+
+
 def test_serve_refuses_a_bundle_keys_folder_that_is_a_file_before_publishing(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
