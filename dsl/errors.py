@@ -97,7 +97,19 @@ def closest_word(word: str, choices: Iterable[str]) -> str | None:
     for choice in sorted(set(choices)):
         by_lower.setdefault(choice.lower(), choice)
     close = difflib.get_close_matches(word.lower(), list(by_lower), n=1, cutoff=0.6)
-    return by_lower[close[0]] if close else None
+    if not close or _negates(word.lower(), close[0]):
+        return None
+    return by_lower[close[0]]
+
+
+# `non_exclusive`, `not_pos`, `unstackable`: the word with a negation in front.
+_NEGATION = re.compile(r"(?:not|non|no|un)[-_]?")
+
+
+def _negates(word: str, choice: str) -> bool:
+    """Is ``word`` the negation of ``choice``? Suggesting it would reverse the meaning."""
+    negation = _NEGATION.match(word)
+    return negation is not None and word != choice and word[negation.end():] == choice
 
 
 def did_you_mean(word: str, choices: Iterable[str]) -> str | None:

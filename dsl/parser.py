@@ -763,7 +763,8 @@ def _explain_unexpected(token: Token, before: list[Token], expected: set[str],
 
 AUDIENCE_KEYWORDS = ("cardholder", "known", "anonymous", "segment", "tier", "attribute", "not")
 # Words for whole audiences, and the language's.
-AUDIENCE_WORDS = {"guest": "anonymous", "guests": "anonymous", "identified": "known",
+AUDIENCE_WORDS = {"guest": "anonymous", "guests": "anonymous", "unknown": "anonymous",
+                  "unidentified": "anonymous", "identified": "known",
                   "registered": "known", "logged_in": "known", "signed_in": "known"}
 
 
