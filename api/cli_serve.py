@@ -16,6 +16,7 @@ import uvicorn
 import dsl
 import rules
 from rules.bundles import SigningKeys, first_key_audited
+from rules.db import redact_url
 
 from .auth import ROLES, KeyExists, KeyRevoked, KeyStore
 from .cli_common import (
@@ -100,11 +101,8 @@ def serve(
     SigningKeys(settings.signing_keys_dir,
                 first_key_audited(store, "remise serve", "local")).active()
     store.db.dispose()
-    where = "SQLite " + settings.database_url.split("///", 1)[-1] if settings.embedded else (
-        "the configured database")
     shared_metrics = _share_metrics() if workers > 1 else None
-    typer.echo(f"remise on http://{host}:{port} (API docs: http://{host}:{port}/docs), "
-               f"rules in {where}, {'Redis fan-out' if settings.redis_url else 'polling'}")
+    typer.echo(start_line(settings, host, port))
     try:
         uvicorn.run("api.app:create_server_app", factory=True, host=host, port=port,
                     workers=workers, log_level="info", access_log=False,
@@ -112,6 +110,18 @@ def serve(
     finally:
         if shared_metrics is not None:
             shutil.rmtree(shared_metrics, ignore_errors=True)
+
+
+def start_line(settings: rules.Settings, host: str, port: int) -> str:
+    """What the server serves and from where, as an operator checks it: the database (its
+    password hidden) and the Redis prefix, which deployments sharing a Redis must not
+    share (it said "the configured database" and "Redis fan-out", naming neither)."""
+    where = ("SQLite " + settings.database_url.split("///", 1)[-1] if settings.embedded
+             else redact_url(settings.database_url))
+    follow = (f"Redis fan-out on {redact_url(settings.redis_url)}, prefix "
+              f"{settings.redis_prefix!r}" if settings.redis_url else "polling")
+    return (f"remise on http://{host}:{port} (API docs: http://{host}:{port}/docs), rules in "
+            f"{where}, {follow}")
 
 
 def log_config() -> dict[str, Any]:
@@ -213,4 +223,4 @@ def keys_list() -> None:
         typer.echo(f"{key.name:<24} {key.role:<9} {key.prefix}…  {state}")
 
 
-__all__ = ["keys_app", "open_store", "serve"]
+__all__ = ["keys_app", "log_config", "open_store", "serve", "start_line"]

@@ -227,3 +227,19 @@ def test_serve_refuses_a_bundle_keys_folder_that_is_a_file_before_publishing(
                      "file (REMISE_BUNDLE_KEYS_DIR, or bundle-keys in REMISE_DATA_DIR)"]
     store = rules.open_store(rules.Settings.from_env())
     assert store.rulesets() == [] and KeyStore(store).list_keys() == []
+
+
+def test_serve_says_which_database_and_redis_prefix_it_serves_from() -> None:
+    # given a production configuration, with a database password
+    settings = rules.Settings.from_env({
+        "REMISE_DATABASE_URL": "postgresql+psycopg://remise:s3cret@db:5432/remise",
+        "REMISE_REDIS_URL": "redis://:s3cret@cache:6379/0",
+        "REMISE_REDIS_PREFIX": "remise-prod"})
+
+    # when serve says where it serves from
+    line = cli_serve.start_line(settings, "0.0.0.0", 8000)
+
+    # then the operator reads the database and the Redis prefix, never the passwords
+    assert line == ("remise on http://0.0.0.0:8000 (API docs: http://0.0.0.0:8000/docs), rules "
+                    "in postgresql+psycopg://remise:***@db:5432/remise, Redis fan-out on "
+                    "redis://:***@cache:6379/0, prefix 'remise-prod'")
