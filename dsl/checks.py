@@ -120,13 +120,28 @@ DAY_GROUPS = {"weekday": DAYS[:5], "weekdays": DAYS[:5], "weekend": DAYS[5:],
               "weekends": DAYS[5:], "daily": ("day",), "everyday": ("day",)}
 
 
+# The days in French (the demo retailer's marketers write French titles): "lun" is
+# nearest to "sun" in spelling, and lundi is a Monday.
+FRENCH_DAYS = {"lun": "mon", "mar": "tue", "mer": "wed", "jeu": "thu", "ven": "fri",
+               "sam": "sat", "dim": "sun"}
+
+
+def _french_day(word: str) -> bool:
+    return word in FRENCH_DAYS or word in ("lundi", "mardi", "mercredi", "jeudi", "vendredi",
+                                           "samedi", "dimanche")
+
+
 def _day_hint(written: str) -> str:
     """What to write for an unknown day: a group (`weekdays`) or a range (`mon-fri`)
-    is written day by day; a full name (`monday`) by its first three letters."""
+    is written day by day; a full name (`monday`, `lundi`) by its first three letters."""
     lower = written.lower()
+    french = FRENCH_DAYS.get(lower[:3]) if _french_day(lower) else None
+    if french is not None:
+        return f'did you mean "{french}"?'
     days = DAY_GROUPS.get(lower)
     if days is None and lower.count("-") == 1:
-        first, last = (closest_word(end[:3], DAYS) for end in lower.split("-"))
+        first, last = (FRENCH_DAYS[end[:3]] if _french_day(end) else closest_word(end[:3], DAYS)
+                       for end in lower.split("-"))
         if first is not None and last is not None:
             start, stop = DAYS.index(first), DAYS.index(last)
             days = tuple(DAYS[(start + n) % 7] for n in range((stop - start) % 7 + 1))
