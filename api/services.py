@@ -50,6 +50,11 @@ class Metrics:
             "Index slices (a channel's rules for one hour) built by the live evaluators: "
             "ahead of the hour, or on demand by its first basket.", ["ruleset", "when"],
             registry=self.registry)
+        self.database_up = Gauge(
+            "remise_database_up", "1 while this process reaches its database, 0 from a check "
+            "of the live versions that could not until one that could (the lowest of the "
+            "workers).", registry=self.registry, multiprocess_mode="livemin")
+        self.database_up.set(1)
         self.bundles_built = Counter(
             "remise_bundles_built_total",
             "Device bundles built and signed (the others were answered from memory: the "
@@ -130,6 +135,7 @@ def build_services(settings: rules.Settings, store: rules.RuleStore | None = Non
     live = rules.follow_live(settings, store)
     live.on_reload.append(metrics.reloaded)
     live.on_slice_built.append(metrics.slice_built)
+    live.on_database.append(metrics.database_up.set)
     keys = SigningKeys(settings.signing_keys_dir, first_key_audited(store, "remise serve"))
     bundles = BundleIssuer(keys, settings.bundle_valid_hours, on_built=metrics.bundle_built)
     lead = settings.prepare_ahead_seconds

@@ -164,6 +164,9 @@ class LiveCache:
         self._unknown: dict[str, float] = {}  # name -> until when not to ask again
         self._unloadable: dict[str, int] = {}  # name -> the version that failed to load
         self._database_lost = False  # said once per outage, not at every check
+        # Told False when a check cannot reach the database, True when one goes through
+        # again (/metrics' remise_database_up); must be quick and must not raise.
+        self.on_database: list[Callable[[bool], None]] = []
         self._reload_lock = threading.Lock()  # one reload at a time; reads never take it
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -417,13 +420,19 @@ class LiveCache:
                 reason = (str(error.orig).strip().splitlines() or [type(error).__name__])[0]
                 log.warning("lost the database (%s); still serving the current versions, "
                             "asking it again every few seconds", reason)
+                self._tell_database(reachable=False)
             self._database_lost = True
         except Exception:  # never kill the follower
             log.exception("live cache reload failed; still serving the current versions")
         else:
             if self._database_lost:
                 log.warning("the database answers again")
+                self._tell_database(reachable=True)
             self._database_lost = False
+
+    def _tell_database(self, *, reachable: bool) -> None:
+        for listener in self.on_database:
+            listener(reachable)
 
 
 class _Heartbeat:
