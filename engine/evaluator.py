@@ -692,6 +692,11 @@ def _why_not(rule: CompiledRule, evaluation: Evaluation, stopped: int) -> str:
         # saved anything: each costs no more than the bundle price already.
         return (f"a group of {rule.group} matching units costs no more than the bundle "
                 f"price, {from_minor(rule.amount, request.currency)} {request.currency}")
+    if rule.level == "multi":
+        # Its groups were counted and the units they make free, the cheapest of each
+        # group, are free already (a gift line at 0.00): the lines still have money left.
+        return (f"the units it makes free cost {from_minor(0, request.currency)} "
+                f"{request.currency}")
     return "nothing left to discount on the lines it matches"
 
 

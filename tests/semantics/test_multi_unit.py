@@ -259,3 +259,17 @@ def test_units_of_one_line_that_get_nothing_of_a_bundle_saving_may_take_a_best_d
     # as three lines of one candle each pay
     assert adjustments(response, "1") == [("set3", "0.01"), ("advent", "2.00")]
     assert response["total"] == "27.99"
+
+
+def test_a_buy_pay_rule_whose_free_unit_is_a_free_gift_says_so() -> None:
+    # Given 2 for the price of 1
+    given = rules('rule two_for_one "2 = 1" { buy 2 pay 1 on items }')
+
+    # When a scarf at 10.00 comes with a gift at 0.00: the gift is the group's free unit
+    response = evaluate(given, basket(line("1", "SCARF", "10.00"), line("2", "GIFT", "0.00")),
+                        explain=True)
+
+    # Then nothing is taken off, and the reason says why (the scarf still costs 10.00,
+    # so "nothing left to discount" would not be true)
+    assert response["total"] == "10.00"
+    assert reason(response, "two_for_one") == "the units it makes free cost 0.00 EUR"
