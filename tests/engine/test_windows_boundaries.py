@@ -11,17 +11,17 @@ from decimal import Decimal
 import pytest
 
 import engine
-from engine.ir import AbsoluteWindow, PercentOff, RecurringWindow, Rule, RuleSet
+from engine.ir import AbsoluteWindow, PercentOff, RecurringWindow, Rule, RuleSet, Window
 from engine.windows import coverage
 
 EVERY_DAY = (1, 2, 3, 4, 5, 6, 7)
 
 
-def discount(window: RecurringWindow, at: str) -> str:
-    """The discount of a 10% rule live in ``window`` on a 100.00 EUR line at ``at``."""
+def discount(windows: Window | tuple[Window, ...], at: str) -> str:
+    """The discount of a 10% rule live in ``windows`` on a 100.00 EUR line at ``at``."""
     ruleset = RuleSet(currency="EUR", timezone="UTC", rules=(
         Rule(id="r", title="T", effect=PercentOff(percent=Decimal(10), target="items"),
-             windows=(window,)),))
+             windows=windows if isinstance(windows, tuple) else (windows,)),))
     request = engine.parse_request({
         "channel": "pos", "currency": "EUR", "at": at,
         "lines": [{"id": "1", "sku": "A", "quantity": 1, "unit_price": "100.00"}]})
@@ -124,3 +124,48 @@ def test_a_window_from_the_hours_start_to_its_end_covers_it_fully() -> None:
     window = AbsoluteWindow(start=HOUR, end=HOUR + timedelta(hours=1), timezone="Europe/Paris")
 
     assert coverage((window,), HOUR.timestamp(), HOUR.timestamp() + 3600) == "full"
+
+
+# Edges inside the hours asked, so that each basket is checked against its windows
+# rather than served by the time index's whole-hour answer.
+LUNCH_AND_EVENING = (
+    RecurringWindow(days=EVERY_DAY, start=time(12, 15), end=time(14), timezone="Europe/Paris"),
+    RecurringWindow(days=EVERY_DAY, start=time(18, 15), end=time(20), timezone="Europe/Paris"),
+)
+
+
+@pytest.mark.parametrize(("at", "expected"), [
+    ("2026-11-23T12:30:00+01:00", "10.00"),  # in the first window only
+    ("2026-11-23T18:30:00+01:00", "10.00"),  # in the second only
+    ("2026-11-23T16:00:00+01:00", "0.00"),  # in neither
+])
+def test_a_rule_with_several_windows_is_live_in_any_of_them(at: str, expected: str) -> None:
+    assert discount(LUNCH_AND_EVENING, at) == expected
+
+
+BLACK_FRIDAY_AND_CHRISTMAS_EVE = (
+    AbsoluteWindow(start=datetime(2026, 11, 27, 8, tzinfo=UTC),
+                   end=datetime(2026, 11, 27, 20, tzinfo=UTC), timezone="Europe/Paris"),
+    AbsoluteWindow(start=datetime(2026, 12, 24, 8, tzinfo=UTC),
+                   end=datetime(2026, 12, 24, 20, tzinfo=UTC), timezone="Europe/Paris"),
+)
+
+
+@pytest.mark.parametrize(("at", "expected"), [
+    ("2026-11-27T12:00:00+01:00", "10.00"),  # the first window, a month before the last
+    ("2026-12-10T12:00:00+01:00", "0.00"),  # between them
+    ("2026-12-24T12:00:00+01:00", "10.00"),  # the last window, a month after the first
+])
+def test_a_rule_live_on_two_days_a_month_apart_is_live_on_both(at: str,
+                                                               expected: str) -> None:
+    assert discount(BLACK_FRIDAY_AND_CHRISTMAS_EVE, at) == expected
+
+
+def test_a_slot_opening_after_midnight_in_a_half_hour_zone_opens_within_the_utc_hour() -> None:
+    # Given every day 00:15-01:00 in Kolkata (UTC+05:30), whose midnight falls at half
+    # past a UTC hour, when a basket comes at 00:20 there (18:50 UTC, the hour that
+    # began at 23:30 the day before), then the slot that opened five minutes earlier holds it
+    window = RecurringWindow(days=EVERY_DAY, start=time(0, 15), end=time(1),
+                             timezone="Asia/Kolkata")
+
+    assert discount(window, "2026-11-23T18:50:00Z") == "10.00"
