@@ -102,7 +102,8 @@ class DeviceFolder:
 
     def __init__(self, folder: Path | str) -> None:
         self.folder = Path(folder)
-        self._loaded: tuple[tuple[_Stamp, ...], Bundle, Evaluator] | None = None
+        self._loaded: tuple[tuple[_Stamp, ...], Bundle] | None = None
+        self._evaluator: tuple[Bundle, Evaluator] | None = None  # built for the first basket
 
     # --- trust -----------------------------------------------------------------------
 
@@ -215,10 +216,10 @@ class DeviceFolder:
                               "or delete it to accept any version the server sends") from None
 
     def current(self, now: datetime) -> Bundle | None:
-        """The installed bundle, verified again (the file could have been altered)."""
-        return self._current(now)[0]
+        """The installed bundle, verified again (the file could have been altered).
 
-    def _current(self, now: datetime) -> tuple[Bundle | None, Evaluator | None]:
+        Its evaluator is built only for a basket: `sync` and `status` need the bundle
+        alone, and at 10,000 rules the evaluator costs three times the verification."""
         path = self.folder / BUNDLE_FILE
         # The bundle is used only with the keys and state it was checked against: a till
         # running for days must stop pricing once `remise device untrust` (another
@@ -226,18 +227,26 @@ class DeviceFolder:
         stamps = tuple(_stamp(self.folder / name) for name in (BUNDLE_FILE, KEYS_FILE,
                                                                STATE_FILE))
         if stamps[0] is None:
-            return None, None
+            return None
         if self._loaded is not None and self._loaded[0] == stamps:
-            return self._loaded[1], self._loaded[2]
+            return self._loaded[1]
         try:
             data = path.read_bytes()
         except OSError as error:
             raise DeviceError(f"cannot read {path}: {error.strerror or error}") from None
         bundle = read_bundle(data, self.trusted_keys(), now=now, allow_expired=True)
         self._check_installed(bundle, path)
-        evaluator = Evaluator(bundle.ruleset)
-        self._loaded = (stamps, bundle, evaluator)
-        return bundle, evaluator
+        self._loaded = (stamps, bundle)
+        return bundle
+
+    def _current(self, now: datetime) -> tuple[Bundle | None, Evaluator | None]:
+        """The installed bundle and its evaluator, built once per bundle."""
+        bundle = self.current(now)
+        if bundle is None:
+            return None, None
+        if self._evaluator is None or self._evaluator[0] is not bundle:
+            self._evaluator = (bundle, Evaluator(bundle.ruleset))
+        return self._evaluator
 
     def _check_installed(self, bundle: Bundle, path: Path) -> None:
         """Use only the bundle ``install`` wrote: an older signed bundle copied over it (a
