@@ -76,10 +76,16 @@ def _currency_hint(written: str) -> str:
             or "use an ISO 4217 code such as EUR")
 
 
+# Units in French: "jours" is nearest to "hours" in spelling, "semaines" to "minutes".
+FRENCH_UNITS = {"jour": "day", "jours": "days", "heure": "hour", "heures": "hours",
+                "semaine": "week", "semaines": "weeks", "mois": "months", "an": "years",
+                "ans": "years", "année": "years", "années": "years"}
+
+
 def _unit_hint(written: str, count: int) -> str:
     """The closest unit in the form that agrees with the count: "for 30 MIN" means
     "minutes", though "MIN" is nearer to "minute"."""
-    lower = written.lower()
+    lower = FRENCH_UNITS.get(written.lower(), written.lower())
     if lower.startswith(("week", "wk")):
         return f"write days: for {count * 7} days"
     if lower.startswith(("month", "year", "yr")):  # "months" is close to "minutes"
@@ -90,7 +96,7 @@ def _unit_hint(written: str, count: int) -> str:
     if lower in ("h", "hr"):
         close: str | None = "hour"
     else:
-        close = closest_word(written, UNITS)
+        close = closest_word(lower, UNITS)
     if close is None:
         return "use minutes, hours or days"
     singular = close.removesuffix("s")
