@@ -707,6 +707,9 @@ def _explain_unexpected(token: Token, before: list[Token], expected: set[str],
     if "DISCOUNT" in expected and written not in _keyword_types() \
             and (meant := STATEMENT_WORDS.get(written.lower())) is not None:
         return f'unknown word "{written}"', meant
+    english = KEYWORDS_IN_FRENCH.get(written.lower())
+    if english is not None and _keyword_types().get(english) in expected:
+        return f'unknown word "{written}"', f'the language is written in English: "{english}"'
     if "CARDHOLDER" in expected and token.type == "WORD" and written not in _keyword_types():
         return f'unknown word "{written}"', _audience_hint(written, line, token)
     if (listed := _list_hint(token, before, expected)) is not None:
@@ -761,6 +764,12 @@ def _explain_unexpected(token: Token, before: list[Token], expected: set[str],
     return None
 
 
+# Keywords a French marketer writes in French, where the English one is expected.
+KEYWORDS_IN_FRENCH = {"et": "and", "ou": "or", "non": "not", "pas": "not", "sur": "on",
+                      "panier": "basket", "articles": "items", "produits": "items",
+                      "quand": "when", "chaque": "each", "pour": "for", "de": "from",
+                      "du": "from", "au": "to", "tous": "every", "achetez": "buy",
+                      "payez": "pay", "dans": "in"}
 AUDIENCE_KEYWORDS = ("cardholder", "known", "anonymous", "segment", "tier", "attribute", "not")
 # Words for whole audiences, and the language's.
 AUDIENCE_WORDS = {"guest": "anonymous", "guests": "anonymous", "unknown": "anonymous",
