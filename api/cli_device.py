@@ -99,8 +99,18 @@ def _get(server: str, path: str, key: str, *, params: dict[str, str] | None = No
                           ) as response:
             body = _read_bounded(response, server, time.monotonic() + deadline)
             return _Answer(response.status_code, response.headers, body)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError) as error:
+        fail(f"cannot reach {server}: {_said(error)}", EXIT_BAD_INPUT)
+    except httpx.DecodingError as error:  # what answered is not the server's gzip
+        fail(f"{server} sent an answer that does not decode ({_said(error)}): a proxy in "
+             "the way?", EXIT_BAD_INPUT)
     except httpx.HTTPError as error:
-        fail(f"cannot reach {server}: {error}", EXIT_BAD_INPUT)
+        # reached, then the exchange broke off: the network dropped, or the server stopped
+        fail(f"the exchange with {server} broke off: {_said(error)}", EXIT_BAD_INPUT)
+
+
+def _said(error: Exception) -> str:
+    return printable(str(error)) or type(error).__name__
 
 
 def _read_bounded(response: httpx.Response, server: str, deadline: float) -> bytes:

@@ -176,6 +176,31 @@ def test_a_channel_or_store_that_cannot_be_is_refused_before_any_request(
     assert one_line(output).startswith(words)
 
 
+def test_an_answer_that_does_not_decode_is_not_called_unreachable(
+    server: tuple[str, type[FakeServer]], till: Path
+) -> None:
+    # given something in the server's place answering "gzip" that is not gzip (a proxy)
+    url, handler = server
+    handler.bundle = (200, {"Content-Encoding": "gzip"}, b"not gzip at all")
+
+    code, output = _sync(url, till)
+
+    # then the device says the server was reached and its answer could not be read
+    assert code == 2
+    assert one_line(output) == (f"error: {url} sent an answer that does not decode (Error -3 "
+                                "while decompressing data: incorrect header check): a proxy "
+                                "in the way?")
+
+
+def test_a_server_that_does_not_listen_cannot_be_reached(till: Path) -> None:
+    with fake_server({}) as (url, _):
+        pass  # the server is gone: nothing listens on its port any more
+
+    code, output = _sync(url, till)
+
+    assert code == 2 and one_line(output).startswith(f"error: cannot reach {url}: ")
+
+
 def test_a_hostile_signature_downloaded_is_refused_as_malformed(
     server: tuple[str, type[FakeServer]], till: Path, tmp_path: Path
 ) -> None:
