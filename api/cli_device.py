@@ -48,6 +48,9 @@ DOWNLOAD_SECONDS = 300.0
 # Decoded size, checked while decoding (a 1 MB gzip can hold 1 GB of zeros); 100,000
 # rules are ~32 MiB raw.
 MAX_BUNDLE_BYTES = 256 * 1024 * 1024
+# What a till whose server rotated its signing key is to do (docs/devices.md).
+ROTATED = (" (if the server's signing key was rotated: read the new key's id on the server, "
+           "`remise bundle-keys list`, and run `remise device trust --key-id` with it)")
 # engine.bundle.key_id_of: 16 digits; or the whole SHA-256 of the key
 _KEY_ID = re.compile(r"[0-9a-f]{16}|[0-9a-f]{64}")
 
@@ -277,8 +280,8 @@ def _sync(device: engine.DeviceFolder, server: str, key: str, ruleset: str, chan
         installed = device.install(answer.body, now=now, ruleset=ruleset, channel=channel,
                                    store=store)
     except engine.BundleRefused as error:
-        fail(f"bundle refused ({error.reason}): {error}; keeping the last good bundle",
-             EXIT_REFUSED)
+        fail(f"bundle refused ({error.reason}): {error}; keeping the last good bundle"
+             f"{ROTATED if error.reason == 'unknown_key' else ''}", EXIT_REFUSED)
     typer.echo(f"installed: {_describe(installed)}")
 
 

@@ -201,6 +201,24 @@ def test_a_server_that_does_not_listen_cannot_be_reached(till: Path) -> None:
     assert code == 2 and one_line(output).startswith(f"error: cannot reach {url}: ")
 
 
+def test_a_bundle_signed_by_a_key_not_trusted_says_how_to_trust_a_rotated_key(
+    server: tuple[str, type[FakeServer]], till: Path, tmp_path: Path
+) -> None:
+    # given the server signing with a new key (rotated) this till does not trust yet
+    url, handler = server
+    new_key = SigningKeys(tmp_path / "new-keys")
+    handler.bundle = (200, {}, bundle_bytes(new_key.folder, version=4))
+
+    code, output = _sync(url, till)
+
+    assert code == 3
+    assert one_line(output) == (
+        f"error: bundle refused (unknown_key): signed by key '{new_key.active_id()}', which "
+        "this device does not trust; keeping the last good bundle (if the server's signing "
+        "key was rotated: read the new key's id on the server, `remise bundle-keys list`, "
+        "and run `remise device trust --key-id` with it)")
+
+
 def test_a_hostile_signature_downloaded_is_refused_as_malformed(
     server: tuple[str, type[FakeServer]], till: Path, tmp_path: Path
 ) -> None:
