@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 
 import engine
+import rules
 from engine.bundle import MEDIA_TYPE, fingerprint_of
 from rules.bundles import SigningKeyUnusable
 
@@ -86,7 +87,11 @@ def bundle(
     store: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
 ) -> Response:
     found = services(request)
-    live = found.live.get(ruleset)
+    try:
+        live = found.live.get(ruleset)
+    except rules.UnreadableVersion as error:  # the server's failing, as for a basket
+        raise Problem(503, "live-version-unreadable", "The live version cannot be served",
+                      f"{error}; publish a fix, or roll back to a version that loads") from None
     if live is None:
         raise not_found(f"no rule set named {ruleset!r} is published")
     now, if_none_match = found.clock(), request.headers.get("if-none-match", "")

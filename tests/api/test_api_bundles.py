@@ -12,6 +12,7 @@ import pytest
 
 import engine
 from rules.bundles import BUNDLES_KEPT, SigningKeys
+from rules.store import _Content, content_hash
 from tests.store.scenario import BOOTS_10, BOOTS_20, HEADER
 
 from .conftest import Api
@@ -232,3 +233,21 @@ def test_a_damaged_signing_key_is_a_503_naming_the_setting_and_logging_the_file(
         "folder (REMISE_BUNDLE_KEYS_DIR): the reason is in its log")
     assert (f"cannot sign device bundles: {damaged} is not an unencrypted private key in "
             "PEM") in caplog.text
+
+
+def test_a_live_version_this_server_cannot_load_is_a_503_to_a_syncing_device(
+        api: Api) -> None:
+    # given fr's live version 1, which this remise cannot read (an older release stored it)
+    ir_json = '{"not": "an IR"}'
+    api.store._append("fr", _Content({"x.rules": ""}, ir_json, content_hash(ir_json), 0),
+                      message="unreadable", author="an older release", parent=None,
+                      address=None, rollback_of=None)
+
+    # when a till syncs its bundle
+    response = api.call("device", "GET", "/v1/bundles/fr", params=POS_PARIS)
+
+    # then, as for a basket, it is the server's failing (the till keeps its last bundle)
+    assert response.status_code == 503
+    assert response.json()["type"] == "https://remise.dev/problems/live-version-unreadable"
+    assert response.json()["detail"].startswith(
+        "version 1 of 'fr' cannot be read by this remise: not a valid remise.ir/1 rule set")
