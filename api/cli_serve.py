@@ -120,8 +120,8 @@ def start_line(settings: rules.Settings, host: str, port: int) -> str:
              else redact_url(settings.database_url))
     follow = (f"Redis fan-out on {redact_url(settings.redis_url)}, prefix "
               f"{settings.redis_prefix!r}" if settings.redis_url else "polling")
-    return (f"remise on http://{host}:{port} (API docs: http://{host}:{port}/docs), rules in "
-            f"{where}, {follow}")
+    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"  # IPv6
+    return f"remise on {url} (API docs: {url}/docs), rules in {where}, {follow}"
 
 
 def log_config() -> dict[str, Any]:

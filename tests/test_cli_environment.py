@@ -243,3 +243,14 @@ def test_serve_says_which_database_and_redis_prefix_it_serves_from() -> None:
     assert line == ("remise on http://0.0.0.0:8000 (API docs: http://0.0.0.0:8000/docs), rules "
                     "in postgresql+psycopg://remise:***@db:5432/remise, Redis fan-out on "
                     "redis://:***@cache:6379/0, prefix 'remise-prod'")
+
+
+def test_serve_writes_an_ipv6_address_in_brackets_in_its_url() -> None:
+    # given the embedded default, served on the IPv6 loopback
+    settings = rules.Settings.from_env({"REMISE_DATA_DIR": "data"})
+
+    # when serve says where it listens
+    line = cli_serve.start_line(settings, "::1", 8000)
+
+    # then its URLs can be pasted in a browser or curl (http://::1:8000 cannot)
+    assert line.startswith("remise on http://[::1]:8000 (API docs: http://[::1]:8000/docs),")
