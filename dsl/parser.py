@@ -542,7 +542,7 @@ def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
     if previous is not None and previous.type in _NUMBERS and previous.end_line == line \
             and previous.end_column == column:  # 10,5% or 10.5.0: a number in pieces?
         rest = re.match(r"[0-9A-Za-z.,_%]+", text[column - 1:])
-        if rest:
+        if rest and not re.fullmatch(r",", rest.group()):  # "2, then": a list, not 2,5
             raise _bad_number(previous, str(previous) + rest.group())
     if isinstance(error, UnexpectedCharacters):
         char = text[column - 1] if column <= len(text) else "?"
@@ -719,6 +719,8 @@ def _explain_unexpected(token: Token, before: list[Token], expected: set[str],
     if written == "=" and previous is not None and str(previous) == "=" \
             and _touching(previous, token):
         return 'one "=" is enough', 'compare with a single "=": category = "rainwear"'
+    if written == "," and "AND" in expected and line.lstrip().startswith("when "):
+        return 'unexpected ","', 'join the conditions of "when" with "and"'
     if written == "or" and "AND" in expected and "OR" not in expected:
         return ('"or" between basket conditions',
                 'every condition of "when" must hold: write "and", or make two rules')
@@ -802,7 +804,8 @@ def _list_hint(token: Token, before: list[Token], expected: set[str]) -> str | N
     `in "a", "b"`, `= "a" or "b"`, `segment in (...)`, `stores ("a", "b")`."""
     written = str(token)
     words = [str(t) for t in before]
-    if written == "," and len(words) > 2 and words[-2] in ("=", "!="):
+    if written == "," and len(words) > 2 and words[-2] in ("=", "!=") \
+            and before[-1].type == "STRING":
         return f'for several values write "in": {words[-3]} in ({words[-1]}, ...)'
     if written == "(" and words[-1:] == ["="]:
         return 'for several values write "in": category in ("a", "b")'
