@@ -11,7 +11,6 @@ from __future__ import annotations
 import calendar
 import re
 import threading
-import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import date, time, timedelta
 from decimal import Decimal
@@ -24,11 +23,19 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from lark.lark import PostLex
 from lark.tree import Meta
 
-from engine.money import MINOR_UNITS
-
 from . import ast
-from .checks import ZONE_ABBREVIATIONS, known_zone, offset_hint
+from .checks import offset_hint
 from .errors import INVISIBLE, DslError, Reporter, closest_word, did_you_mean, source_lines
+from .hints import (
+    OPERATORS,
+    Misplaced,
+    after_from,
+    explain,
+    in_rule_id,
+    lookalike,
+    unclosed_hint,
+    without_accents,
+)
 
 # What a marketer reads instead of a terminal's name.
 PLAIN_WORDS = {
@@ -548,7 +555,7 @@ def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
         char = text[column - 1] if column <= len(text) else "?"
         pos = ast.Pos(line, column, column + 1)
         if char == '"':
-            reporter.error(pos, "this text is never closed", _unclosed_hint(text[column:]))
+            reporter.error(pos, "this text is never closed", unclosed_hint(text[column:]))
         elif char == "%" and re.search(r"[0-9]\s+$", text[:column - 1]):
             reporter.error(pos, "a space before %", "write the % right after the number: 10%")
         elif char == ":" and _zone_in_pieces(before, line, column):
@@ -561,14 +568,14 @@ def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
         elif char in CURRENCY_SIGNS:
             reporter.error(pos, f"unexpected character {char!r}",
                            f"write the currency's code: {CURRENCY_SIGNS[char]}")
-        elif (lookalike := _lookalike(char, text[column:column + 1])) is not None:
-            reporter.error(pos, *lookalike)
+        elif (stand_in := lookalike(char, text[column:column + 1])) is not None:
+            reporter.error(pos, *stand_in)
         elif char in OPERATORS:
             reporter.error(pos, f"unexpected character {char!r}", f'write "{OPERATORS[char]}"')
-        elif char.isalpha() and _in_rule_id(before, line, column):
+        elif char.isalpha() and in_rule_id(before, line, column):
             word = text[(before[-1].column or 1) - 1:].split()[0]
             reporter.error(pos, "a rule id is written without accents",
-                           f"write {_without_accents(word)}")
+                           f"write {without_accents(word)}")
         else:
             reporter.error(pos, f"unexpected character {char!r}", _expected_hint(_expected(error)))
         return
@@ -594,7 +601,8 @@ def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
     written = str(token)
     width = len(written) if "\n" not in written else 1
     pos = ast.Pos(line, column, column + width)
-    if (explained := _explain_unexpected(token, before, expected, text)) is not None:
+    misplaced = Misplaced(token, before, expected, text, _keyword_types())
+    if (explained := explain(misplaced)) is not None:
         reporter.error(pos, *explained)
         return
     keywords = [_keywords()[n] for n in expected if n in _keywords()]
@@ -604,236 +612,6 @@ def _report_unexpected(reporter: Reporter, error: UnexpectedInput) -> None:
     suggestion = did_you_mean(written, keywords) if unknown else None
     what = "unknown word" if unknown else "unexpected"
     reporter.error(pos, f'{what} "{written}"', suggestion or _expected_hint(expected))
-
-
-# Characters a word processor puts in place of the ones the language reads (a rule
-# copied from Word or an e-mail): named, with the character to type instead.
-CURLY_QUOTES = "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033"  # “ ” „ ‟ « » ″
-SINGLE_QUOTES = "'\u2018\u2019\u201a\u201b\u2032"  # ' ‘ ’ ‚ ‛ ′
-DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"  # ‐ ‑ ‒ – — ― − ﹣ －
-QUOTE_HINT = 'write texts between straight double quotes: "Soldes" (a word processor curls them)'
-
-
-def _lookalike(char: str, after: str) -> tuple[str, str] | None:
-    """(message, hint) for a character that stands in for one the language reads,
-    or is invisible; None for any other. ``after`` is the character that follows."""
-    code = f"U+{ord(char):04X}"
-    if char in CURLY_QUOTES:
-        return f'a curly quote {char} instead of "', QUOTE_HINT
-    if char in SINGLE_QUOTES:
-        return f'a single quote {char} instead of "', 'write texts between double quotes: "Soldes"'
-    if char in DASHES:
-        return (f"a dash {char} instead of -",
-                "write a hyphen -, like 17:00-19:00 (a word processor lengthens it)")
-    category = unicodedata.category(char)
-    if category == "Zs":  # a no-break, thin or wide space
-        name = unicodedata.name(char, "space").lower()
-        if after == "%":  # French typography: "10 %"
-            return (f"a {name} ({code}) before %", "write the % right after the number: 10%")
-        return (f"a {name} ({code}) instead of a space",
-                "replace it with an ordinary space (it comes with a copy and paste)")
-    if category.startswith("C"):  # a control, a zero-width or a format character
-        return (f"an invisible character ({code})",
-                "delete it (it comes with a copy and paste)")
-    return None
-
-
-def _unclosed_hint(rest: str) -> str:
-    """A text opened with a straight quote and closed with a curly one."""
-    curly = next((char for char in rest if char in CURLY_QUOTES), None)
-    if curly is not None:
-        return f'it ends with a curly quote {curly}: write a straight " there'
-    return 'end it with " on the same line'
-
-
-# Words a marketer starts a statement with, and the statement that says it: the
-# nearest keyword in spelling is no help ("categories" is nearest to "stores").
-_ITEMS = 'say which items after the effect: discount 15% on items where category = "rainwear"'
-_WINDOW = "say when the rule is live with valid: valid from 2026-12-01 to 2026-12-24"
-_DISCOUNT = "write discount: discount 15% on items, or discount 10.00 EUR on basket"
-_AUDIENCE = 'say who with audience: audience segment "students", audience cardholder'
-STATEMENT_WORDS = {
-    **dict.fromkeys(("category", "categories", "brand", "brands", "sku", "skus", "product",
-                     "products", "item", "items", "articles"), _ITEMS),
-    **dict.fromkeys(("window", "dates", "date", "period", "start", "starts", "end", "ends",
-                     "expires", "until", "from", "during", "schedule"), _WINDOW),
-    **dict.fromkeys(("reduction", "remise", "rabais", "off", "percent", "promo", "promotion",
-                     "sale"), _DISCOUNT),
-    **dict.fromkeys(("segment", "segments", "customer", "customers", "members", "tier",
-                     "tiers", "cardholders", "who"), _AUDIENCE),
-    **dict.fromkeys(("code", "codes", "voucher", "promocode"),
-                    'write coupon: coupon "WELCOME10"'),
-    **dict.fromkeys(("free", "gift", "offer"),
-                    "write buy 3 pay 2 on items, or bundle 2 for 25.00 EUR on items"),
-    **dict.fromkeys(("bonus", "loyalty", "fidelite"),
-                    "write points: points 2 per 1.00 EUR on items"),
-    **dict.fromkeys(("shop", "shops", "store", "magasin", "magasins"),
-                    'write stores: stores "lyon-01", "lyon-02"'),
-}
-
-
-_BUY_GET = re.compile(r"\bbuy\s+(\d+)\s+get\s+(\d+)(?![\d.%])")
-
-# What other languages write for and, or, not.
-OPERATORS = {"&": "and", "|": "or", "!": "not"}
-
-
-def _without_accents(text: str) -> str:
-    """"soldes_été" -> "soldes_ete": the letters of a text, their accents dropped."""
-    letters = unicodedata.normalize("NFKD", text)
-    return "".join(char for char in letters if not unicodedata.combining(char) and char.isascii())
-
-
-def _in_rule_id(before: list[Token], line: int, column: int) -> bool:
-    """Is ``line:column`` inside a rule id (`rule soldes_été`)?"""
-    return len(before) > 1 and before[-2].type in ("RULE", "PRICE") \
-        and before[-1].type == "WORD" and before[-1].end_line == line \
-        and before[-1].end_column == column
-
-
-def _explain_unexpected(token: Token, before: list[Token], expected: set[str],
-                        line: str) -> tuple[str, str] | None:
-    """(message, hint) for a token out of place that a marketer writes naturally:
-    a rule without an id, an id of two words, a value without its quotes, `==`,
-    `or` between basket conditions, an amount off items without `each`."""
-    written, previous = str(token), before[-1] if before else None
-    after_kind = previous is not None and previous.type in ("RULE", "PRICE")
-    if after_kind and expected == {"WORD"}:
-        return _missing_id(str(previous), token, line)
-    if expected == {"STRING"} and previous is not None and len(before) > 1 \
-            and before[-2].type in ("RULE", "PRICE"):  # rule black friday "..."
-        words = line[(previous.column or 1) - 1:].split('"', 1)[0].split()
-        return "a rule id is one word", f"join the words with _: {'_'.join(words)}"
-    if "DISCOUNT" in expected and written not in _keyword_types() \
-            and (meant := STATEMENT_WORDS.get(written.lower())) is not None:
-        return f'unknown word "{written}"', meant
-    english = KEYWORDS_IN_FRENCH.get(written.lower())
-    if english is not None and _keyword_types().get(english) in expected:
-        return f'unknown word "{written}"', f'the language is written in English: "{english}"'
-    if "CARDHOLDER" in expected and token.type == "WORD" and written not in _keyword_types():
-        return f'unknown word "{written}"', _audience_hint(written, line, token)
-    if (listed := _list_hint(token, before, expected)) is not None:
-        return f'unexpected "{written}"', listed
-    if "STRING" in expected and token.type == "WORD" and written not in _keyword_types():
-        return f'unknown word "{written}"', f'put it in double quotes: "{written}"'
-    if written == "=" and previous is not None and str(previous) == "=" \
-            and _touching(previous, token):
-        return 'one "=" is enough', 'compare with a single "=": category = "rainwear"'
-    if written == "," and "AND" in expected and line.lstrip().startswith("when "):
-        return 'unexpected ","', 'join the conditions of "when" with "and"'
-    if written == "or" and "AND" in expected and "OR" not in expected:
-        return ('"or" between basket conditions',
-                'every condition of "when" must hold: write "and", or make two rules')
-    if written == "items" and expected == {"BASKET"} and "each" not in line:
-        return ("an amount off items is an amount off each unit",
-                'write "each": discount 5.00 EUR each on items, or "on basket" for the basket')
-    if written == "for" and expected == {"TO"} and _after_from(before):  # from D T for 3 days
-        return ('a window for a duration starts without "from"',
-                f"write: valid {_after_from(before)} {line[(token.column or 1) - 1:].strip()}")
-    if written == "for" and expected == {"TIME"} and previous is not None:  # D for 3 days
-        return ("the start has no time",
-                f"write the time it starts: valid {previous} 00:00 "
-                f"{line[(token.column or 1) - 1:].strip()}")
-    if written in ("until", "till", "through", "thru") and "FROM" in expected:
-        end = line[(token.column or 1) - 1 + len(written):].strip()
-        return (f'unknown word "{written}"',
-                f"a window has a start and an end: valid from YYYY-MM-DD to {end}")
-    if previous is not None and previous.type in ("TIME", "DATE") and token.type == "WORD" \
-            and (known_zone(written) or written.upper() in ZONE_ABBREVIATIONS):
-        zone = ZONE_ABBREVIATIONS.get(written.upper(), written)  # EST: New York's
-        return ("a time zone in a window",
-                f"give the rule its zone on a line of its own: timezone {zone}")
-    if written == "get" and "PAY" in expected and (free := _BUY_GET.search(line)):
-        bought, given = int(free.group(1)), int(free.group(2))  # buy 2 get 1 free
-        return ('unknown word "get"',
-                f"write buy {bought + given} pay {bought}: in each group of {bought + given} "
-                "units, the " + ("cheapest is" if given == 1 else f"{given} cheapest are")
-                + " free")
-    if written in ("except", "excluding", "but") and "WHERE" in expected:
-        return (f'unknown word "{written}"',
-                'to leave items out write "where not": items where not category = "clearance"')
-    if re.fullmatch(r"[xX]\d+", written) and expected == {"INT"}:  # points x2
-        return (f'unknown word "{written}"',
-                f"points are earned per amount: points {written[1:]} per 1.00 EUR on items")
-    if written in MINOR_UNITS and "NUMBER" in expected:  # per EUR
-        one = "1." + "0" * MINOR_UNITS[written] if MINOR_UNITS[written] else "1"
-        return f'"{written}" without an amount', f"write the amount first: {one} {written}"
-    if token.type == "WORD" and written not in _keyword_types() and expected & {"FIELD"} \
-            and closest_word(written, ("sku", "category", "brand", "attribute")) is None:
-        return (f'unknown word "{written}"',
-                f'items have a sku, category and brand; for another of their details write '
-                f'attribute "{written}"')
-    return None
-
-
-# Keywords a French marketer writes in French, where the English one is expected.
-KEYWORDS_IN_FRENCH = {"et": "and", "ou": "or", "non": "not", "pas": "not", "sur": "on",
-                      "panier": "basket", "articles": "items", "produits": "items",
-                      "quand": "when", "chaque": "each", "pour": "for", "de": "from",
-                      "du": "from", "au": "to", "tous": "every", "achetez": "buy",
-                      "payez": "pay", "dans": "in"}
-AUDIENCE_KEYWORDS = ("cardholder", "known", "anonymous", "segment", "tier", "attribute", "not")
-# Words for whole audiences, and the language's.
-AUDIENCE_WORDS = {"guest": "anonymous", "guests": "anonymous", "unknown": "anonymous",
-                  "unidentified": "anonymous", "identified": "known",
-                  "registered": "known", "logged_in": "known", "signed_in": "known"}
-
-
-def _audience_hint(written: str, line: str, token: Token) -> str:
-    """`not_cardholder` is nearest to "cardholder", the opposite; `students` is a
-    segment, `gold` a tier, `everyone` no audience at all."""
-    lower = written.lower()
-    negated = re.match(r"(?:not|non|no)[_-](.+)", lower)
-    if negated:
-        meant = AUDIENCE_WORDS.get(negated.group(1), negated.group(1))
-        return f'write "not" and a space: not {meant}'
-    if lower == "card" and re.match(r"card\s+holders?\b", line[(token.column or 1) - 1:]):
-        return "write cardholder, in one word"
-    if lower in AUDIENCE_WORDS:
-        return f'did you mean "{AUDIENCE_WORDS[lower]}"?'
-    if (typo := did_you_mean(written, AUDIENCE_KEYWORDS)) is not None:
-        return typo
-    if lower in ("all", "everyone", "everybody", "anyone"):
-        return "leave out audience: a rule without one is for every customer"
-    return (f'a group of customers is a segment: segment "{written}"; a loyalty tier: '
-            f'tier = "{written}"')
-
-
-def _list_hint(token: Token, before: list[Token], expected: set[str]) -> str | None:
-    """Several values written as another language would: `= "a", "b"`, `= ("a", "b")`,
-    `in "a", "b"`, `= "a" or "b"`, `segment in (...)`, `stores ("a", "b")`."""
-    written = str(token)
-    words = [str(t) for t in before]
-    if written == "," and len(words) > 2 and words[-2] in ("=", "!=") \
-            and before[-1].type == "STRING":
-        return f'for several values write "in": {words[-3]} in ({words[-1]}, ...)'
-    if written == "(" and words[-1:] == ["="]:
-        return 'for several values write "in": category in ("a", "b")'
-    if written == "(" and words[-1:] in (["stores"], ["coupon"]):
-        return f'write the values without parentheses: {words[-1]} "a", "b"'
-    if token.type == "STRING" and "LPAR" in expected and words[-1:] == ["in"]:
-        return f'put the values in parentheses: in ({written}, ...)'
-    if token.type == "STRING" and words[-1:] in (["or"], ["and"]):
-        example = ('segment "students" or segment "teachers"' if "SEGMENT" in expected
-                   else 'category = "a" or category = "b", or category in ("a", "b")')
-        return f'each side of "{words[-1]}" is a whole condition: {example}'
-    if written == "in" and words[-1:] == ["segment"]:
-        return 'one segment per condition: segment "students" or segment "teachers"'
-    return None
-
-
-def _missing_id(kind: str, token: Token, line: str) -> tuple[str, str]:
-    """`rule "Black Friday" {` or `rule 2for1 ...`: the id is missing or not a name."""
-    if token.type == "STRING":
-        title = _without_accents(str(token)[1:-1]).lower()
-        suggested = "_".join(re.findall(r"[a-z0-9]+", title)) or "my_rule"
-        if suggested[0].isdigit():
-            suggested = f"promo_{suggested}"
-        return ("the rule has no id",
-                f"write a one-word id before the title: {kind} {suggested} {token} {{")
-    word = line[(token.column or 1) - 1:].split()[0]
-    return (f'"{word}" cannot be a rule id',
-            f"an id starts with a letter: promo_{word}")
 
 
 def _zone_in_pieces(before: list[Token], line: int, column: int) -> bool:
@@ -873,20 +651,12 @@ def _missing(before: list[Token], expected: set[str]) -> tuple[str, str | None]:
         return "a time zone is missing", "write it like: timezone Europe/Paris"
     if word == "stacking":
         return "the stacking is missing", "write exclusive, best or stackable"
-    start = _after_from(before)
+    start = after_from(before)
     if "TO" in expected and start:  # valid from 2026-11-27, and nothing more
         return ("the window has no end",
                 f"write when it ends: from {start} to {start[:4]}-12-31 (a date without a "
                 "time takes in the whole day)")
     return f'the line ends too early, after "{word}"', _expected_hint(expected)
-
-
-def _after_from(before: list[Token]) -> str:
-    """What follows the last `from` among the tokens read: a window's start."""
-    words = [str(t) for t in before]
-    if "from" not in words:
-        return ""
-    return " ".join(words[len(words) - words[::-1].index("from"):])
 
 
 def _expected_hint(expected: set[str]) -> str | None:
