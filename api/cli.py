@@ -40,6 +40,33 @@ app = typer.Typer(
     rich_markup_mode="markdown",
 )
 
+def _print_version(asked: bool) -> None:
+    """What an operator compares with a database's schema (`remise db current`) and a
+    server's /healthz: this remise's release, the schema it needs, its engine's build."""
+    if not asked:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    from rules.db import head_revision  # Alembic, only when asked
+
+    try:
+        release = version("remise")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        release = "(not installed)"
+    typer.echo(f"remise {release} (database schema {head_revision()}, engine build "
+               f"{engine.BUILD})")
+    raise typer.Exit()
+
+
+@app.callback()
+def _common_options(
+    version: Annotated[bool, typer.Option(
+        "--version", help="Print the release, the database schema it needs and the engine's "
+        "build, and exit.", is_eager=True, callback=_print_version)] = False,
+) -> None:
+    pass
+
+
 app.add_typer(db_app, name="db")
 app.add_typer(rules_app, name="rules")
 app.add_typer(audit_app, name="audit")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -9,7 +10,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import engine
 from api.cli import app
+from rules.db import head_revision
 
 RAIN_RULES = """\
 currency EUR
@@ -275,3 +278,14 @@ def test_help_wraps_a_commands_summary_to_the_terminal_not_to_its_docstring() ->
     # then it is one line: the docstring's line breaks cut it at odd places
     trust = next(line for line in result.output.splitlines() if "Trust the server's" in line)
     assert "when the keys rotate" in trust
+
+
+def test_version_names_the_release_the_schema_it_needs_and_the_engine_build() -> None:
+    # given an operator comparing this remise with a database and a running server
+    # when they ask for its version
+    result = runner.invoke(app, ["--version"])
+
+    # then one line says what `remise db current` and /healthz are compared with
+    assert result.exit_code == 0
+    assert result.output == (f"remise {importlib.metadata.version('remise')} (database schema "
+                             f"{head_revision()}, engine build {engine.BUILD})\n")
