@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import tempfile
+import time
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -47,6 +48,8 @@ STATE_FILE = "state.json"
 # How far a bundle's issue may be ahead of the device's clock: the server issues at the
 # start of its hour, and a till's clock may drift by minutes, not by more than this.
 CLOCK_SKEW = timedelta(hours=1)
+# How old a temporary file of the folder must be to be taken for a crash's leftover.
+LEFTOVER_SECONDS = 3600.0
 NO_TRUSTED_KEY = ("this device trusts no signing key yet: run `remise device trust --key-id "
                   "ID` first, with the id of the server's signing key (docs/devices.md, "
                   "'Trusting the server's key')")
@@ -291,11 +294,25 @@ class DeviceFolder:
         # is hashed: after such a crash it may be either of the two the state names.
         in_place = self._digest_in_place()
         kept = in_place if in_place in accepted else accepted[0]
+        self._remove_leftovers()
         self._write_state(floors, legacy, kept, installing=bundle.digest)
         self._write(BUNDLE_FILE, data)
         floors[ruleset] = bundle.header.version
         self._write_state(floors, legacy, bundle.digest)
         return bundle
+
+    def _remove_leftovers(self) -> None:
+        """Remove the temporary files a power cut left mid-write (each up to a bundle's
+        size: a till unplugged every night would fill its flash), once an hour old, so
+        that a write still under way in another process is left alone."""
+        prefixes = tuple(f".{name}." for name in (BUNDLE_FILE, KEYS_FILE, STATE_FILE))
+        older_than = time.time() - LEFTOVER_SECONDS
+        for path in self.folder.glob(".*"):
+            try:
+                if path.name.startswith(prefixes) and path.stat().st_mtime < older_than:
+                    path.unlink()
+            except OSError:  # gone meanwhile, or not ours to remove: harmless either way
+                continue
 
     def _digest_in_place(self) -> str | None:
         path = self.folder / BUNDLE_FILE

@@ -428,3 +428,23 @@ def test_a_clock_a_few_minutes_behind_the_server_still_installs(
                    channel="pos", store="paris-01")
 
     assert device.evaluate(basket(), now=ISSUED)["version"] == 4
+
+
+def test_an_install_removes_what_a_power_cut_left_mid_write(
+    device: engine.DeviceFolder, keys: Path
+) -> None:
+    # given a temporary bundle a power cut left two hours ago, and one another process
+    # is writing now
+    leftover = device.folder / ".bundle.rbundle.k3x9q1"
+    leftover.write_bytes(b"half a bundle")
+    two_hours_ago = leftover.stat().st_mtime - 7200
+    os.utime(leftover, (two_hours_ago, two_hours_ago))
+    under_way = device.folder / ".bundle.rbundle.p0w2z8"
+    under_way.write_bytes(b"a bundle being written")
+
+    # when the next bundle is installed
+    _install(device, bundle_bytes(keys, version=4))
+
+    # then the leftover is gone, and the write under way is left alone
+    assert sorted(p.name for p in device.folder.iterdir()) == [
+        ".bundle.rbundle.p0w2z8", "bundle.rbundle", "state.json", "trusted-keys.json"]
