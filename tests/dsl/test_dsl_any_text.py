@@ -13,7 +13,11 @@ PIECES = ["rule", "price", "x", '"T"', "{", "}", "\n", " ", "discount", "10%", "
           "where", "category", "=", '"a"', "valid", "every", "sat", "09:00-20:00", "for",
           "30", "minutes", "from", "publish", "audience", "cardholder", "and", "not", "(",
           ")", "buy", "3", "pay", "2", "EUR", "5.00", "coupon", "#", "\x1e", "\u2028", "\f",
-          "\r\n", "\x00", "é"]
+          "\r\n", "\x00", "é",
+          # what a marketer writes the way another tool would (dsl/hints.py)
+          "\u201c", "\u2013", "\u00a0", "'", "&", "==", ",", "24:00", "9999-12-31", "to",
+          "until", "get", "x2", "et", "mon-fri", "EST", "America/New_York", "segment",
+          "tier", "price", "each", "basket", "-"]
 
 
 def _assert_located(source: str) -> None:
