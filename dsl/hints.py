@@ -32,7 +32,7 @@ DASHES = "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63\uff0d"  # ‐ ‑ ‒
 QUOTE_HINT = 'write texts between straight double quotes: "Soldes" (a word processor curls them)'
 
 
-def lookalike(char: str, after: str) -> tuple[str, str] | None:
+def lookalike(char: str, after: str) -> Hint | None:
     """(message, hint) for a character that stands in for one the language reads,
     or is invisible; None for any other. ``after`` is the character that follows."""
     code = f"U+{ord(char):04X}"
@@ -312,7 +312,7 @@ def _list_hint(token: Token, before: list[Token], expected: set[str]) -> str | N
     return None
 
 
-def _missing_id(kind: str, token: Token, line: str) -> tuple[str, str]:
+def _missing_id(kind: str, token: Token, line: str) -> Hint:
     """`rule "Black Friday" {` or `rule 2for1 ...`: the id is missing or not a name."""
     if token.type == "STRING":
         title = without_accents(str(token)[1:-1]).lower()
@@ -333,3 +333,7 @@ def after_from(before: list[Token]) -> str:
     if "from" not in words:
         return ""
     return " ".join(words[len(words) - words[::-1].index("from"):])
+
+
+__all__ = ["OPERATORS", "Misplaced", "after_from", "explain", "in_rule_id", "lookalike",
+           "unclosed_hint", "without_accents"]
