@@ -369,8 +369,16 @@ class DeviceFolder:
             evaluator = Evaluator(bundle.ruleset.model_copy(
                 update={"rules": (), "version": None, "content_hash": None}))
         response = evaluator.evaluate(basket, explain=basket.explain)
+        since = header.offline_valid_until.isoformat()
+        if when_expired is WhenExpired.BASE_PRICES:
+            # with no rule, every coupon was "unknown": a customer's valid code, so named
+            # at the till, would be turned away as one that does not exist
+            reason = (f"no promotion applies on this device until it syncs: its rules are "
+                      f"stale (valid offline until {since})")
+            response["coupons"] = [{**coupon, "status": "rejected", "reason": reason}
+                                   for coupon in response["coupons"]]
         response["stale"] = True
-        response["stale_since"] = header.offline_valid_until.isoformat()
+        response["stale_since"] = since
         return response
 
 

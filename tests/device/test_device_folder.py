@@ -375,6 +375,20 @@ def test_expired_base_prices_applies_no_rule(device: engine.DeviceFolder) -> Non
     assert response["version"] is None and "content_hash" not in response
 
 
+def test_expired_base_prices_says_why_a_coupon_is_not_applied(
+    device: engine.DeviceFolder,
+) -> None:
+    # given a customer's coupon the store knows (WEB5), on a till at base prices
+    response = device.evaluate(basket(coupons=["WEB5"]), now=AFTER_EXPIRY,
+                               when_expired=engine.WhenExpired.BASE_PRICES)
+
+    # then the till is told why, not that the code does not exist ("unknown coupon")
+    assert response["coupons"] == [{
+        "code": "WEB5", "status": "rejected",
+        "reason": "no promotion applies on this device until it syncs: its rules are stale "
+                  "(valid offline until 2026-11-30T09:00:00+00:00)"}]
+
+
 def test_expired_refuse_refuses(device: engine.DeviceFolder) -> None:
     with pytest.raises(engine.DeviceError, match="refuses to price until it syncs"):
         device.evaluate(basket(), now=AFTER_EXPIRY, when_expired=engine.WhenExpired.REFUSE)
