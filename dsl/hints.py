@@ -194,6 +194,10 @@ def _conditions(m: Misplaced) -> Hint | None:
     if m.written == "or" and "AND" in m.expected and "OR" not in m.expected:
         return ('"or" between basket conditions',
                 'every condition of "when" must hold: write "and", or make two rules')
+    if m.token.type in ("PERCENT", "NUMBER") and m.line.lstrip().startswith("when subtotal"):
+        threshold = m.line[:(m.token.column or 1) - 1].strip().removeprefix("when").strip()
+        return ("a tier starts with its discount",
+                f"write it: {m.from_here.strip()} when {threshold}")
     return None
 
 
