@@ -653,7 +653,8 @@ def _missing(before: list[Token], expected: set[str]) -> tuple[str, str | None]:
         return "the stacking is missing", "write exclusive, best or stackable"
     if [str(t) for t in before[-3:]] == ["discount", "on", "basket"]:
         return ("the tiers are missing",
-                "list them below it, each discount first: 5% when subtotal >= 100.00 EUR")
+                "list them below it, each discount first: 5% when subtotal >= 100.00 EUR; "
+                "for a single discount write discount 10% on basket")
     start = after_from(before)
     if "TO" in expected and start:  # valid from 2026-11-27, and nothing more
         return ("the window has no end",
