@@ -17,13 +17,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from .errors import InvalidRequest, SchemaNotReady
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_SECONDS = 30
+CONNECT_TIMEOUT_SECONDS = 10  # a PostgreSQL that has not answered by then is down
 # The key of the advisory lock that makes migrations of one PostgreSQL database wait
 # for each other: "remise:m" (the audit log's is "remise:a").
 MIGRATION_LOCK = 0x72656D6973653A6D
@@ -36,7 +37,8 @@ def create_db_engine(url: str) -> Engine:
     try:
         if url.startswith("sqlite"):
             return _sqlite_engine(url)
-        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True,
+                             connect_args=_connect_timeout(url))
     except NoSuchModuleError:
         raise InvalidRequest(f"cannot use database URL {redact_url(url)!r}: SQLAlchemy knows no "
                              f"database {url.split(':', 1)[0]!r}; for PostgreSQL write "
@@ -51,6 +53,18 @@ def create_db_engine(url: str) -> Engine:
                              f"installed ({error.name}); for PostgreSQL use "
                              "postgresql+psycopg://... with `pip install remise[postgresql]`"
                              ) from None
+
+
+def _connect_timeout(url: str) -> dict[str, Any]:
+    """PostgreSQL's connect_timeout, unless the URL sets its own: without one, a server
+    that accepts the connection and never answers (hung, or a pooler in front of a dead
+    one) held every command, and a server's checks and requests, for ever."""
+    parsed = make_url(url)
+    if not parsed.get_backend_name().startswith("postgresql"):
+        return {}
+    if "connect_timeout" in parsed.query:
+        return {}
+    return {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
 
 
 def _sqlite_engine(url: str) -> Engine:
