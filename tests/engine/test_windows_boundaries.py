@@ -144,7 +144,7 @@ def test_a_rule_with_several_windows_is_live_in_any_of_them(at: str, expected: s
 
 
 BLACK_FRIDAY_AND_CHRISTMAS_EVE = (
-    AbsoluteWindow(start=datetime(2026, 11, 27, 8, tzinfo=UTC),
+    AbsoluteWindow(start=datetime(2026, 11, 27, 8, 30, tzinfo=UTC),
                    end=datetime(2026, 11, 27, 20, tzinfo=UTC), timezone="Europe/Paris"),
     AbsoluteWindow(start=datetime(2026, 12, 24, 8, tzinfo=UTC),
                    end=datetime(2026, 12, 24, 20, tzinfo=UTC), timezone="Europe/Paris"),
@@ -152,7 +152,7 @@ BLACK_FRIDAY_AND_CHRISTMAS_EVE = (
 
 
 @pytest.mark.parametrize(("at", "expected"), [
-    ("2026-11-27T12:00:00+01:00", "10.00"),  # the first window, a month before the last
+    ("2026-11-27T09:45:00+01:00", "10.00"),  # the first window, in the hour it opens
     ("2026-12-10T12:00:00+01:00", "0.00"),  # between them
     ("2026-12-24T12:00:00+01:00", "10.00"),  # the last window, a month after the first
 ])
@@ -169,3 +169,22 @@ def test_a_slot_opening_after_midnight_in_a_half_hour_zone_opens_within_the_utc_
                              timezone="Asia/Kolkata")
 
     assert discount(window, "2026-11-23T18:50:00Z") == "10.00"
+
+
+def test_a_weekly_window_whose_dates_start_months_ahead_says_its_first_opening() -> None:
+    # Given Monday mornings from 2027-01-04, when a basket comes on 2026-11-23 (six weeks
+    # before), then the reason names that first Monday, not "no day to open on"
+    window = RecurringWindow(days=(1,), start=time(9), end=time(12), timezone="Europe/Paris",
+                             from_date=date(2027, 1, 4))
+    ruleset = RuleSet(currency="EUR", timezone="UTC", rules=(
+        Rule(id="r", title="T", effect=PercentOff(percent=Decimal(10), target="items"),
+             windows=(window,)),))
+    request = engine.parse_request({
+        "channel": "pos", "currency": "EUR", "at": "2026-11-23T10:00:00+01:00",
+        "lines": [{"id": "1", "sku": "A", "quantity": 1, "unit_price": "100.00"}]})
+
+    explained = engine.Evaluator(ruleset).evaluate(request, explain=True)["explain"]
+
+    assert [entry["reason"] for entry in explained] == [
+        "outside its time window: only mon 09:00-12:00 Europe/Paris from 2027-01-04 to ..., "
+        "next mon 2027-01-04 09:00"]
