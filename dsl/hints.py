@@ -74,7 +74,7 @@ STATEMENT_WORDS = {
     **dict.fromkeys(("category", "categories", "brand", "brands", "sku", "skus", "product",
                      "products", "item", "items", "articles"), _ITEMS),
     **dict.fromkeys(("window", "dates", "date", "period", "start", "starts", "end", "ends",
-                     "expires", "until", "from", "during", "schedule"), _WINDOW),
+                     "expires", "until", "during", "schedule"), _WINDOW),
     **dict.fromkeys(("reduction", "remise", "rabais", "off", "percent", "promo", "promotion",
                      "sale"), _DISCOUNT),
     **dict.fromkeys(("segment", "segments", "customer", "customers", "members", "tier",
@@ -163,9 +163,9 @@ def _rule_id(m: Misplaced) -> Hint | None:
 def _other_word(m: Misplaced) -> Hint | None:
     """A statement by another name, a French keyword, an audience in other words."""
     lower = m.written.lower()
-    if "DISCOUNT" in m.expected and m.written not in m.keywords \
-            and (meant := STATEMENT_WORDS.get(lower)) is not None:
-        return f'unknown word "{m.written}"', meant
+    if "DISCOUNT" in m.expected and (meant := STATEMENT_WORDS.get(lower)) is not None:
+        what = "unexpected" if m.written in m.keywords else "unknown word"
+        return f'{what} "{m.written}"', meant
     english = KEYWORDS_IN_FRENCH.get(lower)
     if english is not None and m.keywords.get(english) in m.expected:
         return f'unknown word "{m.written}"', f'the language is written in English: "{english}"'
