@@ -170,7 +170,9 @@ def install(app: FastAPI, routes: Sequence[BaseRoute]) -> None:
 
     @app.exception_handler(OperationalError)
     async def _database(request: Request, error: OperationalError) -> JSONResponse:
-        log.warning("database unavailable on %s: %s", request.url.path, error.orig)
+        # one line: libpq adds a second, indented, to its reason ("Is the server running")
+        reason = "; ".join(line.strip() for line in str(error.orig).splitlines() if line.strip())
+        log.warning("database unavailable on %s: %s", request.url.path, reason)
         return problem_response(Problem(
             503, "store-unavailable", "The rule store is not available",
             "the database cannot be reached; evaluation on live versions goes on, "
