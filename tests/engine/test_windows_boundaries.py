@@ -171,20 +171,32 @@ def test_a_slot_opening_after_midnight_in_a_half_hour_zone_opens_within_the_utc_
     assert discount(window, "2026-11-23T18:50:00Z") == "10.00"
 
 
+def reasons(window: RecurringWindow, at: str) -> list[str]:
+    """The explain reasons of a 10% rule live in ``window``, for a basket at ``at``."""
+    ruleset = RuleSet(currency="EUR", timezone="UTC", rules=(
+        Rule(id="r", title="T", effect=PercentOff(percent=Decimal(10), target="items"),
+             windows=(window,)),))
+    request = engine.parse_request({
+        "channel": "pos", "currency": "EUR", "at": at,
+        "lines": [{"id": "1", "sku": "A", "quantity": 1, "unit_price": "100.00"}]})
+    explained = engine.Evaluator(ruleset).evaluate(request, explain=True)["explain"]
+    return [entry["reason"] for entry in explained]
+
+
 def test_a_weekly_window_whose_dates_start_months_ahead_says_its_first_opening() -> None:
     # Given Monday mornings from 2027-01-04, when a basket comes on 2026-11-23 (six weeks
     # before), then the reason names that first Monday, not "no day to open on"
     window = RecurringWindow(days=(1,), start=time(9), end=time(12), timezone="Europe/Paris",
                              from_date=date(2027, 1, 4))
-    ruleset = RuleSet(currency="EUR", timezone="UTC", rules=(
-        Rule(id="r", title="T", effect=PercentOff(percent=Decimal(10), target="items"),
-             windows=(window,)),))
-    request = engine.parse_request({
-        "channel": "pos", "currency": "EUR", "at": "2026-11-23T10:00:00+01:00",
-        "lines": [{"id": "1", "sku": "A", "quantity": 1, "unit_price": "100.00"}]})
 
-    explained = engine.Evaluator(ruleset).evaluate(request, explain=True)["explain"]
-
-    assert [entry["reason"] for entry in explained] == [
+    assert reasons(window, "2026-11-23T10:00:00+01:00") == [
         "outside its time window: only mon 09:00-12:00 Europe/Paris from 2027-01-04 to ..., "
         "next mon 2027-01-04 09:00"]
+
+
+def test_a_window_on_all_seven_days_is_told_as_every_day() -> None:
+    window = RecurringWindow(days=EVERY_DAY, start=time(9), end=time(12), timezone="Europe/Paris")
+
+    assert reasons(window, "2026-11-23T13:00:00+01:00") == [
+        "outside its time window: only every day 09:00-12:00 Europe/Paris, "
+        "next tue 2026-11-24 09:00"]
