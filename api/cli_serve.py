@@ -84,7 +84,11 @@ def serve(
         "--demo/--no-demo", help="Publish the demo rules into an empty store.")] = True,
 ) -> None:
     """Run the HTTP API. With nothing configured: SQLite under ./remise-data, the demo
-    rules published as `default`, and an admin key printed on first start."""
+    rules published as `default`, and an admin key printed on first start.
+
+    Production reads REMISE_DATABASE_URL (PostgreSQL, migrated first with `remise db
+    upgrade`), REMISE_REDIS_URL and REMISE_REDIS_PREFIX; every setting is in
+    docs/store.md."""
     _check_metrics_folder()
     _check_port(host, port)
     settings, store = open_store()
