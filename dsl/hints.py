@@ -256,8 +256,21 @@ def _amounts(m: Misplaced) -> Hint | None:
     return None
 
 
+def _ranks(m: Misplaced) -> Hint | None:
+    """`tier >= "gold"` (gold and above), `priority high`: tiers are names, priorities
+    numbers."""
+    previous = str(m.previous) if m.previous is not None else ""
+    if previous == "tier" and m.written in (">=", ">", "<=", "<"):
+        return (f'unexpected "{m.written}"', 'tiers are names, not ranks: list them, '
+                                             'tier in ("gold", "platinum")')
+    if previous == "priority" and m.unknown_word:
+        return (f'unknown word "{m.written}"',
+                "a priority is a whole number, the higher wins: priority 10")
+    return None
+
+
 EXPLAINERS: tuple[Callable[[Misplaced], Hint | None], ...] = (
-    _rule_id, _other_word, _values, _conditions, _windows, _effects, _amounts)
+    _rule_id, _other_word, _values, _conditions, _windows, _effects, _amounts, _ranks)
 
 
 # Keywords a French marketer writes in French, where the English one is expected.
