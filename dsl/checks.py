@@ -7,6 +7,7 @@ there is an obvious fix. The compiler only runs on a file these checks passed.
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from functools import cache
@@ -322,7 +323,7 @@ class FileChecker:
         if not RULE_ID.fullmatch(block.id.text):
             self.report.error(block.id.pos, f'"{block.id.text}" cannot be a rule id',
                               "an id is letters, digits and _, like rain_flash")
-        if not block.title.value.strip():
+        if _blank(block.title.value):
             self.report.error(block.title.pos, "the title is empty",
                               "write what the customer reads on the receipt, like "
                               '"10 EUR off from 50 EUR"')
@@ -416,7 +417,7 @@ class FileChecker:
         elif keyword == "coupon":
             assert isinstance(value, tuple)
             for text in value:
-                if not text.value.strip():
+                if _blank(text.value):
                     self.report.error(text.pos, "a coupon code cannot be empty")
         elif keyword == "valid":
             self._check_window(value, zone)  # type: ignore[arg-type]
@@ -710,6 +711,12 @@ def _crossing_midnight_hint(window: ast.AbsoluteWindow, start: datetime) -> str:
         return (f"it starts {start:%Y-%m-%d %H:%M}; to end after midnight, write the next "
                 f"day: to {following} {window.end_time:%H:%M}")
     return f"it starts {start:%Y-%m-%d %H:%M}"
+
+
+def _blank(text: str) -> bool:
+    """Nothing a reader sees: spaces, or only invisible format characters (a zero-width
+    space pasted as a title prints an empty receipt line)."""
+    return all(char.isspace() or unicodedata.category(char) == "Cf" for char in text)
 
 
 def absolute_bounds(window: ast.AbsoluteWindow) -> tuple[datetime, datetime]:
