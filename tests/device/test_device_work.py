@@ -38,8 +38,11 @@ def test_reading_the_installed_bundle_does_no_python_work_per_rule(tmp_path: Pat
     def work(till: Path) -> int:
         return python_calls(lambda: engine.DeviceFolder(till).current(ISSUED))
 
-    # then the work is the same: the rules are verified and read, no evaluator is built
-    assert work(large) == work(small)
+    # then the work does not grow with the rules: they are verified and read, and no
+    # evaluator (about 25 Python calls a rule) is built. Fewer than one call for each of
+    # the 190 more rules; the first reading of a process may pay a one-off, hence two.
+    work(small)
+    assert work(large) < work(small) + 190
 
 
 def test_the_first_basket_builds_the_evaluator_after_a_read(tmp_path: Path) -> None:
