@@ -211,6 +211,7 @@ def untrust(
         key_ids, "give --key-id with the id of the key to stop trusting (`remise device "
                  "status` lists them)")]
     device = engine.DeviceFolder(folder)
+    signer = _installed_signer(device)
     try:
         device.untrust(wanted)
         left = device.trusted_keys()
@@ -218,6 +219,20 @@ def untrust(
         fail(str(error), EXIT_REFUSED)
     typer.echo(f"no longer trusting {', '.join(wanted)}; trusted keys: "
                f"{', '.join(sorted(left)) or 'none'}")
+    if signer in wanted:
+        # the till stops pricing now: said here, not at the next customer's basket
+        typer.echo(f"warning: the installed bundle was signed by {signer}: this device "
+                   "refuses to price until `remise device sync` installs one signed by a key "
+                   "it trusts", err=True)
+
+
+def _installed_signer(device: engine.DeviceFolder) -> str | None:
+    """The key that signed the bundle this device prices with (None: it has none usable)."""
+    try:
+        installed = device.current(datetime.now(UTC))
+    except (engine.BundleRefused, engine.DeviceError):
+        return None
+    return installed.key_id if installed is not None else None
 
 
 @device_app.command("sync")

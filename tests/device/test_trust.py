@@ -261,7 +261,8 @@ def test_a_key_untrusted_no_longer_verifies_its_bundles(
     code, output = remise("device", "untrust", "--dir", str(till), "--key-id", real_id)
 
     # then the bundle it signed is refused, and the other key is still trusted
-    assert (code, output) == (0, f"no longer trusting {real_id}; trusted keys: {other_id}\n")
+    assert (code, output.splitlines()[0]) == (
+        0, f"no longer trusting {real_id}; trusted keys: {other_id}")
     (tmp_path / "basket.json").write_text(json.dumps(basket()))
     code, output = remise("device", "evaluate", "--dir", str(till), "--basket",
                           str(tmp_path / "basket.json"))
@@ -276,3 +277,26 @@ def test_untrusting_a_key_not_trusted_is_one_line_and_removes_nothing(
 
     assert code == 3 and "does not trust key 0123456789abcdef" in one_line(output)
     assert engine.DeviceFolder(till).trusted_keys() == {**real, **rogue}
+
+
+def test_untrusting_the_key_of_the_installed_bundle_warns_that_the_till_stops_pricing(
+    till: Path, real: dict[str, bytes], rogue: dict[str, bytes]
+) -> None:
+    (real_id,), (other_id,) = real, rogue
+
+    code, output = remise("device", "untrust", "--dir", str(till), "--key-id", real_id)
+
+    assert (code, output.splitlines()) == (0, [
+        f"no longer trusting {real_id}; trusted keys: {other_id}",
+        f"warning: the installed bundle was signed by {real_id}: this device refuses to price "
+        "until `remise device sync` installs one signed by a key it trusts"])
+
+
+def test_untrusting_another_key_leaves_the_till_pricing_without_a_warning(
+    till: Path, real: dict[str, bytes], rogue: dict[str, bytes]
+) -> None:
+    (real_id,), (other_id,) = real, rogue
+
+    code, output = remise("device", "untrust", "--dir", str(till), "--key-id", other_id)
+
+    assert (code, output) == (0, f"no longer trusting {other_id}; trusted keys: {real_id}\n")
