@@ -94,3 +94,31 @@ def test_the_edges_the_rule_language_allows_are_read() -> None:
     assert [rule.id for rule in engine.load_ruleset(json.dumps(data)).rules] == [
         "r", "o0", "o1", "o2"]
 
+
+
+@pytest.mark.parametrize(("data", "where"), [
+    (ruleset(stacknig="exclusive"), "rules.0.stacknig"),  # a misspelt field is not ignored
+    ({**ruleset(), "curency": "EUR"}, "curency"),
+    (ruleset(channels=["kiosque"]), "rules.0.channels.0"),
+    (ruleset({"kind": "percent", "percent": "10", "target": "items",
+              "items": {"kind": "field_in", "field": "id", "values": ["1"]}}),
+     "rules.0.effect.percent.items.field_in.field"),
+    (ruleset(conditions=[{"kind": "subtotal", "op": "==", "amount": "50"}]),
+     "rules.0.conditions.0.subtotal.op"),
+])
+def test_a_field_or_word_the_ir_does_not_have_is_refused_with_its_place(
+        data: dict[str, Any], where: str) -> None:
+    assert refusal(data).startswith(f"{PREFIX}{where}: ")
+
+
+def test_a_rule_that_says_nothing_of_stacking_competes_as_best() -> None:
+    rule = engine.load_ruleset(json.dumps(ruleset())).rules[0]
+
+    assert rule.stacking == "best"
+
+
+def test_rules_read_cannot_be_changed_afterwards() -> None:
+    rule = engine.load_ruleset(json.dumps(ruleset())).rules[0]
+
+    with pytest.raises(ValueError, match="frozen"):
+        rule.priority = 5  # type: ignore[misc]
