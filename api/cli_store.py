@@ -159,6 +159,12 @@ def db_current() -> None:
     """Print the schema revision of the database and the one this remise needs; exit 3
     when a configured database must be migrated first, or a newer remise migrated it."""
     settings = rules.Settings.from_env()
+    needed = rules.head_revision()
+    sqlite_file = settings.data_dir / "remise.db"
+    if settings.embedded and not sqlite_file.exists():  # a look changes nothing
+        typer.echo(f"database schema none yet; remise needs {needed} and creates it on "
+                   "first use")
+        return
     try:
         db = rules.create_db_engine(settings.database_url)
         current = rules.current_revision(db)
@@ -166,7 +172,6 @@ def db_current() -> None:
             rules.ensure_schema(db)  # what every other command would refuse
     except rules.StoreError as error:
         fail(str(error), EXIT_REFUSED)
-    needed = rules.head_revision()
     if current is None:  # the embedded default, which migrates itself on first use
         typer.echo(f"database schema none yet; remise needs {needed} and creates it on "
                    "first use")

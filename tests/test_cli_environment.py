@@ -254,3 +254,19 @@ def test_serve_writes_an_ipv6_address_in_brackets_in_its_url() -> None:
 
     # then its URLs can be pasted in a browser or curl (http://::1:8000 cannot)
     assert line.startswith("remise on http://[::1]:8000 (API docs: http://[::1]:8000/docs),")
+
+
+def test_db_current_on_the_embedded_default_not_yet_used_creates_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # given the embedded default in a data folder that does not exist (a mistyped one)
+    # when an operator looks at its schema
+    monkeypatch.setattr(sys, "argv", ["remise", "db", "current"])
+    with pytest.raises(SystemExit) as ended:
+        main()
+
+    # then they read that there is none yet, and the look made no folder or file
+    assert ended.value.code == 0
+    assert capsys.readouterr().out == (f"database schema none yet; remise needs "
+                                       f"{rules.head_revision()} and creates it on first use\n")
+    assert not (tmp_path / "data").exists()
