@@ -417,6 +417,8 @@ def _coupons(value: Any) -> tuple[str, ...]:
 
 
 def _channel(value: Any) -> str:
+    if value is None:  # absent: say so, as for "at", rather than "a non-empty string"
+        raise BasketError("channel", f"required: one of {', '.join(CHANNELS)}")
     channel = _required_text(value, "channel")
     if channel not in CHANNELS:
         hint = _did_you_mean(channel, CHANNELS)
@@ -426,6 +428,8 @@ def _channel(value: Any) -> str:
 
 
 def _currency(value: Any) -> str:
+    if value is None:
+        raise BasketError("currency", "required: the ISO 4217 code of the prices, e.g. EUR")
     currency = _required_text(value, "currency")
     if currency not in MINOR_UNITS:
         raise BasketError("currency", f'unknown currency "{currency}": expected an ISO 4217 '

@@ -147,3 +147,15 @@ def test_a_basket_without_an_instant_is_priced_at_the_callers_clock_to_the_micro
     del request["at"]
 
     assert engine.parse_request(request, now=now).at == now
+
+
+@pytest.mark.parametrize(("field", "message"), [
+    ("channel", "required: one of pos, web, mobile, kiosk"),
+    ("currency", "required: the ISO 4217 code of the prices, e.g. EUR"),
+])
+def test_a_missing_channel_or_currency_is_said_to_be_missing(field: str, message: str) -> None:
+    # It said "expected a non-empty string", as if one had been sent
+    request = good()
+    del request[field]
+
+    assert refusal(request) == (field, message)
