@@ -220,6 +220,26 @@ def test_rules_that_do_not_match_their_hash_are_refused_even_if_re_signed(
     assert refused.value.reason == "bad_rules"
 
 
+def test_signed_rules_the_engine_cannot_price_are_refused_naming_the_place(
+    keys: Path,
+) -> None:
+    """A bundle from a signer whose rules this engine cannot price (150% off), its hash
+    and signature right: refused when read, not a crash at the first basket."""
+    _key_id, key = SigningKeys(keys).active()
+    envelope, payload = _envelope(bundle_bytes(keys))
+    raw_header, rules = payload.split(b"\n", 1)
+    rules = rules.replace(b'"percent":"10"', b'"percent":"150"')
+    header = json.loads(raw_header)
+    header["ir_sha256"] = hashlib.sha256(rules).hexdigest()
+    payload = json.dumps(header, sort_keys=True, separators=(",", ":")).encode() + b"\n" + rules
+    envelope["signature"] = base64.b64encode(key.sign(payload)).decode()
+
+    with pytest.raises(engine.BundleRefused, match="percent") as refused:
+        engine.read_bundle(_with_envelope(envelope, payload), _trusted(keys), now=ISSUED)
+
+    assert refused.value.reason == "bad_rules"
+
+
 def test_signing_keys_rotate_and_old_bundles_still_verify(keys: Path) -> None:
     old = bundle_bytes(keys)
     signing = SigningKeys(keys)
