@@ -20,7 +20,7 @@ from engine.bundle import fingerprint_of, key_id_of
 from rules.bundles import SigningKeys, SigningKeyUnusable, first_key_audited, raw_public
 
 from .cli_common import EXIT_REFUSED, cli_actor, cli_address, fail
-from .cli_serve import open_store
+from .cli_serve import check_keys_folder, open_store
 
 bundle_keys_app = typer.Typer(
     help="The keys that sign device bundles: list, add a standby key, activate, retire.",
@@ -33,6 +33,7 @@ KeyIdArgument = Annotated[str, typer.Argument(
 
 def _keys() -> tuple[rules.RuleStore, SigningKeys]:
     settings, store = open_store()
+    check_keys_folder(settings.signing_keys_dir)
     return store, SigningKeys(settings.signing_keys_dir,
                               first_key_audited(store, cli_actor(), cli_address()))
 

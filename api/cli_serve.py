@@ -92,7 +92,7 @@ def serve(
     _check_metrics_folder()
     _check_port(host, port)
     settings, store = open_store()
-    _check_keys_folder(settings.signing_keys_dir)
+    check_keys_folder(settings.signing_keys_dir)
     if demo:
         # announced: servers already running on this database (another host's first
         # start, say) serve the demo at once, not at their next poll
@@ -158,9 +158,10 @@ def _check_port(host: str, port: int) -> None:
                  "there? choose another --port)", EXIT_REFUSED)
 
 
-def _check_keys_folder(folder: Path) -> None:
+def check_keys_folder(folder: Path) -> None:
     """A bundle-keys folder that is a file stopped serve with "[Errno 17] File exists"
-    after it had published the demo and printed an admin key: refused before."""
+    after it had published the demo and printed an admin key, and `bundle-keys` with
+    that line alone: refused first, naming the setting."""
     file = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
     if file is not None:
         fail(f"cannot use {folder} as the bundle keys folder: {file} is a file "
@@ -173,7 +174,7 @@ def _check_metrics_folder() -> None:
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder is not None and not Path(folder).is_dir():
         fail(f"PROMETHEUS_MULTIPROC_DIR {folder!r} is not a folder: create it, or unset it "
-             "and remise makes one", EXIT_BAD_INPUT)
+             "and remise makes one", EXIT_REFUSED)  # a setting, as REMISE_...'s are
 
 
 def _share_metrics() -> str | None:

@@ -79,7 +79,7 @@ def test_serve_refuses_a_metrics_folder_that_does_not_exist_before_starting(
 
     exit_code, lines = _remise(monkeypatch, capsys, "serve", "--port", "8851")
 
-    assert exit_code == 2
+    assert exit_code == 3  # a setting that cannot be used, as a REMISE_... one (README)
     assert lines == [f"error: PROMETHEUS_MULTIPROC_DIR '{tmp_path / 'missing'}' is not a "
                      "folder: create it, or unset it and remise makes one"]
     assert not (tmp_path / "data").exists()  # refused before the store was opened
@@ -227,6 +227,23 @@ def test_serve_refuses_a_bundle_keys_folder_that_is_a_file_before_publishing(
                      "file (REMISE_BUNDLE_KEYS_DIR, or bundle-keys in REMISE_DATA_DIR)"]
     store = rules.open_store(rules.Settings.from_env())
     assert store.rulesets() == [] and KeyStore(store).list_keys() == []
+
+
+def test_bundle_keys_refuses_a_keys_folder_that_is_a_file_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # given REMISE_BUNDLE_KEYS_DIR naming a file
+    a_file = tmp_path / "keys.txt"
+    a_file.write_text("x")
+    monkeypatch.setenv("REMISE_BUNDLE_KEYS_DIR", str(a_file))
+
+    # when an operator lists the keys
+    exit_code, lines = _remise(monkeypatch, capsys, "bundle-keys", "list")
+
+    # then the setting is named, as serve names it, not "[Errno 17] File exists"
+    assert exit_code == 3
+    assert lines == [f"error: cannot use {a_file} as the bundle keys folder: {a_file} is a "
+                     "file (REMISE_BUNDLE_KEYS_DIR, or bundle-keys in REMISE_DATA_DIR)"]
 
 
 def test_serve_says_which_database_and_redis_prefix_it_serves_from() -> None:
