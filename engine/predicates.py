@@ -190,7 +190,8 @@ def _quoted(text: str) -> str:
 
 def describe_audience_miss(audience: Audience, customer: Customer | None) -> str:
     """A cashier-readable reason why ``customer`` is outside ``audience``."""
-    who = "anonymous" if customer is None or customer.id is None else "the customer"
+    who = "the anonymous customer" if customer is None or customer.id is None else \
+        "the customer"
     if isinstance(audience, AudienceFlag):
         return {
             "cardholder": "customer is not a cardholder",
@@ -204,8 +205,12 @@ def describe_audience_miss(audience: Audience, customer: Customer | None) -> str
     if isinstance(audience, AudienceSegment):
         return f"customer is not in segment {_quoted(audience.value)}"
     if isinstance(audience, AudienceAttributeIn):
+        # what the customer's profile holds: "paris" against "Paris" is a miss a cashier
+        # can see (texts compare case included), and "none" says the channel sent nothing
         values = " or ".join(map(_quoted, audience.values))
-        return f"customer attribute {_quoted(audience.name)} is not {values}"
+        given = customer.attributes.get(audience.name) if customer is not None else None
+        return f"customer attribute {_quoted(audience.name)} must be {values}, " + (
+            f"{who} has none" if given is None else f"{who}'s is {_quoted(given)}")
     if isinstance(audience, AudienceAnd):  # the first part that fails says it all
         failing = next(arg for arg in audience.args if not compile_audience(arg)(customer))
         return describe_audience_miss(failing, customer)

@@ -52,7 +52,7 @@ def test_a_price_in_a_reason_is_written_in_the_currencys_minor_unit(
 
 
 @pytest.mark.parametrize(("customer", "text"), [
-    (Customer(id=None, tier="silver"), 'tier must be gold, anonymous has "silver"'),
+    (Customer(id=None, tier="silver"), 'tier must be gold, the anonymous customer has "silver"'),
     (Customer(id="c-42", tier="silver"), 'tier must be gold, the customer has "silver"'),
 ])
 def test_a_tier_miss_says_whose_tier_it_read(customer: Customer, text: str) -> None:

@@ -247,8 +247,29 @@ def test_an_excluded_compound_audience_is_named_part_by_part(audience: str,
     assert reason(response, "x") == f"audience: the rule excludes customers with {excluded}"
 
 
+@pytest.mark.parametrize(("customer", "said"), [
+    ({"id": "c-1", "attributes": {"city": "paris"}},
+     'customer attribute "city" must be "Paris", the customer\'s is "paris"'),
+    ({"id": "c-1"}, 'customer attribute "city" must be "Paris", the customer has none'),
+    (None, 'customer attribute "city" must be "Paris", the anonymous customer has none'),
+])
+def test_an_attribute_reason_says_what_the_customer_s_profile_holds(
+    customer: dict[str, object] | None, said: str
+) -> None:
+    # Given a rule for Parisians (texts compare case included)
+    given = rules('rule x "X" {\n audience attribute "city" = "Paris"\n discount 10% on items\n}')
+
+    # When a customer whose profile says otherwise, or nothing, is explained
+    sent = basket(TSHIRT, customer=customer) if customer else basket(TSHIRT)
+    response = evaluate(given, sent, explain=True)
+
+    # Then the cashier reads what the profile holds, and can see a spelling apart
+    assert reason(response, "x") == f"audience: {said}"
+
+
 @pytest.mark.parametrize(("audience", "said"), [
-    ('attribute "city" in ("Paris", "Lyon")', 'customer attribute "city" is not "Paris" or "Lyon"'),
+    ('attribute "city" in ("Paris", "Lyon")',
+     'customer attribute "city" must be "Paris" or "Lyon", the customer\'s is "Genève"'),
     ('not attribute "country" = "CH"',
      'the rule excludes customers with attribute "country" = "CH"'),
     ('segment "say \\"hi\\""', 'customer is not in segment "say \\"hi\\""'),
