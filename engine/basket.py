@@ -254,6 +254,8 @@ def _not_an_amount(text: str, currency: str) -> str:
         # only zeros past the minor unit ("1.2500" EUR): the form is what is wrong
         return (f"{text} is written with {len(fraction)} decimals; an amount has at most "
                 f"{MAX_AMOUNT_DECIMALS} (e.g. \"89.90\")")
+    if digits == 0:  # "more than 0 decimals" reads as a riddle at a yen till
+        return f"{text} has decimals, and {currency} has none: a whole amount, e.g. \"1500\""
     return f"{text} has more than {digits} decimals, the minor unit of {currency}"
 
 

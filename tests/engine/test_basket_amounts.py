@@ -53,6 +53,17 @@ def test_a_price_is_read_into_minor_units(unit_price: Any, currency: str, minor:
     assert line.unit_price == Decimal(unit_price)
 
 
+def test_a_yen_price_with_decimals_is_told_yen_has_none() -> None:
+    # Given a yen basket whose till sent a price with decimals
+    # When it is read
+    with pytest.raises(engine.BasketError) as refused:
+        parsed_line("1234.5", "JPY")
+
+    # Then the cashier is told yen are whole, not "more than 0 decimals"
+    assert refused.value.message == '1234.5 has decimals, and JPY has none: a whole amount, ' \
+        'e.g. "1500"'
+
+
 @pytest.mark.parametrize(("unit_price", "message"), [
     ("89.901", "89.901 has more than 2 decimals, the minor unit of EUR"),
     # zeros past the minor unit, but more than 3 decimals ("89.900" is taken): the form
