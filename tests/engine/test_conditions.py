@@ -8,6 +8,7 @@ one minor unit below, at, and one above the bound.
 from __future__ import annotations
 
 import pytest
+from comparison_table import COMPARISONS
 
 from dsl import compile_source
 from engine.compiled import CompiledCondition, compile_rule
@@ -23,14 +24,7 @@ def subtotal_condition(op: str) -> CompiledCondition:
     return condition
 
 
-@pytest.mark.parametrize(("op", "below", "at", "above"), [
-    (">=", False, True, True),
-    (">", False, False, True),
-    ("<=", True, True, False),
-    ("<", True, False, False),
-    ("=", False, True, False),
-    ("!=", True, False, True),
-])
+@pytest.mark.parametrize(("op", "below", "at", "above"), COMPARISONS)
 def test_each_comparison_holds_where_it_says(op: str, below: bool, at: bool, above: bool
                                              ) -> None:
     # given a basket rule with `when subtotal <op> 50.00 EUR`

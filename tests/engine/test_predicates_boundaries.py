@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
+from comparison_table import COMPARISONS
 
 from engine.basket import Customer
 from engine.ir import (
@@ -71,14 +72,7 @@ class Item:
     unit: int = 0
 
 
-@pytest.mark.parametrize(("op", "below", "at", "above"), [
-    (">=", False, True, True),
-    (">", False, False, True),
-    ("<=", True, True, False),
-    ("<", True, False, False),
-    ("=", False, True, False),
-    ("!=", True, False, True),
-])
+@pytest.mark.parametrize(("op", "below", "at", "above"), COMPARISONS)
 def test_each_price_comparison_holds_where_it_says(op: Comparison, below: bool, at: bool,
                                                    above: bool) -> None:
     # Given "price <op> 40.00 EUR", when lines cost 39.99, 40.00 and 40.01
