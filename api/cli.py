@@ -186,7 +186,8 @@ def evaluate(
         str | None, typer.Option("--at", help="Instant to price at (ISO-8601 with offset).")
     ] = None,
     explain: Annotated[
-        bool, typer.Option("--explain", help="Say for every rule why it applied or not.")
+        bool, typer.Option("--explain", help="Say for every rule that concerns the basket why it "
+                                             "applied or not.")
     ] = False,
     publish_at: Annotated[
         str | None,
