@@ -210,40 +210,42 @@ def test_a_database_that_does_not_answer_is_said_in_one_line(
                      "TCP/IP connections?"]
 
 
-def test_serve_refuses_a_bundle_keys_folder_that_is_a_file_before_publishing(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
-    # given REMISE_BUNDLE_KEYS_DIR naming a file
+@pytest.fixture
+def keys_folder_a_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """REMISE_BUNDLE_KEYS_DIR naming a file."""
     a_file = tmp_path / "keys.txt"
     a_file.write_text("x")
     monkeypatch.setenv("REMISE_BUNDLE_KEYS_DIR", str(a_file))
+    return a_file
 
+
+def _keys_folder_refused(a_file: Path) -> list[str]:
+    return [f"error: cannot use {a_file} as the bundle keys folder: {a_file} is a file "
+            "(REMISE_BUNDLE_KEYS_DIR, or bundle-keys in REMISE_DATA_DIR)"]
+
+
+def test_serve_refuses_a_bundle_keys_folder_that_is_a_file_before_publishing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], keys_folder_a_file: Path
+) -> None:
+    # given REMISE_BUNDLE_KEYS_DIR naming a file
     # when serve starts on an empty store
     exit_code, lines = _remise(monkeypatch, capsys, "serve", "--port", str(free_port()))
 
     # then it stops in one line, before publishing the demo or making an admin key
-    assert exit_code == 3
-    assert lines == [f"error: cannot use {a_file} as the bundle keys folder: {a_file} is a "
-                     "file (REMISE_BUNDLE_KEYS_DIR, or bundle-keys in REMISE_DATA_DIR)"]
+    assert (exit_code, lines) == (3, _keys_folder_refused(keys_folder_a_file))
     store = rules.open_store(rules.Settings.from_env())
     assert store.rulesets() == [] and KeyStore(store).list_keys() == []
 
 
 def test_bundle_keys_refuses_a_keys_folder_that_is_a_file_in_one_line(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], keys_folder_a_file: Path
 ) -> None:
     # given REMISE_BUNDLE_KEYS_DIR naming a file
-    a_file = tmp_path / "keys.txt"
-    a_file.write_text("x")
-    monkeypatch.setenv("REMISE_BUNDLE_KEYS_DIR", str(a_file))
-
     # when an operator lists the keys
     exit_code, lines = _remise(monkeypatch, capsys, "bundle-keys", "list")
 
     # then the setting is named, as serve names it, not "[Errno 17] File exists"
-    assert exit_code == 3
-    assert lines == [f"error: cannot use {a_file} as the bundle keys folder: {a_file} is a "
-                     "file (REMISE_BUNDLE_KEYS_DIR, or bundle-keys in REMISE_DATA_DIR)"]
+    assert (exit_code, lines) == (3, _keys_folder_refused(keys_folder_a_file))
 
 
 def test_serve_says_which_database_and_redis_prefix_it_serves_from() -> None:
