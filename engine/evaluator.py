@@ -1475,9 +1475,9 @@ def _apply_points(evaluation: Evaluation, rules: list[CompiledRule]) -> None:
             evaluation.points[rule.id] = points
         else:
             nothing.append(rule)
-    if beaten:
-        _note_points_beaten(evaluation, beaten, summed)
-    if evaluation.track:  # its amounts are formatted only for someone who reads them
+    if evaluation.track:  # reasons, and the sums a tie reads, only for someone who reads them
+        if beaten:
+            _note_points_beaten(evaluation, beaten, summed)
         for rule in nothing:
             _note_below_step(evaluation, rule, "its lines pay", earned_on[rule])
 
