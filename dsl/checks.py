@@ -183,9 +183,10 @@ ZONE_ABBREVIATIONS = {
 }
 # Names the zone database knows but which keep one offset all year, where the
 # marketer means a place that changes for summer: "EST" is UTC-5 in July too, an
-# hour off New York. (place, its summer abbreviation, the name of the fixed offset)
+# hour off New York. (place, its summer abbreviation, a zone of the same hour all year:
+# Phoenix for MST, which Arizona keeps, rather than Etc/GMT+7 and its inverted sign)
 FIXED_ABBREVIATIONS = {"EST": ("America/New_York", "EDT", "Etc/GMT+5"),
-                       "MST": ("America/Denver", "MDT", "Etc/GMT+7"),
+                       "MST": ("America/Denver", "MDT", "America/Phoenix"),
                        "GMT": ("Europe/London", "BST", "UTC")}
 
 
