@@ -17,3 +17,7 @@ def main() -> None:
     except KeyboardInterrupt:
         raise SystemExit(EXIT_INTERRUPTED) from None
     run()
+
+
+if __name__ == "__main__":  # `python -m api.launch ...`, as the console script runs it
+    main()

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import subprocess
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from types import ModuleType
 
 import pytest
@@ -50,3 +52,14 @@ def test_the_console_script_runs_the_command_line(
     # then the command line answered
     assert ended.value.code in (0, None)
     assert capsys.readouterr().out.startswith("remise ")
+
+
+def test_python_dash_m_api_launch_runs_the_command_line() -> None:
+    # given the command line run as a module, as a checkout without the console script does
+    ran = subprocess.run([sys.executable, "-m", "api.launch", "--version"],
+                         capture_output=True, text=True, timeout=60,
+                         cwd=Path(__file__).resolve().parents[1])
+
+    # then it answers as `remise --version` does, rather than exiting 0 having done nothing
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.startswith("remise ")
