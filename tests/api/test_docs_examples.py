@@ -189,3 +189,24 @@ def test_a_405_lists_the_methods_the_page_says(api: Api, method: str, path: str,
     # Then the 405's Allow header is the list the page shows
     assert shown(f"`{allow}`" if "," in allow else f"`Allow: {allow}`")
     assert response.status_code == 405 and response.headers["allow"] == allow
+
+
+@pytest.mark.parametrize("parent", [None, "absent"])
+def test_a_publish_without_its_parent_is_refused_naming_it_as_the_page_says(
+    api: Api, parent: str | None
+) -> None:
+    # Given a first publish of a new rule set, its parent null or left out
+    body: dict[str, Any] = {"source": "currency EUR\n", "message": "first"}
+    if parent != "absent":
+        body["parent"] = parent
+    assert shown("`0` for a new rule set; `null` or none is a 422 naming `body.parent`")
+
+    # When it is sent
+    refused = api.call("marketer", "POST", "/v1/rulesets/shop/versions", json=body)
+    published = api.call("marketer", "POST", "/v1/rulesets/shop/versions",
+                         json={**body, "parent": 0})
+
+    # Then it is refused naming `body.parent`, and the same with parent 0 is version 1
+    assert refused.status_code == 422
+    assert [error["field"] for error in refused.json()["errors"]] == ["body.parent"]
+    assert published.status_code == 201 and published.json()["number"] == 1
