@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
@@ -191,7 +191,10 @@ def _health(app: FastAPI, found: Services) -> None:
         return JSONResponse({"status": "ready" if ready else "starting",
                              "rulesets": loaded}, status_code=200 if ready else 503)
 
+    # PlainTextResponse only for the schema: without it, FastAPI documents the answer as
+    # application/json too, and a generated client would parse the exposition as JSON.
     @app.get("/metrics", tags=["health"], summary="Prometheus metrics",
+             response_class=PlainTextResponse,
              responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
     async def metrics(request: Request) -> Response:
         return Response(found.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

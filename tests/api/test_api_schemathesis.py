@@ -206,3 +206,16 @@ def test_the_schema_says_money_is_a_decimal_string_as_the_server_writes_it() -> 
             assert documented["type"] == "string" and "minor unit" in documented["description"]
             assert re.fullmatch(documented["pattern"].strip("^$"), written[model][name])
             assert re.fullmatch(r"[0-9]+\.[0-9]{2}", written[model][name])
+
+
+def test_the_metrics_are_documented_as_the_text_they_are_served_in() -> None:
+    # Given the Prometheus exposition, served as text
+    client = TestClient(APP)
+    served = client.get("/metrics").headers["content-type"]
+    documented = client.get("/openapi.json").json()["paths"]["/metrics"]["get"][
+        "responses"]["200"]["content"]
+
+    # Then the schema offers that media type alone: a client generated from it would
+    # otherwise be told the answer may be JSON and try to parse the exposition as JSON
+    assert served.startswith("text/plain;")
+    assert list(documented) == ["text/plain"]
