@@ -133,6 +133,21 @@ def _problems_as_served(operation: dict[str, Any]) -> None:
         content = response.get("content", {})
         if problems.MEDIA_TYPE in content:
             content.pop("application/json", None)
+    # The headers a client acts on, so a generated client has them: when to try again,
+    # and that a body must be sent uncompressed.
+    for status, headers in PROBLEM_HEADERS.items():
+        if status in responses:
+            responses[status].setdefault("headers", {}).update(headers)
+
+
+PROBLEM_HEADERS: dict[str, dict[str, Any]] = {
+    "503": {"Retry-After": {"description": "Seconds to wait before trying again, when the "
+                                           "database does not answer",
+                            "schema": {"type": "integer"}}},
+    "415": {"Accept-Encoding": {"description": "`identity`, on a body declared compressed: "
+                                               "send it uncompressed",
+                                "schema": {"type": "string"}}},
+}
 
 
 def create_app(settings: rules.Settings | None = None,

@@ -219,3 +219,21 @@ def test_the_metrics_are_documented_as_the_text_they_are_served_in() -> None:
     # otherwise be told the answer may be JSON and try to parse the exposition as JSON
     assert served.startswith("text/plain;")
     assert list(documented) == ["text/plain"]
+
+
+@pytest.mark.parametrize(("status", "header"), [("503", "Retry-After"),
+                                                ("415", "Accept-Encoding")])
+def test_the_headers_a_client_acts_on_are_documented_with_their_problem(
+    status: str, header: str
+) -> None:
+    # Given every operation that documents this problem status
+    documented = [(method, path, operation["responses"][status])
+                  for method, path, operation in _operations()
+                  if status in operation["responses"]]
+
+    # Then each documents the header that comes with it (when to retry, that a body must
+    # be sent uncompressed), so a generated client exposes it
+    assert documented
+    for method, path, response in documented:
+        assert header in response.get("headers", {}), f"{method} {path} {status}"
+
