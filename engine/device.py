@@ -8,6 +8,8 @@ even after the current one is deleted, and a device can move to another rule
 set, whose numbers are its own, and the digest of the bundle installed: another
 bundle file, even signed, is not used). Every write is atomic (a temporary file,
 fsync, rename): a crash or a corrupt download never replaces the last good bundle.
+One command writes at a time (``write.lock``): a sync started by hand while the
+timer's runs, or an untrust during a sync, waits for the other to finish.
 
 When the bundle is past ``offline_valid_until`` the device follows its
 policy (``WhenExpired``): ``mark-stale`` (default) prices as usual and marks
@@ -23,11 +25,14 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock, Timeout
 
 from .basket import BasketRequest, parse_request
 from .bundle import (
@@ -45,6 +50,10 @@ from .evaluator import Evaluator
 BUNDLE_FILE = "bundle.rbundle"
 KEYS_FILE = "trusted-keys.json"
 STATE_FILE = "state.json"
+LOCK_FILE = "write.lock"
+# How long a command waits for another one writing the folder: an install verifies the
+# bundle under the lock (about 0.2 s at 10,000 rules on a server core, more on a till).
+LOCK_WAIT_SECONDS = 60.0
 # How far a bundle's issue may be ahead of the device's clock: the server issues at the
 # start of its hour, and a till's clock may drift by minutes, not by more than this.
 CLOCK_SKEW = timedelta(hours=1)
@@ -125,16 +134,14 @@ class DeviceFolder:
     def trust(self, public_keys: Mapping[str, bytes]) -> list[str]:
         """Add public keys the caller holds from a source it trusts (not a server's list:
         see ``trust_listed``); returns the ids newly trusted."""
-        keys = self.trusted_keys()
-        added = []
         for key_id, key in public_keys.items():
             if key_id_of(key) != key_id:
                 raise DeviceError(f"key {key_id} does not match its public key (its id is "
                                   f"{key_id_of(key)}): nothing trusted")
-            if key_id not in keys:
-                keys[key_id] = key
-                added.append(key_id)
-        self._write_keys(keys)
+        with self._writing():
+            keys = self.trusted_keys()
+            added = [key_id for key_id in public_keys if key_id not in keys]
+            self._write_keys({**keys, **public_keys})
         return added
 
     def trust_listed(self, listed: Mapping[str, bytes], key_ids: Iterable[str]) -> list[str]:
@@ -169,19 +176,44 @@ class DeviceFolder:
     def untrust(self, key_ids: Iterable[str]) -> None:
         """Stop trusting keys (a key leaked, or retired): a bundle they signed is refused
         from then on, the installed one included, until a sync replaces it."""
-        keys, wanted = self.trusted_keys(), list(dict.fromkeys(key_ids))
-        unknown = [key_id for key_id in wanted if key_id not in keys]
-        if unknown:
-            raise DeviceError(f"this device does not trust key {', '.join(unknown)} (it "
-                              f"trusts {', '.join(sorted(keys)) or 'none'}): nothing removed")
-        for key_id in wanted:
-            keys.pop(key_id, None)
-        self._write_keys(keys)
+        wanted = list(dict.fromkeys(key_ids))
+        with self._writing():
+            keys = self.trusted_keys()
+            unknown = [key_id for key_id in wanted if key_id not in keys]
+            if unknown:
+                raise DeviceError(f"this device does not trust key {', '.join(unknown)} (it "
+                                  f"trusts {', '.join(sorted(keys)) or 'none'}): nothing "
+                                  "removed")
+            self._write_keys({k: v for k, v in keys.items() if k not in wanted})
 
 
     def _write_keys(self, keys: Mapping[str, bytes]) -> None:
         encoded = {k: base64.b64encode(v).decode("ascii") for k, v in sorted(keys.items())}
         self._write(KEYS_FILE, canonical_json(encoded).encode("utf-8"))
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the folder's write lock: each command reads the keys or the state and
+        writes them back, so two at once would lose one's change. Two syncs would leave
+        the state naming one bundle and the file holding the other (a till that refuses to
+        price), or the floor of the older version (an older bundle let in later); an
+        untrust beside a trust could put a leaked key back. Readers take no lock: each
+        write is a rename, and a basket sees the files before it or after it."""
+        lock = FileLock(self.folder / LOCK_FILE, timeout=LOCK_WAIT_SECONDS)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            lock.acquire()
+        except Timeout:
+            raise DeviceError(f"another `remise device` command has been writing {self.folder} "
+                              f"for {LOCK_WAIT_SECONDS:g} s ({LOCK_FILE} is held): try again "
+                              "once it is done") from None
+        except OSError as error:
+            raise DeviceError(f"cannot write {self.folder / LOCK_FILE}: "
+                              f"{error.strerror or error}") from None
+        try:
+            yield
+        finally:
+            lock.release()
 
     def _write(self, name: str, data: bytes) -> None:
         """Write one file of the folder, or say in one sentence why the device cannot
@@ -271,6 +303,11 @@ class DeviceFolder:
                 store: str | None) -> Bundle:
         """Verify a downloaded bundle and make it the current one; on any refusal the
         last good bundle stays in place and ``BundleRefused`` says why."""
+        with self._writing():  # the floor it is checked against is the one it raises
+            return self._install(data, now=now, ruleset=ruleset, channel=channel, store=store)
+
+    def _install(self, data: bytes, *, now: datetime, ruleset: str, channel: str,
+                 store: str | None) -> Bundle:
         trusted = self.trusted_keys()
         if not trusted:
             raise DeviceError(NO_TRUSTED_KEY)

@@ -4,10 +4,14 @@ offline, and follow the expiry policy."""
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 import engine
 import engine.device
@@ -211,7 +215,7 @@ def test_a_crash_while_writing_keeps_the_last_good_bundle(
 
     assert (device.folder / "bundle.rbundle").read_bytes() == good
     assert sorted(p.name for p in device.folder.iterdir()) == [
-        "bundle.rbundle", "state.json", "trusted-keys.json"]
+        "bundle.rbundle", "state.json", "trusted-keys.json", "write.lock"]
 
 
 def _install_cut(device: engine.DeviceFolder, data: bytes, moment: str,
@@ -461,4 +465,95 @@ def test_an_install_removes_what_a_power_cut_left_mid_write(
 
     # then the leftover is gone, and the write under way is left alone
     assert sorted(p.name for p in device.folder.iterdir()) == [
-        ".bundle.rbundle.p0w2z8", "bundle.rbundle", "state.json", "trusted-keys.json"]
+        ".bundle.rbundle.p0w2z8", "bundle.rbundle", "state.json", "trusted-keys.json",
+        "write.lock"]
+
+
+# --- two commands writing the folder at once --------------------------------------------
+
+@contextmanager
+def _paused(monkeypatch: pytest.MonkeyPatch, file: str, *, after: bool
+            ) -> Iterator[tuple[threading.Event, threading.Event]]:
+    """Pause the first command of another thread that writes ``file`` (just before or
+    just after the write), as a slow disk or the scheduler may: the first event says it
+    is paused there, setting the second lets it go on."""
+    write, paused, resume = engine.device.write_atomically, threading.Event(), threading.Event()
+    first = threading.current_thread()
+
+    def slowed(path: Path, data: bytes) -> None:
+        pause = path.name == file and threading.current_thread() is not first \
+            and not paused.is_set()
+        if pause and not after:
+            paused.set()
+            resume.wait(10)
+        write(path, data)
+        if pause and after:
+            paused.set()
+            resume.wait(10)
+
+    monkeypatch.setattr(engine.device, "write_atomically", slowed)
+    yield paused, resume
+
+
+def _run_beside(first: Callable[[], object], second: Callable[[], object],
+                paused: threading.Event, resume: threading.Event) -> None:
+    """Start ``first`` in a thread; once it is paused, run ``second`` in another and give
+    it a second to finish (it finishes at once, or waits for ``first``), then let
+    ``first`` go on; both are done on return."""
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert paused.wait(10)
+    threads[1].start()
+    threads[1].join(1.0)
+    resume.set()
+    for thread in threads:
+        thread.join(20)
+
+
+def test_two_syncs_at_once_leave_a_till_that_prices_with_the_newer_bundle(
+    device: engine.DeviceFolder, keys: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a sync of version 4 paused right after it replaced the bundle file
+    with _paused(monkeypatch, "bundle.rbundle", after=True) as (paused, resume):
+        first = engine.DeviceFolder(device.folder)
+        second = engine.DeviceFolder(device.folder)
+        # when a second sync installs version 5 meanwhile
+        _run_beside(lambda: _install(first, bundle_bytes(keys, version=4)),
+                    lambda: _install(second, bundle_bytes(keys, version=5)), paused, resume)
+
+    # then the till prices with version 5, and refuses version 4 from now on
+    till = engine.DeviceFolder(device.folder)
+    assert till.evaluate(basket(), now=ISSUED)["version"] == 5
+    assert till.highest_version("fr") == 5
+
+
+def test_an_untrust_beside_a_trust_keeps_both_changes(
+    device: engine.DeviceFolder, keys: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a device trusting the server's key, which leaked, and a new key to trust
+    leaked = next(iter(device.trusted_keys()))
+    new = SigningKeys(tmp_path / "new-keys").public_keys()
+    # when the untrust of the leaked key is paused before it writes, and a trust of the
+    # new key runs meanwhile
+    with _paused(monkeypatch, "trusted-keys.json", after=False) as (paused, resume):
+        _run_beside(lambda: engine.DeviceFolder(device.folder).untrust([leaked]),
+                    lambda: engine.DeviceFolder(device.folder).trust(new), paused, resume)
+
+    # then the device trusts the new key alone
+    assert sorted(engine.DeviceFolder(device.folder).trusted_keys()) == sorted(new)
+
+
+def test_a_command_waits_for_the_one_writing_then_says_so(
+    device: engine.DeviceFolder, keys: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given another command holding the folder's write lock past the wait
+    monkeypatch.setattr(engine.device, "LOCK_WAIT_SECONDS", 0.2)
+    # when a sync tries to install version 4
+    with FileLock(device.folder / "write.lock"), pytest.raises(engine.DeviceError) as refused:
+        _install(engine.DeviceFolder(device.folder), bundle_bytes(keys, version=4))
+
+    # then it says why in one line, and the till keeps version 3
+    assert str(refused.value) == (
+        f"another `remise device` command has been writing {device.folder} for 0.2 s "
+        "(write.lock is held): try again once it is done")
+    assert engine.DeviceFolder(device.folder).evaluate(basket(), now=ISSUED)["version"] == 3

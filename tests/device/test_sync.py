@@ -208,4 +208,4 @@ def test_a_sync_killed_during_the_download_leaves_the_old_bundle(
 
     assert (till.folder / "bundle.rbundle").read_bytes() == good
     assert sorted(p.name for p in till.folder.iterdir()) == [
-        "bundle.rbundle", "state.json", "trusted-keys.json"]
+        "bundle.rbundle", "state.json", "trusted-keys.json", "write.lock"]
