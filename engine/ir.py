@@ -19,7 +19,8 @@ A reader refuses what the evaluator cannot price as the rule language means it
 (the checks in dsl/checks.py, which the compiler's output always passes): a
 percentage outside (0, 100], an amount below zero or of 10**12 or more, a group
 of units that divides by zero, a weekday that is not one, a time zone the zone
-database does not know, an instant without an offset, tiers that do not go up.
+database does not know, an instant without an offset, tiers that do not go up, a
+currency that is not one of ISO 4217's.
 An IR from elsewhere (a bundle, a hand-made file) is refused when read, with
 the place, rather than failing or answering wrongly on every basket.
 """
@@ -33,6 +34,8 @@ from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from .money import minor_units
 
 IR_SCHEMA = "remise.ir/1"
 
@@ -60,6 +63,16 @@ def _known_zone(name: str) -> str:
 
 
 TimeZone = Annotated[str, AfterValidator(_known_zone)]
+
+
+def _known_currency(code: str) -> str:
+    minor_units(code)  # UnknownCurrency (a ValueError) says which code, and what is expected
+    return code
+
+
+# Read before any rule: a rule set in a currency remise cannot price would otherwise be
+# read, then refuse every basket as if the basket's currency were the unknown one.
+Currency = Annotated[str, AfterValidator(_known_currency)]
 
 
 class _Node(BaseModel):
@@ -396,7 +409,7 @@ class Rule(_Node):
 
 class RuleSet(_Node):
     schema_: Literal["remise.ir/1"] = Field(default="remise.ir/1", alias="schema")
-    currency: str
+    currency: Currency
     timezone: TimeZone
     version: int | None = None  # the store's version number; None from files
     # SHA-256 of the version's IR (as the store computed it); None from files.

@@ -70,6 +70,8 @@ PREFIX = "not a valid remise.ir/1 rule set: "
                        "end": "2026-11-23T15:00:00+01:00", "timezone": "Europe/Paris"}]),
      "rules.0.windows.0.absolute.start", "timezone info"),
     ({**ruleset(), "timezone": "Europe"}, "timezone", "unknown time zone 'Europe'"),
+    ({**ruleset(), "currency": "ZZZ"}, "currency",
+     "unknown currency 'ZZZ': expected an ISO 4217 code such as EUR"),
 ])
 def test_a_rule_the_engine_cannot_price_is_refused_with_its_place(
         data: dict[str, Any], where: str, why: str) -> None:
