@@ -26,6 +26,7 @@ from .cli_common import (
     fail,
     parse_instant,
     read_basket,
+    write_utf8,
 )
 from .cli_device import device_app
 from .cli_serve import keys_app, serve
@@ -232,7 +233,8 @@ def evaluate(
         response = engine.Evaluator(compiled).evaluate(request, explain=explain)
     except engine.BasketError as error:
         fail(f"{where}: {error}")
-    typer.echo(engine.dumps(response))
+    # The bytes the API answers (UTF-8 JSON), whatever the locale: a replay kept as a file.
+    write_utf8([engine.dumps(response), "\n"])
 
 
 DEMO_PUBLISH_AT = "2026-11-23T13:00:00+00:00"  # the demo's convention, examples/README.md

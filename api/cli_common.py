@@ -9,6 +9,7 @@ from __future__ import annotations
 import getpass
 import socket
 import sys
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -61,6 +62,24 @@ def parse_instant(text: str, option: str | None = None) -> datetime:
         fail(f"{option}: {error}" if option else str(error))
 
 
+def write_utf8(chunks: Iterable[str]) -> None:
+    """Write data (a CSV, a response's JSON) to stdout as UTF-8 bytes, whatever the locale.
+
+    Through the text layer, a Latin-1 locale, or Windows writing to a file
+    (`remise audit export > audit.csv`), wrote the locale's encoding, not the UTF-8
+    the HTTP API serves, and stopped half way, exit 2, at the first character it
+    lacks (an arrow, an emoji): a truncated export that looked like the log.
+    """
+    sys.stdout.flush()  # what was written as text goes first
+    binary = getattr(sys.stdout, "buffer", None)
+    if binary is None:  # a text-only stream an embedding program put there encodes itself
+        sys.stdout.writelines(chunks)
+        return
+    for chunk in chunks:
+        binary.write(chunk.encode("utf-8"))
+    binary.flush()
+
+
 def read_basket(basket: Path) -> dict[str, Any]:
     """A basket JSON object from a file (or stdin for ``-``), read as the API reads a body
     (``read_object``: strict UTF-8, each name once, decimals kept exact)."""
@@ -75,4 +94,4 @@ def read_basket(basket: Path) -> dict[str, Any]:
 
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_REFUSED", "EXIT_RULE_ERRORS", "fail", "parse_instant",
-           "read_basket"]
+           "read_basket", "write_utf8"]

@@ -34,6 +34,7 @@ from .cli_common import (
     cli_address,
     fail,
     parse_instant,
+    write_utf8,
 )
 from .schemas import LINE_BREAKS_AND_TABS, control_character
 
@@ -371,8 +372,7 @@ def audit_export(
             fail(unknown, EXIT_REFUSED)
         chunks = rules.audit_csv(rules.all_audit_entries(store.db, query))
         if output is None:
-            for chunk in chunks:
-                sys.stdout.write(chunk)
+            write_utf8(chunks)  # UTF-8 as the API's and the -o file's, whatever the locale
             return
         try:
             with output.open("w", encoding="utf-8", newline="") as handle:

@@ -83,6 +83,21 @@ def test_evaluate_reads_the_basket_from_stdin_as_utf8_bytes(tmp_path: Path) -> N
     assert json.loads(result.stdout)["total"] == "76.41"
 
 
+def test_evaluate_writes_utf8_json_whatever_the_locale(tmp_path: Path) -> None:
+    # Given a rule whose title has an accent, and a shell whose locale is Latin-1
+    rules = write(tmp_path, "rain.rules", RAIN_RULES)
+    basket = write(tmp_path, "basket.json", json.dumps(RAIN_BASKET))
+    latin1 = CliRunner(charset="latin-1")
+
+    # When finance keeps the priced basket as a file
+    result = latin1.invoke(app, ["evaluate", "--rules", str(rules), "--basket", str(basket)])
+
+    # Then the file holds the UTF-8 JSON the API answers, not the locale's bytes
+    assert result.exit_code == 0, result.output
+    title = json.loads(result.stdout_bytes.decode("utf-8"))["applied"][0]["title"]
+    assert title == "Averse : -15% sur les vêtements de pluie"
+
+
 def test_evaluate_at_overrides_the_basket_instant(tmp_path: Path) -> None:
     # 14:30 Paris is the exclusive end of the 30-minute window: nothing applies.
     rules = write(tmp_path, "rain.rules", RAIN_RULES)

@@ -237,6 +237,21 @@ def test_audit_export_writes_csv(remise: Remise, tmp_path: Path) -> None:
     assert rows[0]["address"].startswith("cli@")
 
 
+def test_audit_export_to_stdout_is_utf8_whatever_the_locale(
+        remise: Remise, database_url: str, tmp_path: Path) -> None:
+    # Given a publish whose message holds an arrow, which Latin-1 cannot write
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-r", "fr", "-m",
+           "soldes → -10 % été", "--author", "ana")
+
+    # When finance exports the log to stdout from a shell whose locale is Latin-1
+    result = CliRunner(charset="latin-1").invoke(app, ["audit", "export"])
+
+    # Then the whole CSV comes out, in UTF-8 as the API serves it, not half of it
+    assert result.exit_code == 0, result.stderr
+    rows = list(csv.DictReader(io.StringIO(result.stdout_bytes.decode("utf-8"))))
+    assert [(r["actor"], r["message"]) for r in rows] == [("ana", "soldes → -10 % été")]
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["rules", "versions", "-r", "nope"], "no rule set named 'nope'"),
     (["rules", "live-at", "yesterday"], "is not an ISO-8601 instant"),
