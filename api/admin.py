@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -86,8 +87,8 @@ def audit(
 ) -> Any:
     db = services(request).store.db
     query = _checked(db, rules.AuditQuery(
-        ruleset=ruleset, action=action, actor=actor, since=query_instant(since, "query.since"),
-        until=query_instant(until, "query.until"), after_id=after, limit=limit), since, until)
+        ruleset=ruleset, action=action, actor=actor, since=_bound(since, "query.since"),
+        until=_bound(until, "query.until"), after_id=after, limit=limit), since, until)
     # One address, two forms chosen by Accept: a cache must not answer one for the other.
     vary = {"Vary": "Accept"}
     if preferred_media(request.headers.get("accept"), ("application/json", "text/csv")) == (
@@ -99,6 +100,14 @@ def audit(
     entries = rules.audit_entries(db, query)
     return {"entries": entries,
             "next_after": entries[-1].id if len(entries) == limit else None}
+
+
+def _bound(text: str | None, field: str) -> datetime | None:
+    """A ``since`` or ``until`` as the log compares it (``rules.audit.bound_instant``)."""
+    instant = query_instant(text, field)
+    if text is None or instant is None:
+        return None
+    return rules.audit.bound_instant(text, instant)
 
 
 def _checked(db: Engine, query: rules.AuditQuery, since: str | None,

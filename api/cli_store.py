@@ -340,6 +340,11 @@ def watch() -> None:
 # --- remise audit ----------------------------------------------------------------------
 
 
+def _bound(text: str | None, option: str) -> datetime | None:
+    """A ``--since`` or ``--until`` as the log compares it (``rules.audit.bound_instant``)."""
+    return None if text is None else rules.audit.bound_instant(text, parse_instant(text, option))
+
+
 @audit_app.command("export")
 def audit_export(
     output: Annotated[Path | None, typer.Option("--output", "-o",
@@ -361,8 +366,7 @@ def audit_export(
              f"{', '.join(rules.audit.ACTIONS)}")
     query = rules.AuditQuery(
         ruleset=ruleset, action=action, actor=actor,
-        since=parse_instant(since, "--since") if since is not None else None,
-        until=parse_instant(until, "--until") if until is not None else None)
+        since=_bound(since, "--since"), until=_bound(until, "--until"))
     if query.since is not None and query.until is not None and query.until <= query.since:
         # Swapped bounds exported a CSV with no entry, exit 0.
         fail(f"--until: {until!r} is not after --since {since!r}: no entry can match")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -56,6 +57,22 @@ class AuditQuery:
     until: datetime | None = None  # exclusive
     after_id: int = 0  # paging: entries with a larger id
     limit: int = 100
+
+
+# Entries are dated to the microsecond; an instant may be written finer (.NET writes
+# seven digits, Java nine), and reading it keeps the microseconds only.
+_FRACTION = re.compile(r"\.([0-9]+)")
+MICROSECOND = timedelta(microseconds=1)
+
+
+def bound_instant(text: str, instant: datetime) -> datetime:
+    """``instant``, read from ``text``, as a ``since`` or ``until`` bound: the first whole
+    microsecond at or after what ``text`` wrote, which every entry compares with exactly.
+    Cut down to its microsecond instead, `since=...06.8168031Z` took in an entry of
+    06.816803, before it, and `until` left out one before it."""
+    fraction = _FRACTION.search(text)
+    below = fraction.group(1)[6:] if fraction else ""
+    return instant + MICROSECOND if below.strip("0") else instant
 
 
 def audit_entries(db: Engine, query: AuditQuery = AuditQuery()) -> list[AuditEntry]:
@@ -126,4 +143,4 @@ def _entry(row: AuditRow) -> AuditEntry:
 
 
 __all__ = ["ACTIONS", "AuditEntry", "AuditQuery", "all_audit_entries", "as_text_cell",
-           "audit_csv", "audit_entries", "unknown_ruleset"]
+           "audit_csv", "audit_entries", "bound_instant", "unknown_ruleset"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from .conftest import Api
@@ -116,3 +118,37 @@ def test_a_rule_set_that_does_not_exist_is_refused_naming_those_that_do(
     assert response.status_code == 422
     assert response.json()["errors"] == [{
         "field": "query.ruleset", "message": "no rule set named 'fr-web'; rule sets: fr"}]
+
+
+def _version_2_written_finer(api: Api, tenth_of_microsecond: int) -> str:
+    """The instant version 2 of fr was published, written with seven digits (as .NET
+    writes instants) and the seventh given."""
+    entries = api.call("finance", "GET", "/v1/audit?ruleset=fr").json()["entries"]
+    at = datetime.fromisoformat(next(e["at"] for e in entries if e["version"] == 2))
+    return at.strftime("%Y-%m-%dT%H:%M:%S.%f") + f"{tenth_of_microsecond}Z"
+
+
+def test_a_since_a_tenth_of_a_microsecond_after_an_entry_leaves_it_out(
+        published_and_rolled_back: Api) -> None:
+    # Given version 2's publish at T, and finance's since a tenth of a microsecond later
+    since = _version_2_written_finer(published_and_rolled_back, 1)
+
+    # When finance asks for what happened since then
+    response = published_and_rolled_back.call(
+        "finance", "GET", "/v1/audit", params={"ruleset": "fr", "since": since})
+
+    # Then version 2's publish, before that instant, is not in the answer
+    assert [e["version"] for e in response.json()["entries"]] == [3]
+
+
+def test_an_until_a_tenth_of_a_microsecond_after_an_entry_keeps_it(
+        published_and_rolled_back: Api) -> None:
+    # Given version 2's publish at T, and finance's until a tenth of a microsecond later
+    until = _version_2_written_finer(published_and_rolled_back, 1)
+
+    # When finance asks for what happened before then
+    response = published_and_rolled_back.call(
+        "finance", "GET", "/v1/audit", params={"ruleset": "fr", "until": until})
+
+    # Then version 2's publish, before that instant, is in the answer
+    assert [e["version"] for e in response.json()["entries"]] == [1, 2]

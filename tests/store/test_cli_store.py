@@ -372,6 +372,23 @@ def test_audit_export_filters_by_action_and_actor_as_the_api_does(
     assert [(r["actor"], r["action"], r["version"]) for r in rows] == [("ben", "publish", "2")]
 
 
+def test_audit_export_since_a_tenth_of_a_microsecond_after_an_entry_leaves_it_out(
+        remise: Remise, tmp_path: Path) -> None:
+    # Given three publishes, and the instant of the second written with seven digits (as
+    # .NET writes instants), a tenth of a microsecond after it
+    for body in (BOOTS_10, BOOTS_20, BOOTS_10):
+        remise("rules", "publish", _rules(tmp_path, body), "-m", "v", "--author", "ana")
+    rows = list(csv.DictReader(io.StringIO(remise("audit", "export")[1])))
+    second = datetime.fromisoformat(rows[1]["at"]).strftime("%Y-%m-%dT%H:%M:%S.%f")
+
+    # When finance exports what happened since then
+    code, out, _ = remise("audit", "export", "--since", f"{second}1Z")
+
+    # Then the second publish, before that instant, is not exported
+    assert code == 0
+    assert [r["version"] for r in csv.DictReader(io.StringIO(out))] == ["3"]
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["--action", "publsh"], "error: --action: 'publsh' is not an action of the audit log: "
                              "publish, rollback, key_create, "),
