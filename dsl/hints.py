@@ -155,6 +155,10 @@ def _rule_id(m: Misplaced) -> Hint | None:
         return _missing_id(str(previous), m.token, m.line)
     if m.expected == {"STRING"} and previous is not None and len(m.before) > 1 \
             and m.before[-2].type in ("RULE", "PRICE"):
+        if m.written == "{":  # `rule summer_sale {`: the id is whole, the title missing
+            title = str(previous).replace("_", " ").capitalize()
+            return ("the rule has no title", f'write it in double quotes after the id: '
+                                             f'{m.before[-2]} {previous} "{title}" {{')
         words = m.line[(previous.column or 1) - 1:].split('"', 1)[0].split()
         return "a rule id is one word", f"join the words with _: {'_'.join(words)}"
     return None
