@@ -44,8 +44,14 @@ def announcing(settings: rules.Settings, store: rules.RuleStore) -> rules.RedisF
 
 
 def cli_actor(given: str | None = None) -> str:
-    """Who a command acts as in the audit log: the name given, else the system user."""
-    return given or getpass.getuser()
+    """Who a command acts as in the audit log: the name given, else the system user.
+    A name given blank is refused: taking the login instead would record someone the
+    operator did not name."""
+    if given is None:
+        return getpass.getuser()
+    if not given.strip():
+        fail("--author is empty: give a name, or leave the option out to record your login")
+    return given
 
 
 def cli_address() -> str:

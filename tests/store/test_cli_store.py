@@ -313,6 +313,20 @@ def test_a_control_character_in_a_message_or_author_is_one_line_exit_2(
     assert remise("rules", "list")[1] == ""
 
 
+@pytest.mark.parametrize("author", ["", "   "])
+def test_an_author_given_blank_is_refused_rather_than_taken_for_the_login(
+    remise: Remise, tmp_path: Path, author: str
+) -> None:
+    # When a publish names an author that is empty or only spaces
+    code, _, err = remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-m", "v1",
+                          "--author", author)
+
+    # Then it is refused in one line naming the option, and nothing is published
+    assert (code, err) == (2, "error: --author is empty: give a name, or leave the option "
+                              "out to record your login\n")
+    assert remise("rules", "list")[1] == ""
+
+
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_value_postgresql_cannot_hold_is_one_line_exit_2(remise: Remise) -> None:
     # When a rule set name holding a NUL reaches PostgreSQL, which refuses it
