@@ -30,7 +30,14 @@ import engine.device
 from engine.errors import printable
 from rules.store import NAME_PATTERN
 
-from .cli_common import EXIT_BAD_INPUT, EXIT_REFUSED, fail, parse_instant, read_basket
+from .cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_REFUSED,
+    fail,
+    parse_instant,
+    read_basket,
+    write_utf8,
+)
 
 device_app = typer.Typer(help="Offline pricing on a store device.", no_args_is_help=True)
 
@@ -370,7 +377,7 @@ def evaluate(
         fail(f"basket {basket}: {error}", EXIT_BAD_INPUT)
     except (engine.DeviceError, engine.BundleRefused) as error:
         fail(str(error), EXIT_REFUSED)
-    typer.echo(engine.dumps(response))
+    write_utf8([engine.dumps(response), "\n"])  # the server's bytes, whatever the locale
 
 
 __all__ = ["device_app"]

@@ -263,7 +263,7 @@ def diff(
         changes = rules.diff_versions(store.version(ruleset, from_version),
                                       store.version(ruleset, to_version))
     if as_json:
-        typer.echo(json.dumps(changes.as_dict(), indent=2, ensure_ascii=False))
+        write_utf8([json.dumps(changes.as_dict(), indent=2, ensure_ascii=False), "\n"])
         return
     settings = f", {len(changes.settings)} settings changed" if changes.settings else ""
     typer.echo(f"{ruleset}: version {from_version} -> {to_version}: {len(changes.added)} added, "

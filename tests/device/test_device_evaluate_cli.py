@@ -4,11 +4,25 @@ its `replay` field included."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from .helpers import basket, one_line, remise, till_holding_a_bundle
+import engine
+from api.cli import app as cli
+from rules.bundles import SigningKeys
+
+from .helpers import (
+    SOURCE,
+    basket,
+    issuer,
+    one_line,
+    published,
+    remise,
+    till_holding_a_bundle,
+)
 
 
 @pytest.fixture
@@ -47,3 +61,24 @@ def test_a_basket_asking_a_replay_is_refused_saying_where_to_replay(till: Path,
 def test_a_replay_that_is_not_a_boolean_is_a_bad_basket(till: Path, tmp_path: Path) -> None:
     code, output = _evaluate(till, tmp_path, replay="yes")
     assert code == 2 and "replay: expected true or false" in one_line(output)
+
+
+def test_the_answer_is_the_server_s_utf8_json_whatever_the_locale(tmp_path: Path) -> None:
+    # given a till whose rule has an accented title, and a shell whose locale is Latin-1
+    keys, device = tmp_path / "keys", engine.DeviceFolder(tmp_path / "till")
+    device.trust(SigningKeys(keys).public_keys())
+    now = datetime.now(UTC)
+    rules = published(3, SOURCE.replace('"Bottes -10%"', '"Bottes d\'été → -10 %"'))
+    device.install(issuer(keys).issue("fr", rules, "pos", "paris-01", now), now=now,
+                   ruleset="fr", channel="pos", store="paris-01")
+    path = tmp_path / "basket.json"
+    path.write_text(json.dumps(basket()), encoding="utf-8")
+
+    # when the till's software keeps the priced basket as a file
+    result = CliRunner(charset="latin-1").invoke(
+        cli, ["device", "evaluate", "--dir", str(device.folder), "--basket", str(path)])
+
+    # then the file holds the UTF-8 JSON the server answers, not the locale's bytes
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout_bytes.decode("utf-8"))
+    assert answer["applied"][0]["title"] == "Bottes d'été → -10 %"

@@ -252,6 +252,23 @@ def test_audit_export_to_stdout_is_utf8_whatever_the_locale(
     assert [(r["actor"], r["message"]) for r in rows] == [("ana", "soldes → -10 % été")]
 
 
+def test_diff_as_json_is_utf8_whatever_the_locale(remise: Remise, tmp_path: Path) -> None:
+    # Given a second version whose rule title holds an arrow, which Latin-1 cannot write
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-r", "fr", "-m", "v1")
+    renamed = BOOTS_10.replace("Bottes -10%", "Bottes → -10 % été")
+    remise("rules", "publish", _rules(tmp_path, renamed), "-r", "fr", "-m", "v2",
+           "--parent", "1")
+
+    # When finance keeps the diff as JSON from a shell whose locale is Latin-1
+    result = CliRunner(charset="latin-1").invoke(app, ["rules", "diff", "1", "2", "-r", "fr",
+                                                       "--json"])
+
+    # Then the whole JSON comes out in UTF-8, the new title in it
+    assert result.exit_code == 0, result.stderr
+    assert "Bottes → -10 % été" in result.stdout_bytes.decode("utf-8")
+    json.loads(result.stdout_bytes.decode("utf-8"))
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["rules", "versions", "-r", "nope"], "no rule set named 'nope'"),
     (["rules", "live-at", "yesterday"], "is not an ISO-8601 instant"),
