@@ -25,6 +25,7 @@ from .cli_common import (
     EXIT_RULE_ERRORS,
     fail,
     parse_instant,
+    print_whatever_the_locale,
     read_basket,
     write_utf8,
 )
@@ -65,7 +66,7 @@ def _common_options(
         "--version", help="Print the release, the database schema it needs and the engine's "
         "build, and exit.", is_eager=True, callback=_print_version)] = False,
 ) -> None:
-    pass
+    print_whatever_the_locale()
 
 
 app.add_typer(db_app, name="db")

@@ -7,6 +7,7 @@ used; 3 the rule store (or a device) refused.
 from __future__ import annotations
 
 import getpass
+import io
 import socket
 import sys
 from collections.abc import Iterable
@@ -66,6 +67,16 @@ def parse_instant(text: str, option: str | None = None) -> datetime:
         return engine.parse_instant(text)
     except ValueError as error:
         fail(f"{option}: {error}" if option else str(error))
+
+
+def print_whatever_the_locale() -> None:
+    """Let what is printed for a person (a version's message, a rule's title) pass through
+    a terminal whose encoding lacks one of its characters as an escape (``\\u2192``): a
+    Latin-1 or Windows code page locale stopped the listing there, exit 2. What is data
+    (a CSV, JSON, a version's source) is written as UTF-8 instead (``write_utf8``)."""
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
 
 
 def write_utf8(chunks: Iterable[str]) -> None:

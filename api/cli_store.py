@@ -245,10 +245,10 @@ def show(
     """Print the source of one version, file by file."""
     with _store() as store:
         version = store.version(ruleset, number)
-        typer.echo(f"# {_describe(version)}\n# {_for_terminal(version.author)}: "
-                   f"{_for_terminal(version.message)}")
-        for name, text in sorted(version.sources.items()):
-            typer.echo(f"\n# --- {name}\n{text}", nl=False)
+    # The source is data (`remise rules show 3 > restored.rules`): UTF-8, as files are read
+    write_utf8([f"# {_describe(version)}\n# {_for_terminal(version.author)}: "
+                f"{_for_terminal(version.message)}\n",
+                *(f"\n# --- {name}\n{text}" for name, text in sorted(version.sources.items()))])
 
 
 @rules_app.command("diff")

@@ -252,6 +252,33 @@ def test_audit_export_to_stdout_is_utf8_whatever_the_locale(
     assert [(r["actor"], r["message"]) for r in rows] == [("ana", "soldes → -10 % été")]
 
 
+def test_show_writes_the_source_as_utf8_whatever_the_locale(remise: Remise,
+                                                            tmp_path: Path) -> None:
+    # Given a version whose rule title holds an arrow, which Latin-1 cannot write
+    titled = BOOTS_10.replace("Bottes -10%", "Bottes → -10 % été")
+    remise("rules", "publish", _rules(tmp_path, titled), "-r", "fr", "-m", "v1")
+
+    # When a marketer keeps its source as a file from a shell whose locale is Latin-1
+    result = CliRunner(charset="latin-1").invoke(app, ["rules", "show", "1", "-r", "fr"])
+
+    # Then the whole source comes out in UTF-8, as a .rules file is read
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes.decode("utf-8").endswith(HEADER + titled)
+
+
+def test_a_listing_shows_what_the_terminal_cannot_print_as_an_escape(
+        remise: Remise, tmp_path: Path) -> None:
+    # Given a version whose message holds an arrow, which Latin-1 cannot print
+    remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-r", "fr", "-m", "soldes → été")
+
+    # When a marketer lists the versions in a terminal whose locale is Latin-1
+    result = CliRunner(charset="latin-1").invoke(app, ["rules", "versions", "-r", "fr"])
+
+    # Then the listing is whole, the arrow written as its escape
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout_bytes.decode("latin-1").rstrip().endswith(": soldes \\u2192 été")
+
+
 def test_diff_as_json_is_utf8_whatever_the_locale(remise: Remise, tmp_path: Path) -> None:
     # Given a second version whose rule title holds an arrow, which Latin-1 cannot write
     remise("rules", "publish", _rules(tmp_path, BOOTS_10), "-r", "fr", "-m", "v1")
