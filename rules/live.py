@@ -382,6 +382,10 @@ class LiveCache:
         pubsub = fanout.subscribe()
         last_check = time.monotonic()
         heartbeat = _Heartbeat(pubsub)
+        # A check or an announcement failed (the database was down): what it would have
+        # installed is not announced again, so the database is asked at the pace of a
+        # lost Redis until a check goes through, not at the safety net's (30 s).
+        behind = False
         try:
             while not self._stop.is_set():
                 message = pubsub.get_message(timeout=0.5)
@@ -392,25 +396,25 @@ class LiveCache:
                     # (Re)subscribed: anything announced while we were away is lost
                     # on pub/sub, so ask the database.
                     self.redis_connected = True
-                    self._safely(self.refresh_all)
+                    behind = not self._safely(self.refresh_all)
                     last_check = time.monotonic()
                 elif message["type"] == "message":
-                    self._safely(lambda data=message["data"]: self.apply(
+                    behind |= not self._safely(lambda data=message["data"]: self.apply(
                         Announcement.from_json(data)))
-                # Not caught up yet (the database was down): ask again at the pace of a
-                # lost Redis, not of the safety net.
-                every = self.poll_seconds if self.caught_up else MAX_BACKOFF_SECONDS
+                # Not caught up yet (the database was down at the start) is behind too.
+                every = (MAX_BACKOFF_SECONDS if behind or not self.caught_up
+                         else self.poll_seconds)
                 if time.monotonic() - last_check >= min(every, self.poll_seconds):
-                    self._safely(self.refresh_all)
+                    behind = not self._safely(self.refresh_all)
                     last_check = time.monotonic()
         finally:
             pubsub.close()
 
-    def _safely(self, action: Callable[[], object]) -> None:
-        """A failed reload keeps the current version serving; it is logged and retried.
-        A database that cannot be reached is said in one line when it is lost and one
-        when it answers again: a traceback at every check filled the log with
-        thousands of lines an hour, per worker."""
+    def _safely(self, action: Callable[[], object]) -> bool:
+        """A failed reload keeps the current version serving; it is logged, and False
+        is returned for the caller to retry. A database that cannot be reached is said
+        in one line when it is lost and one when it answers again: a traceback at every
+        check filled the log with thousands of lines an hour, per worker."""
         try:
             action()
         except redis.RedisError:
@@ -422,13 +426,15 @@ class LiveCache:
                             "asking it again every few seconds", reason)
                 self._tell_database(reachable=False)
             self._database_lost = True
+            return False
         except Exception:  # never kill the follower
             log.exception("live cache reload failed; still serving the current versions")
-        else:
-            if self._database_lost:
-                log.warning("the database answers again")
-                self._tell_database(reachable=True)
-            self._database_lost = False
+            return False
+        if self._database_lost:
+            log.warning("the database answers again")
+            self._tell_database(reachable=True)
+        self._database_lost = False
+        return True
 
     def _tell_database(self, *, reachable: bool) -> None:
         for listener in self.on_database:
