@@ -106,10 +106,19 @@ class RedisFanout:
             pipe = self._without_idle_connections().pipeline(transaction=False)
             pipe.set(self.ir_key(version.content_hash), version.ir_json, ex=IR_CACHE_SECONDS)
             pipe.publish(self.channel, announcement.to_json())
-            pipe.execute()
+            # Each command's own error: a full Redis refuses the IR yet still delivers
+            # the announcement (it needs no memory).
+            cached, published = pipe.execute(raise_on_error=False)
         except redis.RedisError as error:
+            published = error
+        else:
+            if isinstance(cached, redis.RedisError) and not isinstance(published, Exception):
+                log.warning("announced %s version %s on Redis, which could not keep its "
+                            "rules (%s): every process reads them from its database",
+                            version.ruleset, version.number, cached)
+        if isinstance(published, Exception):
             log.warning("could not announce %s version %s on Redis: %s", version.ruleset,
-                        version.number, error)
+                        version.number, published)
             return False
         return True
 
