@@ -8,7 +8,11 @@ not touch the database; a revoked key therefore stops working within that
 time in every process. While the database cannot be reached, a key this process
 already knew keeps its last verdict for up to ``OUTAGE_SECONDS`` (15 minutes), so
 tills go on pricing on the live versions (a revocation reaches the process once the
-database is back).
+database is back). A basket waits at most ``ANSWER_SECONDS`` for the database's
+verdict on its key (a hung server, or a silent network, held a pooled connection's read
+for ever and a new connection's for its 10 s timeout), and once a lookup has failed the
+next ones do not wait at all: a background check asks again every ``RETRY_SECONDS``
+until the database answers.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from datetime import UTC, datetime
 from typing import NoReturn
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 import rules
@@ -37,6 +41,12 @@ CACHE_SECONDS = 5.0
 # before an outage must not work for all of it.
 OUTAGE_SECONDS = 900.0
 MAX_CACHED = 10_000  # verdicts; past it, those on unknown keys go
+# How often, while the database does not answer, one background check asks it again.
+RETRY_SECONDS = 5.0
+# How long a basket waits for the database's verdict on its key (a read takes a
+# millisecond), and how many reads may be waiting on a database that does not answer.
+ANSWER_SECONDS = 2.0
+MAX_WAITING_READS = 8
 
 # What each role may do; admin may do everything.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -88,6 +98,12 @@ class KeyStore:
         self.store = store
         self._cache: dict[str, tuple[float, Principal | None]] = {}
         self._lock = threading.Lock()
+        # The last lookup's failure while the database does not answer (None: it does),
+        # and when it was last asked.
+        self._failure: SQLAlchemyError | None = None
+        self._asked_at = 0.0
+        self._checking = False
+        self._waiting_reads = 0
 
     def create(self, name: str, role: str, *, created_by: str,
                address: str | None = None) -> str:
@@ -161,17 +177,74 @@ class KeyStore:
         remembered = self._cache.get(digest)
         if remembered is not None and remembered[0] >= time.monotonic():
             return remembered[1]
+        if self._failure is not None:  # not answering: wait on it for no basket
+            self._check_in_background()
+            return self._last_verdict(remembered, self._failure)
         try:
-            principal = self._from_database(digest)
-        except SQLAlchemyError:
-            if remembered is None or remembered[0] + OUTAGE_SECONDS < time.monotonic():
-                raise  # a key never seen, or not seen for long: the caller answers 503
-            return remembered[1]  # the database is down: the last verdict stands
+            principal = self._read_in_time(digest)
+        except SQLAlchemyError as error:
+            self._failure, self._asked_at = error, time.monotonic()
+            return self._last_verdict(remembered, error)
         with self._lock:
             if len(self._cache) > MAX_CACHED:
                 self._forget_strangers()
             self._cache[digest] = (time.monotonic() + CACHE_SECONDS, principal)
         return principal
+
+    @staticmethod
+    def _last_verdict(remembered: tuple[float, Principal | None] | None,
+                      failure: SQLAlchemyError) -> Principal | None:
+        """While the database does not answer, the last verdict on a key stands; a key
+        never seen, or not seen for long, cannot be checked: the caller answers 503."""
+        if remembered is None or remembered[0] + OUTAGE_SECONDS < time.monotonic():
+            raise failure.with_traceback(None)
+        return remembered[1]
+
+    def _check_in_background(self) -> None:
+        """Ask the database again, once per ``RETRY_SECONDS`` and one check at a time,
+        from a thread of its own: the lookups go to it again once it answers."""
+        with self._lock:
+            if self._checking or time.monotonic() - self._asked_at < RETRY_SECONDS:
+                return
+            self._checking, self._asked_at = True, time.monotonic()
+        threading.Thread(target=self._check, name="remise-keys-check", daemon=True).start()
+
+    def _check(self) -> None:
+        try:
+            self._read_in_time("")  # no key hashes to "": one indexed read, nothing found
+            self._failure = None
+        except SQLAlchemyError as error:
+            self._failure = error
+        finally:
+            self._asked_at, self._checking = time.monotonic(), False
+
+    def _read_in_time(self, digest: str) -> Principal | None:
+        """``_from_database``, from a thread of its own, given up after ``ANSWER_SECONDS``
+        (OperationalError, as any database failure): the read itself cannot be
+        interrupted, so at most ``MAX_WAITING_READS`` are left waiting."""
+        with self._lock:
+            if self._waiting_reads >= MAX_WAITING_READS:
+                raise _not_answering("its earlier reads are still waiting")
+            self._waiting_reads += 1
+        answer: list[Principal | SQLAlchemyError | None] = []
+        done = threading.Event()
+
+        def read() -> None:
+            try:
+                answer.append(self._from_database(digest))
+            except SQLAlchemyError as error:
+                answer.append(error)
+            finally:
+                with self._lock:
+                    self._waiting_reads -= 1
+                done.set()
+
+        threading.Thread(target=read, name="remise-key-read", daemon=True).start()
+        if not done.wait(ANSWER_SECONDS) or not answer:
+            raise _not_answering(f"no answer within {ANSWER_SECONDS:g} s")
+        if isinstance(answer[0], SQLAlchemyError):
+            raise answer[0]
+        return answer[0]
 
     def _forget_strangers(self) -> None:
         """Unknown keys must not grow the cache without bound, nor, by filling it, push
@@ -187,6 +260,11 @@ class KeyStore:
             row = session.scalars(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest)).first()
             return (Principal(row.name, row.role)
                     if row is not None and row.revoked_at is None else None)
+
+
+def _not_answering(why: str) -> OperationalError:
+    return OperationalError("reading an API key", None,
+                            TimeoutError(f"the database does not answer ({why})"))
 
 
 __all__ = ["PERMISSIONS", "ROLES", "KeyExists", "KeyInfo", "KeyRevoked", "KeyStore", "Principal",
