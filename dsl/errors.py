@@ -59,7 +59,13 @@ class DslError(Exception):
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         self.diagnostics = sorted(diagnostics, key=lambda d: (d.file, d.line, d.column))
-        super().__init__("\n".join(d.render() for d in self.diagnostics))
+        super().__init__()
+
+    def __str__(self) -> str:
+        # Rendered when asked, not when raised: each diagnostic repeats its source line,
+        # so 6,400 errors on one 40 KB line made 0.5 GB of text the API never sends
+        # (a 600 KB body to `validate` took a server's whole memory).
+        return "\n".join(d.render() for d in self.diagnostics)
 
 
 def source_lines(source: str) -> list[str]:
