@@ -90,7 +90,8 @@ STATEMENT_WORDS = {
 }
 
 
-_BUY_GET = re.compile(r"\bbuy\s+(\d+)\s+get\s+(\d+)(?![\d.%])")
+# Counts of up to 9 digits: the hint adds them up, and int() refuses 4,300 digits or more.
+_BUY_GET = re.compile(r"\bbuy\s+(\d{1,9})\s+get\s+(\d{1,9})(?![\d.%])")
 
 # What other languages write for and, or, not.
 OPERATORS = {"&": "and", "|": "or", "!": "not"}

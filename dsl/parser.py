@@ -121,6 +121,20 @@ def _bad_number(number: Token, written: str) -> _BadValue:
     return _BadValue(pos, f'"{written}" is not a number', hint)
 
 
+# Whole numbers of more digits than Python converts (int() refuses them: a quadratic
+# conversion) are refused as too large, as an HTTP body's are (api/jsontext.py).
+MAX_DIGITS = 4_300
+
+
+def _whole(token: Token) -> ast.Number:
+    """A whole number as written (INT or SIGNED_INT), at its position."""
+    digits = len(str(token).lstrip("-"))
+    if digits > MAX_DIGITS:
+        raise _BadValue(_pos(token), f"a number of {digits:,} digits is too large",
+                        "units, points, limits, priorities and durations have a few digits")
+    return ast.Number(int(token), _pos(token))
+
+
 @cache
 def _parser() -> Lark:
     grammar = resources.files("dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
@@ -346,7 +360,7 @@ class _ToAst(Transformer[Token, Any]):
 
     # windows
     def _duration(self, count: Token, unit: Token) -> ast.Duration:
-        return ast.Duration(ast.Number(int(count), _pos(count)), ast.Word(str(unit), _pos(unit)))
+        return ast.Duration(_whole(count), ast.Word(str(unit), _pos(unit)))
 
     def window_relative(self, meta: Meta, children: list[Token]) -> ast.RelativeWindow:
         day, clock, count, unit = children
@@ -387,13 +401,13 @@ class _ToAst(Transformer[Token, Any]):
         items = rest[0] if len(rest) == 3 else None
         op, count = rest[-2], rest[-1]
         return ast.QuantityCondition(items, of_items, str(op),
-                                     ast.Number(int(count), _pos(count)), _meta_pos(meta))
+                                     _whole(count), _meta_pos(meta))
 
     def limit_customer(self, meta: Meta, children: list[Token]) -> tuple[str, ast.Number]:
-        return ("customer", ast.Number(int(children[0]), _pos(children[0])))
+        return ("customer", _whole(children[0]))
 
     def limit_total(self, meta: Meta, children: list[Token]) -> tuple[str, ast.Number]:
-        return ("total", ast.Number(int(children[0]), _pos(children[0])))
+        return ("total", _whole(children[0]))
 
     # effects
     def _percent(self, token: Token) -> ast.Percent:
@@ -433,17 +447,17 @@ class _ToAst(Transformer[Token, Any]):
 
     def buy_pay(self, meta: Meta, children: list[Any]) -> ast.Statement:
         buy, pay = children[0], children[1]
-        return self._effect(meta, "buy_pay", first=ast.Number(int(buy), _pos(buy)),
-                            second=ast.Number(int(pay), _pos(pay)), items=self._items(children))
+        return self._effect(meta, "buy_pay", first=_whole(buy), second=_whole(pay),
+                            items=self._items(children))
 
     def bundle(self, meta: Meta, children: list[Any]) -> ast.Statement:
         size = children[0]
-        return self._effect(meta, "bundle", first=ast.Number(int(size), _pos(size)),
+        return self._effect(meta, "bundle", first=_whole(size),
                             amount=children[1], items=self._items(children))
 
     def points(self, meta: Meta, children: list[Any]) -> ast.Statement:
         count = children[0]
-        return self._effect(meta, "points", first=ast.Number(int(count), _pos(count)),
+        return self._effect(meta, "points", first=_whole(count),
                             amount=children[1], items=self._items(children))
 
     def price(self, meta: Meta, children: list[Any]) -> ast.Statement:
@@ -490,7 +504,7 @@ class _ToAst(Transformer[Token, Any]):
 
     def priority(self, meta: Meta, children: list[Token]) -> ast.Statement:
         token = children[0]
-        return self._statement(meta, "priority", ast.Number(int(token), _pos(token)))
+        return self._statement(meta, "priority", _whole(token))
 
     # file
     def currency(self, meta: Meta, children: list[Token]) -> tuple[str, ast.Word, int]:

@@ -248,6 +248,27 @@ def test_a_rule_source_that_does_not_compile_is_422_with_diagnostics(published: 
         "number"] == 1
 
 
+def test_a_priority_of_thousands_of_digits_is_a_422_naming_its_line_not_a_500(
+        published: Api) -> None:
+    # Given a marketer's source whose priority has 5,000 digits (int() refuses them)
+    source = (HEADER + 'rule x "X" {\n    priority ' + "9" * 5_000
+              + "\n    discount 1% on basket\n}\n")
+
+    # When it is validated and published, then both name the line; nothing is stored
+    validated = published.call("marketer", "POST", "/v1/rulesets/fr/validate",
+                               json={"source": source})
+    publish = published.call("marketer", "POST", "/v1/rulesets/fr/versions", json={
+        "source": source, "message": "huge priority", "parent": 1})
+
+    line = HEADER.count("\n") + 2
+    for response, status in ((validated, 200), (publish, 422)):
+        assert response.status_code == status
+        assert [(d["line"], d["message"]) for d in response.json()["diagnostics"]] == [
+            (line, "a number of 5,000 digits is too large")]
+    assert published.call("marketer", "GET", "/v1/rulesets/fr/versions").json()[-1][
+        "number"] == 1
+
+
 @pytest.mark.parametrize(("method", "path", "body", "field"), [
     ("POST", "/v1/rulesets/fr/versions", {"source": "x", "parent": 1}, "body.message"),
     ("POST", "/v1/rulesets/fr/versions", {"message": "m", "parent": 1}, "body"),

@@ -52,3 +52,38 @@ def test_a_refusal_still_reads_as_its_rendered_diagnostics() -> None:
     with pytest.raises(dsl.DslError, match=r'x\.rules:2:26: error: unknown day "mondy"'):
         dsl.compile_sources({"x.rules": HEAD + 'rule r "T" { valid every mondy 09:00-10:00 '
                                               "discount 1% on basket }\n"})
+
+
+NINES = "9" * 5_000  # more digits than int() converts (4,300): it raised ValueError
+
+
+@pytest.mark.parametrize("statement", [
+    f"buy {NINES} pay 1 on items",
+    f"buy 2 pay {NINES} on items",
+    f"bundle {NINES} for 10 on items",
+    f"points {NINES} per 1 on items",
+    f"limit {NINES} total\n    discount 1% on basket",
+    f"limit {NINES} per customer\n    discount 1% on basket",
+    f"priority -{NINES}\n    discount 1% on basket",
+    f"valid 2026-11-23 14:00 for {NINES} minutes\n    discount 1% on basket",
+    f"valid for {NINES} minutes from publish\n    discount 1% on basket",
+    f"when quantity >= {NINES}\n    discount 1% on basket",
+])
+def test_a_whole_number_of_thousands_of_digits_is_refused_where_it_stands(
+        statement: str) -> None:
+    # Given a count, limit, priority or duration of 5,000 digits (a 500 over HTTP)
+    source = HEAD + f'rule r "T" {{\n    {statement}\n}}\n'
+
+    # When it is compiled, then it is one located error, not a crash
+    [found] = _diagnostics(source)
+    assert (found.line, found.message) == (3, "a number of 5,000 digits is too large")
+    assert found.end_column - found.column == len(NINES) + statement.startswith("priority")
+
+
+def test_buy_get_free_written_with_thousands_of_digits_gets_the_plain_hint() -> None:
+    # Given `buy N get 1 free` with a 5,000-digit N after a rule's start, the hint that
+    # works out `buy N+1 pay N` must not convert it (a crash)
+    source = HEAD + f'rule r "T" {{\n    buy 3 get {NINES} free on items\n}}\n'
+
+    [found] = _diagnostics(source)
+    assert (found.message, found.hint) == ('unknown word "get"', 'expected "pay"')
