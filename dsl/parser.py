@@ -766,6 +766,7 @@ def _recover(source: str, reporter: Reporter) -> dict[str, Any]:
     blocks: list[ast.Block] = []
     for first_line, text in _pieces(source):
         padded = "\n" * first_line + text  # keeps line numbers exact
+        before = len(reporter.diagnostics)
         tree = _parse_tree(padded, reporter)
         if tree is not None:
             for kind, word, line in tree["headers"]:
@@ -781,13 +782,15 @@ def _recover(source: str, reporter: Reporter) -> dict[str, Any]:
             blocks.extend(tree["blocks"])
         else:
             blocks.extend(_recover_block(first_line, text, reporter))
-            _report_left_open(first_line, text, reporter)
+            _report_left_open(first_line, text, reporter, before)
     return {"headers": headers, "blocks": tuple(blocks)}
 
 
-def _report_left_open(first_line: int, text: str, reporter: Reporter) -> None:
+def _report_left_open(first_line: int, text: str, reporter: Reporter, before: int) -> None:
     """A block whose braces do not balance is never closed, even when the parser
-    stopped at another mistake first: say so too, at its brace, once."""
+    stopped at another mistake first: say so too, at its brace, once. Only the
+    diagnostics of this piece (from index ``before``) can be at its brace: looking
+    through all of them made a source of 60,000 unclosed blocks cost two minutes."""
     depth, brace = 0, None
     for index, line in enumerate(text.split("\n")):
         # texts blanked out, not removed: the brace keeps its column
@@ -799,7 +802,8 @@ def _report_left_open(first_line: int, text: str, reporter: Reporter) -> None:
             elif char == "}":
                 depth = max(0, depth - 1)
     if depth and brace is not None and not any(
-            d.message == NEVER_CLOSED and d.line == brace.line for d in reporter.diagnostics):
+            d.message == NEVER_CLOSED and d.line == brace.line
+            for d in reporter.diagnostics[before:]):
         reporter.error(brace, NEVER_CLOSED, NEVER_CLOSED_HINT)
 
 
