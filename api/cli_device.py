@@ -53,8 +53,8 @@ TIMEOUT = httpx.Timeout(30.0, connect=5.0)  # per connect and per read
 # per-read timeout. 100,000 rules are ~2 MiB gzipped: 5 minutes at 64 kbit/s.
 DOWNLOAD_SECONDS = 300.0
 # Decoded size, checked while decoding (a 1 MB gzip can hold 1 GB of zeros); 100,000
-# rules are ~32 MiB raw.
-MAX_BUNDLE_BYTES = 256 * 1024 * 1024
+# rules are ~32 MiB raw. The most a device reads from its folder too.
+MAX_BUNDLE_BYTES = engine.device.MAX_BUNDLE_BYTES
 # What a till whose server rotated its signing key is to do (docs/devices.md).
 ROTATED = (" (if the server's signing key was rotated: read the new key's id on the server, "
            "`remise bundle-keys list`, and run `remise device trust --key-id` with it)")

@@ -23,6 +23,7 @@ import base64
 import hashlib
 import json
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -64,6 +65,13 @@ NO_TRUSTED_KEY = ("this device trusts no signing key yet: run `remise device tru
                   "'Trusting the server's key')")
 
 
+# The largest bundle a device reads (100,000 rules are ~32 MiB), and the largest keys or
+# state file (a few hundred bytes): a file of the folder is read whole, and one that is
+# a link to /dev/zero, or a file of gigabytes, took all the till's memory.
+MAX_BUNDLE_BYTES = 256 * 1024 * 1024
+MAX_SMALL_FILE_BYTES = 1024 * 1024
+
+
 # A file's inode, modification time (ns) and size: None when it is not there.
 _Stamp = tuple[int, int, int] | None
 
@@ -102,9 +110,23 @@ def write_atomically(path: Path, data: bytes) -> None:
         os.close(folder)
 
 
+def read_bounded(path: Path, limit: int) -> bytes:
+    """A regular file's bytes, at most ``limit`` of them; ``ValueError`` saying why not
+    (``OSError`` when it cannot be opened). Opened without blocking, so that a named
+    pipe put in its place is refused rather than waited on for ever."""
+    handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(handle, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise ValueError("not a regular file")
+        data = file.read(limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit // 1024:,} KiB")
+    return data
+
+
 def _read(path: Path) -> str:
     try:
-        return path.read_text(encoding="utf-8")
+        return read_bounded(path, MAX_SMALL_FILE_BYTES).decode("utf-8")
     except OSError as error:  # unreadable counts as invalid: the caller says which file
         raise ValueError(error.strerror or str(error)) from None
 
@@ -266,9 +288,12 @@ class DeviceFolder:
         if self._loaded is not None and self._loaded[0] == stamps:
             return self._loaded[1]
         try:
-            data = path.read_bytes()
+            data = read_bounded(path, MAX_BUNDLE_BYTES)
         except OSError as error:
             raise DeviceError(f"cannot read {path}: {error.strerror or error}") from None
+        except ValueError as error:  # refused as a bundle: a sync replaces it
+            raise BundleRefused("malformed", f"{path} is not a bundle ({error}): run "
+                                             "`remise device sync` to replace it") from None
         bundle = read_bundle(data, self.trusted_keys(), now=now, allow_expired=True)
         self._check_installed(bundle, path)
         self._loaded = (stamps, bundle)
@@ -354,8 +379,10 @@ class DeviceFolder:
     def _digest_in_place(self) -> str | None:
         path = self.folder / BUNDLE_FILE
         try:
-            return hashlib.sha256(path.read_bytes()).hexdigest()
+            return hashlib.sha256(read_bounded(path, MAX_BUNDLE_BYTES)).hexdigest()
         except FileNotFoundError:
+            return None
+        except ValueError:  # no bundle this device wrote: the install replaces it
             return None
         except OSError as error:
             raise DeviceError(f"cannot read {path}: {error.strerror or error}") from None
