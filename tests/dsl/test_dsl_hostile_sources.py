@@ -99,3 +99,17 @@ def test_each_block_left_open_costs_the_same_however_many_came_before() -> None:
     # not grow with the blocks before it (~340 Python calls each)
     assert sum(d.message == "this block is never closed" for d in _diagnostics(source)) == 2_000
     assert python_calls(lambda: _diagnostics(source)) < 400 * 2_000
+
+
+@pytest.mark.parametrize("source", [
+    HEAD + 'rule r "' + "T" * 500_000 + '" {\n    discount 1% on basket\n}\n',
+    HEAD + 'rule r "T" {\n    audience segment "' + "s" * 500_000 + '"\n'
+           "    discount 1% on basket\n}\n",
+])
+def test_a_long_text_is_read_in_memory_in_proportion_to_it(source: str) -> None:
+    # Given a title or a segment of 500,000 characters (a source may hold 1,000,000)
+
+    # When it is compiled, then it is read without the regex engine keeping ~150 bytes
+    # a character for its texts (a 1 MB title cost 285 MB of a server's memory)
+    peak = _peak_mib(lambda: dsl.compile_sources({"x.rules": source}))
+    assert peak < 24
