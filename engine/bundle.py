@@ -105,10 +105,18 @@ def assemble(header: BundleHeader, ir_json: str, key_id: str, sign: Any) -> byte
     return envelope.encode("utf-8") + b"\n" + payload
 
 
+# The envelope and the header are a few hundred bytes each. Both are read before the
+# signature is checked, so whoever answers a sync chooses them: a 256 MiB envelope of
+# numbers took 2 GB of a till's memory to parse, only to find its key unknown.
+MAX_LINE_BYTES = 2 * 1024 * 1024
+
+
 def _split(data: bytes) -> tuple[dict[str, Any], bytes, dict[str, Any], bytes]:
     try:
         envelope_text, payload = data.split(b"\n", 1)
         header_text, ir_bytes = payload.split(b"\n", 1)
+        if max(len(envelope_text), len(header_text)) > MAX_LINE_BYTES:
+            raise ValueError("an envelope or a header longer than any bundle's")
         envelope, header = json.loads(envelope_text), json.loads(header_text)
     except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: hostile
         raise BundleRefused("malformed", "not a remise bundle (cannot read its envelope "

@@ -186,6 +186,32 @@ def test_a_key_id_of_a_million_characters_is_refused_in_a_short_sentence(keys: P
     assert str(refused.value).endswith("which this device does not trust")
 
 
+def _padded_with_numbers(text: bytes, count: int) -> bytes:
+    """A JSON object line with a list of ``count`` zeros added (what costs a parser the
+    most memory per byte: a Python object per number)."""
+    return text[:-1] + b',"pad":[' + b"0," * count + b"0]}"
+
+
+@pytest.mark.parametrize("line", ["envelope", "header"])
+def test_an_envelope_or_header_longer_than_any_bundle_s_is_refused_unparsed(
+        keys: Path, line: str) -> None:
+    # Given a download whose envelope or header (both read before the signature is
+    # checked: whoever answers chooses them) carries 3 MiB of numbers
+    envelope, header, rules_text = bundle_bytes(keys).split(b"\n", 2)
+    if line == "envelope":
+        envelope = _padded_with_numbers(envelope, 1_500_000)
+    else:
+        header = _padded_with_numbers(header, 1_500_000)
+
+    # When the device reads it, then it is refused as not a bundle, unparsed (a 256 MiB
+    # envelope took 2 GB of a till's memory to find its key unknown, or its signature bad)
+    with pytest.raises(engine.BundleRefused) as refused:
+        engine.read_bundle(b"\n".join((envelope, header, rules_text)), _trusted(keys),
+                           now=ISSUED)
+    assert (refused.value.reason, str(refused.value)) == (
+        "malformed", "not a remise bundle (cannot read its envelope and header)")
+
+
 @pytest.mark.parametrize(("options", "reason", "words"), [
     ({"now": ISSUED + timedelta(hours=72)}, "expired", "valid offline until 2026-11-30T09:00"),
     ({"at_least_version": 4}, "older_version", "version 3 is older than version 4"),
