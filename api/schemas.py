@@ -152,11 +152,14 @@ class Explained(BaseModel):
 
 class EvaluateOut(BaseModel):
     version: int | None
-    content_hash: str | None = Field(default=None, description=(
+    # Always sent, as `version` is: a client generated from the schema must not take
+    # the hash that names the rules for an optional field it may drop.
+    content_hash: str | None = Field(description=(
         "SHA-256 of the version's compiled rules: with `version`, names exactly which "
         "rules priced this basket (on the server and on offline devices)."))
     currency: str
-    at: str
+    at: str = Field(json_schema_extra={"format": "date-time"}, description=(
+        "The instant the basket was priced at, RFC 3339 with its offset."))
     lines: list[LineOut]
     subtotal: Money
     discount: Money

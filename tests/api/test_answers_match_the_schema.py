@@ -93,3 +93,22 @@ def test_a_problem_a_till_meets_is_one_the_schema_allows(
     assert response.headers["content-type"] == "application/problem+json"
     assert _violations(demo, "post", "/v1/evaluate", status, response.json(),
                        "application/problem+json") == []
+
+
+def test_what_every_answer_holds_is_required_in_the_schema(demo: Api) -> None:
+    # Given the fields every demo basket's answer holds (`explain` only when asked)
+    answers = [demo.call("channel", "POST", "/v1/evaluate",
+                         json=json.loads(basket.read_text(encoding="utf-8"))).json()
+               for basket in BASKETS]
+    always = set.intersection(*(set(answer) for answer in answers))
+
+    # When a client generator reads the schema of the answer
+    documented = demo.client.get("/openapi.json").json()["components"]["schemas"]["EvaluateOut"]
+
+    # Then each is required (a generated client keeps `content_hash`, which names the
+    # rules that priced the receipt), and the instant is a date-time it can parse
+    assert set(documented["required"]) == always
+    assert documented["properties"]["at"]["format"] == "date-time"
+    checked = jsonschema_rs.Draft202012Validator(documented["properties"]["at"],
+                                                 validate_formats=True)
+    assert all(checked.is_valid(answer["at"]) for answer in answers)
