@@ -105,6 +105,9 @@ def test_an_empty_export_still_has_its_header(store: RuleStore) -> None:
     "DELETE FROM audit_log",
     "UPDATE versions SET message = 'rewritten'",
     "DELETE FROM versions",
+    # a rename would hand fr's history to another name, and leave none under fr
+    "UPDATE rulesets SET name = 'be'",
+    "DELETE FROM rulesets",
 ])
 def test_the_database_refuses_to_rewrite_history(store: RuleStore, statement: str) -> None:
     _history(store)
@@ -114,3 +117,4 @@ def test_the_database_refuses_to_rewrite_history(store: RuleStore, statement: st
 
     assert [e.actor for e in audit_entries(store.db)] == ["ana", "bob", "carla"]
     assert next(v.message for v in store.versions("fr")) == "boots, 10%"
+    assert [r.name for r in store.rulesets()] == ["fr"]

@@ -51,8 +51,8 @@ def test_db_upgrade_says_what_it_did(database_url: str, monkeypatch: pytest.Monk
 
     first, again = runner.invoke(app, ["db", "upgrade"]), runner.invoke(app, ["db", "upgrade"])
 
-    assert first.stdout == "database upgraded from nothing to schema 0002\n"
-    assert again.stdout == "database already at schema 0002\n"
+    assert first.stdout == "database upgraded from nothing to schema 0003\n"
+    assert again.stdout == "database already at schema 0003\n"
 
 
 def test_db_current_says_a_database_is_ready_and_exits_0(
@@ -62,7 +62,7 @@ def test_db_current_says_a_database_is_ready_and_exits_0(
 
     result = runner.invoke(app, ["db", "current"])
 
-    assert (result.exit_code, result.stdout) == (0, "database schema 0002, as this remise needs\n")
+    assert (result.exit_code, result.stdout) == (0, "database schema 0003, as this remise needs\n")
 
 
 def test_db_current_on_an_unmigrated_database_says_to_upgrade_and_exits_3(
@@ -74,7 +74,7 @@ def test_db_current_on_an_unmigrated_database_says_to_upgrade_and_exits_3(
 
     # then a deploy script's check fails, with the command to run
     assert result.exit_code == 3
-    assert result.stderr.endswith("has no remise schema; this remise needs 0002: "
+    assert result.stderr.endswith("has no remise schema; this remise needs 0003: "
                                   "run `remise db upgrade`\n")
 
 
@@ -93,7 +93,7 @@ def test_db_current_on_a_database_a_newer_remise_migrated_exits_3(
 
     # then it is refused as every command refuses it: it reported it with exit 0
     assert (result.exit_code, result.stderr) == (
-        3, "error: the database's schema (0999) is newer than this remise (0002): "
+        3, "error: the database's schema (0999) is newer than this remise (0003): "
            "upgrade remise\n")
 
 
@@ -105,7 +105,7 @@ def test_db_current_on_a_new_embedded_store_says_it_is_created_on_first_use(
     result = runner.invoke(app, ["db", "current"])
 
     assert (result.exit_code, result.stdout) == (
-        0, "database schema none yet; remise needs 0002 and creates it on first use\n")
+        0, "database schema none yet; remise needs 0003 and creates it on first use\n")
 
 
 def test_an_unmigrated_database_is_refused_with_the_fix(
@@ -137,7 +137,7 @@ def test_a_database_newer_than_this_remise_is_refused_in_one_line(
 
     # Then the fix is to upgrade remise, not the database
     assert (result.exit_code, result.stderr) == (
-        3, "error: the database's schema (0999) is newer than this remise (0002): "
+        3, "error: the database's schema (0999) is newer than this remise (0003): "
            "upgrade remise\n")
 
 

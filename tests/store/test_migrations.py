@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, inspect, text
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 
 from rules import (
     InvalidRequest,
+    RuleStore,
     SchemaNotReady,
     Settings,
     create_db_engine,
@@ -22,6 +23,8 @@ from rules import (
 )
 from rules.bundles import SigningKeys
 from rules.db import downgrade
+
+from .scenario import BOOTS_10, sources
 
 
 def test_upgrade_creates_the_store_and_is_idempotent(database_url: str) -> None:
@@ -46,6 +49,25 @@ def test_downgrade_to_base_removes_everything_and_upgrade_restores_it(
     assert not {"rulesets", "versions", "audit_log"} & set(inspect(db).get_table_names())
     upgrade(db)
     assert current_revision(db) == head_revision()
+    db.dispose()
+
+
+def test_upgrading_a_store_with_history_keeps_it_and_guards_its_names(
+    database_url: str,
+) -> None:
+    # given a store at schema 0002 (before rule set names were guarded) holding fr
+    db = create_db_engine(database_url)
+    upgrade(db)
+    RuleStore(db).publish("fr", sources(BOOTS_10), message="v1", author="ana")
+    downgrade(db, "0002")
+
+    # when it is upgraded
+    assert upgrade(db) == "0003"
+
+    # then fr and its version are there, and its name can no longer be changed
+    assert [v.number for v in RuleStore(db).versions("fr")] == [1]
+    with pytest.raises(DBAPIError, match="append-only"), db.begin() as connection:
+        connection.execute(text("UPDATE rulesets SET name = 'be'"))
     db.dispose()
 
 
