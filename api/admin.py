@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError
 from sqlalchemy import Engine
 
 import rules
+from rules.store import MAX_AUTHOR
 
 from .auth import KeyExists, KeyInfo, KeyRevoked, Principal
 from .bodies import MAX_SMALL_BODY_BYTES, json_body, request_body
@@ -75,7 +76,7 @@ def audit(
     response: Response,
     ruleset: Annotated[TextFilter, Query(max_length=64)] = None,
     action: Annotated[TextFilter, Query(max_length=32), AfterValidator(_an_action)] = None,
-    actor: Annotated[TextFilter, Query(max_length=200)] = None,
+    actor: Annotated[TextFilter, Query(max_length=MAX_AUTHOR)] = None,
     since: Annotated[str | None, Query(description="Inclusive.",
                                        json_schema_extra=INSTANT_QUERY)] = None,
     until: Annotated[str | None, Query(description="Exclusive.",

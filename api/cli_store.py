@@ -24,6 +24,7 @@ from sqlalchemy.exc import DataError
 
 import dsl
 import rules
+from rules.store import MAX_AUTHOR
 
 from .cli_common import (
     EXIT_BAD_INPUT,
@@ -361,6 +362,11 @@ def audit_export(
         if value == "":  # an unset variable in a script: an export of nothing, exit 0
             fail(f"{option}: an empty filter matches no entry: leave it out to export every "
                  "entry")
+    # Refused as GET /v1/audit refuses them: no author holds them, so the export was an
+    # empty CSV, exit 0, that looked like the truth.
+    _printable("--actor", actor)
+    if actor is not None and len(actor) > MAX_AUTHOR:
+        fail(f"--actor: longer than any author ({MAX_AUTHOR} characters): no entry can match")
     if action is not None and action not in rules.audit.ACTIONS:  # would export nothing
         fail(f"--action: {action!r} is not an action of the audit log: "
              f"{', '.join(rules.audit.ACTIONS)}")

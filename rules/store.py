@@ -208,6 +208,9 @@ def check_name(name: str) -> str:
     return name
 
 
+MAX_AUTHOR = 200  # characters: the audit log's actor column
+
+
 def _check_text(what: str, text: str, limit: int = 2000) -> str:
     text = text.strip()
     if not text:
@@ -261,7 +264,8 @@ class RuleStore:
         set); None means "on top of whatever is latest".
         """
         check_name(ruleset)
-        message, author = _check_text("message", message), _check_text("author", author, 200)
+        message = _check_text("message", message)
+        author = _check_text("author", author, MAX_AUTHOR)
         if parent is not None and not 0 <= parent <= MAX_VERSION:
             raise InvalidRequest(f"parent {parent} is not a version number", "parent")
         compiled_at = compile_instant(self._clock())
@@ -289,7 +293,8 @@ class RuleStore:
         were, instants of `from publish` windows and revisions included (ties
         between price rules go as they went in that version).
         """
-        message, author = _check_text("message", message), _check_text("author", author, 200)
+        message = _check_text("message", message)
+        author = _check_text("author", author, MAX_AUTHOR)
         if parent is not None and not 1 <= parent <= MAX_VERSION:  # a rollback needs a version
             raise InvalidRequest(f"parent {parent} is not a version number", "parent")
         target = self.version(ruleset, to)
@@ -536,6 +541,7 @@ def _version(row: VersionRow, ruleset: str) -> Version:
 
 
 __all__ = [
+    "MAX_AUTHOR",
     "LivePeriod",
     "RuleSetInfo",
     "RuleStore",

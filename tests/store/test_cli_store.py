@@ -452,6 +452,10 @@ def test_audit_export_since_a_tenth_of_a_microsecond_after_an_entry_leaves_it_ou
                              "publish, rollback, key_create, "),
     (["--actor", ""], "error: --actor: an empty filter matches no entry"),
     (["--action", ""], "error: --action: an empty filter matches no entry"),
+    # as GET /v1/audit refuses them: no author holds a control character or 201 of them
+    (["--actor", "ana\x1b[2J"], "error: --actor: control characters are not allowed: "
+                                "U+001B at character 4"),
+    (["--actor", "a" * 201], "error: --actor: longer than any author (200 characters)"),
 ])
 def test_audit_export_refuses_a_filter_that_can_match_nothing(
         remise: Remise, args: list[str], message: str) -> None:
