@@ -14,6 +14,8 @@ import rules
 from api.app import create_app
 from tests.store.scenario import BOOTS_10, BOOTS_20, HEADER
 
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
 ROLE_KEYS = {"marketer": "mia", "finance": "fin", "channel": "till", "device": "tab",
              "admin": "root"}
 
@@ -56,4 +58,15 @@ def fr_at_version_2(api: Api) -> Api:
         response = api.call("marketer", "POST", "/v1/rulesets/fr/versions", json={
             "source": HEADER + source, "message": f"v{parent + 1}", "parent": parent})
         assert response.status_code == 201
+    return api
+
+
+@pytest.fixture
+def demo(api: Api) -> Api:
+    """The demo rules (examples/rules) as rule set `default`, as `remise serve` publishes them."""
+    sources = {p.name: p.read_text(encoding="utf-8")
+               for p in sorted((EXAMPLES / "rules").glob("*.rules"))}
+    response = api.call("marketer", "POST", "/v1/rulesets/default/versions",
+                        json={"sources": sources, "message": "demo", "parent": 0})
+    assert response.status_code == 201, response.text
     return api

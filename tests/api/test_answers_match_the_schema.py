@@ -9,17 +9,15 @@ are the answers a web shop and a till actually get.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 import pytest
 
-from .conftest import Api
+from .conftest import EXAMPLES, Api
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 BASKETS = sorted((EXAMPLES / "baskets").glob("*.json"))
 
 
@@ -32,17 +30,6 @@ def _violations(api: Api, method: str, path: str, status: int, answer: Any,
         {**documented[media_type]["schema"], "components": schema["components"]})
     return [f"{list(error.instance_path)}: {error.message}"
             for error in validator.iter_errors(answer)]
-
-
-@pytest.fixture
-def demo(api: Api) -> Api:
-    """The demo rules (examples/rules) as rule set `default`."""
-    sources = {p.name: p.read_text(encoding="utf-8")
-               for p in sorted((EXAMPLES / "rules").glob("*.rules"))}
-    response = api.call("marketer", "POST", "/v1/rulesets/default/versions",
-                        json={"sources": sources, "message": "demo", "parent": 0})
-    assert response.status_code == 201, response.text
-    return api
 
 
 def test_every_explained_demo_answer_is_one_the_schema_allows(demo: Api) -> None:

@@ -14,14 +14,13 @@ from typing import Any
 
 import pytest
 
-from .conftest import Api
+from .conftest import EXAMPLES, Api
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 ROOT = Path(__file__).resolve().parents[2]
 API_MD = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
 API_WORDS = " ".join(API_MD.split())  # the page's text, whatever its line breaks
-EXAMPLES = ROOT / "examples"
 JSON = {"Content-Type": "application/json"}
 
 
@@ -44,17 +43,6 @@ def detail(api: Api, body: bytes, path: str = "/v1/evaluate") -> str:
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     return str(response.json()["detail"])
-
-
-@pytest.fixture
-def demo(api: Api) -> Api:
-    """The demo rules (examples/rules) as rule set `default`, as `remise serve` publishes them."""
-    sources = {p.name: p.read_text(encoding="utf-8")
-               for p in sorted((EXAMPLES / "rules").glob("*.rules"))}
-    response = api.call("marketer", "POST", "/v1/rulesets/default/versions",
-                        json={"sources": sources, "message": "demo", "parent": 0})
-    assert response.status_code == 201, response.text
-    return api
 
 
 def test_the_problem_shown_under_errors_is_the_one_the_server_answers(demo: Api) -> None:

@@ -19,11 +19,6 @@ from rules.bundles import BUNDLES_KEPT, SigningKeys
 from .helpers import ISSUED, bundle_bytes, issuer, published
 
 
-@pytest.fixture
-def keys(tmp_path: Path) -> Path:
-    return tmp_path / "keys"
-
-
 def _trusted(folder: Path) -> dict[str, bytes]:
     return SigningKeys(folder).public_keys()
 

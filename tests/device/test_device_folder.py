@@ -20,21 +20,6 @@ from rules.bundles import SigningKeys
 from .helpers import ISSUED, basket, bundle_bytes, issuer, published
 
 
-@pytest.fixture
-def keys(tmp_path: Path) -> Path:
-    return tmp_path / "keys"
-
-
-@pytest.fixture
-def device(tmp_path: Path, keys: Path) -> engine.DeviceFolder:
-    """A till in Paris that trusts the server's key and holds version 3."""
-    folder = engine.DeviceFolder(tmp_path / "till")
-    folder.trust(SigningKeys(keys).public_keys())
-    folder.install(bundle_bytes(keys), now=ISSUED, ruleset="fr", channel="pos",
-                   store="paris-01")
-    return folder
-
-
 def _install(device: engine.DeviceFolder, data: bytes) -> None:
     device.install(data, now=ISSUED, ruleset="fr", channel="pos", store="paris-01")
 
