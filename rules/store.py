@@ -214,7 +214,7 @@ MAX_AUTHOR = 200  # characters: the audit log's actor column
 def _check_text(what: str, text: str, limit: int = 2000) -> str:
     text = text.strip()
     if not text:
-        raise InvalidRequest(f"a {what} is required", what)
+        raise InvalidRequest(f"{'an' if what[0] in 'aeiou' else 'a'} {what} is required", what)
     if len(text) > limit:
         raise InvalidRequest(f"the {what} is longer than {limit} characters", what)
     return text

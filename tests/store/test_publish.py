@@ -154,6 +154,11 @@ def test_an_empty_message_is_refused(store: RuleStore) -> None:
         store.publish("fr", sources(BOOTS_10), message="  ", author="ana")
 
 
+def test_an_empty_author_is_refused_in_plain_words(store: RuleStore) -> None:
+    with pytest.raises(InvalidRequest, match="^an author is required$"):
+        store.publish("fr", sources(BOOTS_10), message="v1", author="  ")
+
+
 def test_live_from_never_goes_backwards_when_a_clock_is_behind(store: RuleStore) -> None:
     with freeze_time("2026-11-27 10:00:00"):
         store.publish("fr", sources(BOOTS_10), message="v1", author="ana")
