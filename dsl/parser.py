@@ -687,14 +687,18 @@ def _expected_hint(expected: set[str]) -> str | None:
                           ", ".join(words[:-1]) + " or " + words[-1])
 
 
+# A text as grammar.lark's STRING reads it, written unrolled as there (a repeated
+# alternation kept ~150 bytes of regex state per character of a long title).
+_TEXT = r'"[^"\\\n]*(?:\\.[^"\\\n]*)*'  # up to its closing quote, left out
+
 # Where a broken file is cut for recovery: a block's first line (`rule ID
 # "Title" {`, or a misspelt `rules ID "Title" {`; a `price 19.99 EUR` effect is
 # not one), or a header at the margin outside any block (an indented
 # `timezone`, or one inside a block's braces, is a rule's own).
 _BLOCK_START = re.compile(r'[ \t]*(?:[A-Za-z_]\w*[ \t]+[^\s"{]+|rule|price)[ \t]+'
-                          r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"[ \t]*\{')  # with its id, or without
+                          + _TEXT + r'"[ \t]*\{')  # with its id, or without
 _HEADER_START = re.compile(r"(?:currency|timezone)\b")
-_STRING = re.compile(r'"[^"\\\n]*(?:\\.[^"\\\n]*)*"?')  # unrolled, as STRING is
+_STRING = re.compile(_TEXT + r'"?')  # closed or not
 
 
 def _pieces(source: str) -> list[tuple[int, str]]:
