@@ -55,6 +55,9 @@ DOWNLOAD_SECONDS = 300.0
 # Decoded size, checked while decoding (a 1 MB gzip can hold 1 GB of zeros); 100,000
 # rules are ~32 MiB raw. The most a device reads from its folder too.
 MAX_BUNDLE_BYTES = engine.device.MAX_BUNDLE_BYTES
+# A server's list of signing keys: a few hundred bytes a key. Parsed before any key is
+# trusted, so whoever answers in the server's place chooses it.
+MAX_KEY_LIST_BYTES = 1024 * 1024
 # What a till whose server rotated its signing key is to do (docs/devices.md).
 ROTATED = (" (if the server's signing key was rotated: read the new key's id on the server, "
            "`remise bundle-keys list`, and run `remise device trust --key-id` with it)")
@@ -100,14 +103,14 @@ class _Answer:
 
 
 def _get(server: str, path: str, key: str, *, params: dict[str, str] | None = None,
-         headers: dict[str, str] | None = None,
-         deadline: float = DOWNLOAD_SECONDS) -> _Answer:
-    """The server's whole answer, within ``deadline`` seconds and MAX_BUNDLE_BYTES."""
+         headers: dict[str, str] | None = None, deadline: float = DOWNLOAD_SECONDS,
+         limit: int = MAX_BUNDLE_BYTES) -> _Answer:
+    """The server's whole answer, within ``deadline`` seconds and ``limit`` bytes."""
     try:
         with httpx.stream("GET", server.rstrip("/") + path, params=params, timeout=TIMEOUT,
                           headers={"Authorization": f"Bearer {key}", **(headers or {})}
                           ) as response:
-            body = _read_bounded(response, server, time.monotonic() + deadline)
+            body = _read_bounded(response, server, time.monotonic() + deadline, limit)
             return _Answer(response.status_code, response.headers, body)
     except (httpx.ConnectError, httpx.ConnectTimeout, httpx.ProxyError) as error:
         fail(f"cannot reach {server}: {_said(error)}", EXIT_BAD_INPUT)
@@ -123,13 +126,13 @@ def _said(error: Exception) -> str:
     return printable(str(error)) or type(error).__name__
 
 
-def _read_bounded(response: httpx.Response, server: str, deadline: float) -> bytes:
+def _read_bounded(response: httpx.Response, server: str, deadline: float,
+                  limit: int) -> bytes:
     body = bytearray()
     for chunk in response.iter_bytes():  # decoded (gzip) chunk by chunk
         body += chunk
-        if len(body) > MAX_BUNDLE_BYTES:
-            fail(f"{server} sent more than {MAX_BUNDLE_BYTES // 2**20} MiB: refused",
-                 EXIT_BAD_INPUT)
+        if len(body) > limit:
+            fail(f"{server} sent more than {limit // 2**20} MiB: refused", EXIT_BAD_INPUT)
         if time.monotonic() > deadline:
             fail(f"{server} did not finish sending within the download deadline",
                  EXIT_BAD_INPUT)
@@ -181,7 +184,7 @@ def trust(
     wanted = _key_ids(key_ids, "give --key-id with the id of the server's signing key, "
                                "read on the server (docs/devices.md, 'Trusting the server's "
                                "key'): a device no longer trusts every key a server lists")
-    answer = _get(server, "/v1/bundles/keys", key)
+    answer = _get(server, "/v1/bundles/keys", key, limit=MAX_KEY_LIST_BYTES)
     if answer.status != 200:
         fail(_refusal(answer), EXIT_BAD_INPUT)
     try:

@@ -139,6 +139,24 @@ def test_a_key_whose_id_matches_but_fingerprint_does_not_is_refused(
     assert engine.DeviceFolder(tmp_path / "till").trusted_keys() == {}
 
 
+def test_a_key_list_larger_than_any_server_s_is_refused_unread(
+    server: Server, real: dict[str, bytes], tmp_path: Path
+) -> None:
+    # given whoever answers in the server's place sending a 2 MiB "key list"
+    url, handler = server
+    handler.keys = (200, {"Content-Type": "application/json"},
+                    b'{"keys": [' + b"0," * 2**20 + b"0]}")
+    (real_id,) = real
+
+    # when the device is told to trust the real key's id
+    code, output = _trust(url, tmp_path / "till", real_id)
+
+    # then it stops reading at 1 MiB, says so in one line, and trusts nothing
+    assert code == 2
+    assert one_line(output) == f"error: {url} sent more than 1 MiB: refused"
+    assert engine.DeviceFolder(tmp_path / "till").trusted_keys() == {}
+
+
 @pytest.mark.parametrize(("key_ids", "said"), [
     ((), "give --key-id"),
     (("paris-01",), "'paris-01' is not a key id"),
