@@ -155,7 +155,7 @@ def test_an_empty_message_is_refused(store: RuleStore) -> None:
 
 
 def test_an_empty_author_is_refused_in_plain_words(store: RuleStore) -> None:
-    with pytest.raises(InvalidRequest, match="^an author is required$"):
+    with pytest.raises(InvalidRequest, match=r"^an author is required$"):
         store.publish("fr", sources(BOOTS_10), message="v1", author="  ")
 
 
