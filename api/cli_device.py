@@ -104,8 +104,10 @@ class _Answer:
 
 def _get(server: str, path: str, key: str, *, params: dict[str, str] | None = None,
          headers: dict[str, str] | None = None, deadline: float = DOWNLOAD_SECONDS,
-         limit: int = MAX_BUNDLE_BYTES) -> _Answer:
-    """The server's whole answer, within ``deadline`` seconds and ``limit`` bytes."""
+         limit: int | None = None) -> _Answer:
+    """The server's whole answer, within ``deadline`` seconds and ``limit`` bytes
+    (MAX_BUNDLE_BYTES when None, read at each call)."""
+    limit = MAX_BUNDLE_BYTES if limit is None else limit
     try:
         with httpx.stream("GET", server.rstrip("/") + path, params=params, timeout=TIMEOUT,
                           headers={"Authorization": f"Bearer {key}", **(headers or {})}
