@@ -197,7 +197,9 @@ class KeyStore:
         """While the database does not answer, the last verdict on a key stands; a key
         never seen, or not seen for long, cannot be checked: the caller answers 503."""
         if remembered is None or remembered[0] + OUTAGE_SECONDS < time.monotonic():
-            raise failure.with_traceback(None)
+            # a new error each time: the stored one may be raised by several threads at once
+            raise OperationalError("reading an API key", None,
+                                   getattr(failure, "orig", None) or failure)
         return remembered[1]
 
     def _check_in_background(self) -> None:
